@@ -1,0 +1,341 @@
+package tree
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// LayerStats are one layer's figures, as SPEC.md defines them.
+type LayerStats struct {
+	Added, Modified, Removed int
+	Bytes                    int64 // regular-file bytes the layer ships
+	WastedBytes              int64 // of those, bytes hidden or replaced later
+}
+
+// A version is what a path was from one layer on. Versions of a node are
+// linked newest first; Kind KindNone marks a removal.
+type version struct {
+	Meta
+	layer int32
+	prev  int32 // older version of the same node, or -1
+}
+
+// A node is a path that some layer named. Node 0 is the root.
+type node struct {
+	path        string
+	parent      int32
+	cur         int32 // newest version, or -1 before the path exists
+	firstChild  int32
+	nextSibling int32
+}
+
+// pending is a node's state inside the layer being applied.
+type pending struct {
+	meta   Meta
+	from   int32 // version below, or -1
+	exists bool  // false: hidden by this layer
+	own    bool  // meta comes from this layer (an entry or an implied directory)
+}
+
+// Builder merges change sets in layer order, base first.
+type Builder struct {
+	nodes    []node
+	versions []version
+	index    map[string]int32
+	layers   []LayerStats
+	waste    map[int32]*wasteRec
+	warnings []string
+
+	// state of the layer being applied
+	state   map[int32]*pending
+	touched []int32
+}
+
+type wasteRec struct {
+	bytes  int64
+	layers []int // sorted, unique
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{
+		nodes: []node{{parent: -1, cur: -1, firstChild: -1, nextSibling: -1}},
+		index: map[string]int32{},
+		waste: map[int32]*wasteRec{},
+	}
+}
+
+// Apply merges the next layer's change set onto the layers below it.
+func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) {
+	L := int32(len(b.layers))
+	b.state = make(map[int32]*pending)
+	b.touched = b.touched[:0]
+	st := LayerStats{Bytes: cs.Bytes}
+
+	// Whiteouts act on the layers below only, wherever they stand in the tar.
+	for _, p := range cs.Whiteouts {
+		if n, ok := b.index[p]; ok && b.present(n) {
+			b.hide(n, L, &st)
+		}
+	}
+	for _, p := range cs.Opaques {
+		n, ok := b.index[p]
+		if p == "" {
+			n, ok = 0, true
+		}
+		if ok && b.present(n) {
+			for c := b.nodes[n].firstChild; c >= 0; c = b.nodes[c].nextSibling {
+				if b.present(c) {
+					b.hide(c, L, &st)
+				}
+			}
+		}
+	}
+	for i := range cs.Entries {
+		if i&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+		}
+		e := &cs.Entries[i]
+		n := b.lookup(e.Path, L, &st)
+		if p := b.state[n]; p != nil && p.exists && p.own && p.meta.Kind == KindFile {
+			// The same path twice in one layer: the earlier copy is waste.
+			b.addWaste(n, p.meta.Size, int(L), &st)
+		}
+		if e.Kind != KindDir {
+			// A non-directory replaces a directory and all it holds.
+			if m := b.current(n); m != nil && m.Kind == KindDir {
+				b.hideChildren(n, L, &st)
+			}
+		}
+		if e.Kind == KindHardlink {
+			if t, ok := b.index[e.Link]; !ok || !b.present(t) {
+				b.Warn("layer %d: hard link %q to missing %q", L, e.Path, e.Link)
+			}
+		}
+		b.set(n, e.Meta)
+	}
+	for _, w := range cs.Warnings {
+		b.Warn("layer %d: %s", L, w)
+	}
+	b.finish(L, &st)
+	b.layers = append(b.layers, st)
+	b.state = nil
+	return st, nil
+}
+
+// present reports whether n exists in the tree as it stands (within the
+// layer being applied, its pending state wins).
+func (b *Builder) present(n int32) bool {
+	if n == 0 {
+		return true
+	}
+	if p := b.state[n]; p != nil {
+		return p.exists
+	}
+	c := b.nodes[n].cur
+	return c >= 0 && b.versions[c].Kind != KindNone
+}
+
+// current returns n's metadata as it stands, or nil when absent.
+func (b *Builder) current(n int32) *Meta {
+	if p := b.state[n]; p != nil {
+		if p.exists {
+			return &p.meta
+		}
+		return nil
+	}
+	c := b.nodes[n].cur
+	if c < 0 || b.versions[c].Kind == KindNone {
+		return nil
+	}
+	return &b.versions[c].Meta
+}
+
+// touch gives n a pending state in this layer, starting from what is below.
+func (b *Builder) touch(n int32) *pending {
+	if p := b.state[n]; p != nil {
+		return p
+	}
+	p := &pending{from: -1}
+	if c := b.nodes[n].cur; c >= 0 && b.versions[c].Kind != KindNone {
+		p.from = c
+		p.meta = b.versions[c].Meta
+		p.exists = true
+	}
+	b.state[n] = p
+	b.touched = append(b.touched, n)
+	return p
+}
+
+func (b *Builder) set(n int32, m Meta) {
+	p := b.touch(n)
+	p.meta, p.exists, p.own = m, true, true
+}
+
+// hide removes n and all it holds from the tree as it stands.
+func (b *Builder) hide(n, L int32, st *LayerStats) {
+	b.hideChildren(n, L, st)
+	p := b.touch(n)
+	if p.own && p.exists && p.meta.Kind == KindFile {
+		b.addWaste(n, p.meta.Size, int(L), st) // this layer's own copy
+	}
+	p.exists, p.own = false, false
+}
+
+func (b *Builder) hideChildren(n, L int32, st *LayerStats) {
+	for c := b.nodes[n].firstChild; c >= 0; c = b.nodes[c].nextSibling {
+		if b.present(c) {
+			b.hide(c, L, st)
+		}
+	}
+}
+
+// lookup returns the node for a clean path, creating it and any missing
+// parent. A parent that is absent, or not a directory, becomes a directory.
+func (b *Builder) lookup(p string, L int32, st *LayerStats) int32 {
+	if n, ok := b.index[p]; ok {
+		b.ensureDirs(b.nodes[n].parent, L, st)
+		return n
+	}
+	parent := int32(0)
+	if d := Dir(p); d != "" {
+		parent = b.lookup(d, L, st)
+		b.ensureDir(parent, L, st)
+	}
+	n := int32(len(b.nodes))
+	b.nodes = append(b.nodes, node{path: p, parent: parent, cur: -1, firstChild: -1, nextSibling: b.nodes[parent].firstChild})
+	b.nodes[parent].firstChild = n
+	b.index[p] = n
+	return n
+}
+
+func (b *Builder) ensureDirs(n, L int32, st *LayerStats) {
+	for ; n > 0; n = b.nodes[n].parent {
+		if m := b.current(n); m != nil && m.Kind == KindDir {
+			return // its own parents exist already
+		}
+		b.ensureDir(n, L, st)
+	}
+}
+
+func (b *Builder) ensureDir(n, L int32, st *LayerStats) {
+	if n == 0 {
+		return
+	}
+	m := b.current(n)
+	if m != nil && m.Kind == KindDir {
+		return
+	}
+	if m != nil && b.state[n] != nil && b.state[n].own && m.Kind == KindFile {
+		b.addWaste(n, m.Size, int(L), st)
+	}
+	b.set(n, Meta{Kind: KindDir, Mode: 0o755})
+}
+
+// finish decides what the layer changed, path by path, and records it.
+func (b *Builder) finish(L int32, st *LayerStats) {
+	for _, n := range b.touched {
+		p := b.state[n]
+		var below *version
+		if p.from >= 0 {
+			below = &b.versions[p.from]
+		}
+		switch {
+		case below == nil && !p.exists:
+			continue // added and hidden again in this layer
+		case below == nil:
+			st.Added++
+		case !p.exists:
+			st.Removed++
+		case SameDir(&below.Meta, &p.meta):
+			continue // a diff re-emits the parents of every change
+		default:
+			st.Modified++
+		}
+		if below != nil && below.Kind == KindFile {
+			b.addWaste(n, below.Size, int(below.layer), nil)
+		}
+		var m Meta
+		if p.exists {
+			m = p.meta
+		}
+		b.versions = append(b.versions, version{Meta: m, layer: L, prev: b.nodes[n].cur})
+		b.nodes[n].cur = int32(len(b.versions) - 1)
+	}
+}
+
+// addWaste counts size bytes of a version from layer `layer` as wasted at
+// node n. st, when not nil, is that layer's own stats (same-layer waste);
+// waste found later is charged to its layer when the tree is finished.
+func (b *Builder) addWaste(n int32, size int64, layer int, st *LayerStats) {
+	if size == 0 {
+		return
+	}
+	w := b.waste[n]
+	if w == nil {
+		w = &wasteRec{}
+		b.waste[n] = w
+	}
+	w.bytes += size
+	if i, found := slices.BinarySearch(w.layers, layer); !found {
+		w.layers = slices.Insert(w.layers, i, layer)
+	}
+	if st != nil {
+		st.WastedBytes += size
+	} else if layer < len(b.layers) {
+		b.layers[layer].WastedBytes += size
+	}
+}
+
+// Warn records an oddity that changes no figure.
+func (b *Builder) Warn(format string, args ...any) {
+	b.warnings = append(b.warnings, fmt.Sprintf(format, args...))
+}
+
+// Finish ends the merge and returns the tree. The Builder must not be used
+// after it.
+func (b *Builder) Finish() *Tree {
+	t := &Tree{
+		nodes:    b.nodes,
+		versions: b.versions,
+		layers:   b.layers,
+		warnings: b.warnings,
+	}
+	for n, w := range b.waste {
+		t.waste = append(t.waste, Waste{Path: b.nodes[n].path, Bytes: w.bytes, Layers: w.layers})
+		t.stats.WastedBytes += w.bytes
+	}
+	slices.SortFunc(t.waste, func(a, b Waste) int {
+		if a.Bytes != b.Bytes {
+			if a.Bytes > b.Bytes {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	for _, l := range b.layers {
+		t.stats.ContentBytes += l.Bytes
+	}
+	for i := 1; i < len(t.nodes); i++ {
+		c := t.nodes[i].cur
+		if c < 0 || t.versions[c].Kind == KindNone {
+			continue
+		}
+		t.stats.Files++
+		if t.versions[c].Kind == KindFile {
+			t.stats.RegularFiles++
+			t.stats.FinalBytes += t.versions[c].Size
+		}
+	}
+	if len(b.layers) > 0 {
+		t.stats.BaseBytes = b.layers[0].Bytes
+	}
+	t.sortChildren()
+	*b = Builder{}
+	return t
+}

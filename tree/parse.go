@@ -1,0 +1,199 @@
+package tree
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// ErrSparse reports a sparse tar entry: layers never need one, and its
+// holes would make every size figure ambiguous.
+var ErrSparse = errors.New("sparse entries are not supported")
+
+// ErrTooManyEntries reports a layer past ParseOptions.MaxEntries.
+var ErrTooManyEntries = errors.New("too many entries")
+
+// DefaultMaxEntries bounds one layer: ten times the largest real layers,
+// and far below what would exhaust memory.
+const DefaultMaxEntries = 10_000_000
+
+// HeadSize is how many leading bytes of a regular file a Sniffer sees.
+const HeadSize = 512
+
+// A Sniffer looks at the first bytes of a regular file (at most HeadSize)
+// while it streams past, and returns flags to keep with the entry.
+type Sniffer func(path string, head []byte) Flags
+
+// ParseOptions tune Parse. The zero value is ready to use.
+type ParseOptions struct {
+	Sniff      Sniffer
+	MaxEntries int // 0 means DefaultMaxEntries
+}
+
+// ChangeSet is what one layer tar says, on its own: its entries in tar
+// order, and its whiteouts. Merging decides what the entries change.
+type ChangeSet struct {
+	Entries   []Entry  // tar order; a path may repeat; no markers
+	Whiteouts []string // paths hidden by ".wh.NAME" markers
+	Opaques   []string // directories with a ".wh..wh..opq" marker
+	Bytes     int64    // sizes of the regular-file entries
+	Warnings  []string // oddities that change no figure
+}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// Parse reads one uncompressed layer tar to its end. It keeps the header
+// facts of every entry and a hash of every regular file; file bodies stream
+// through and are never kept.
+func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, error) {
+	if opt == nil {
+		opt = &ParseOptions{}
+	}
+	maxEntries := opt.MaxEntries
+	if maxEntries <= 0 {
+		maxEntries = DefaultMaxEntries
+	}
+	bufp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bufp)
+	buf := *bufp
+	h := xxhash.New()
+	cs := &ChangeSet{}
+	tr := tar.NewReader(r)
+	for n := 0; ; n++ {
+		if n&255 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return cs, nil
+		}
+		if err != nil {
+			if n > 0 && errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("reading tar header after %d entries: %w", n, err)
+		}
+		if n >= maxEntries {
+			return nil, fmt.Errorf("%w: more than %d in one layer", ErrTooManyEntries, maxEntries)
+		}
+		if isSparse(hdr) {
+			return nil, fmt.Errorf("entry %q: %w", hdr.Name, ErrSparse)
+		}
+		p, err := Clean(hdr.Name)
+		if err != nil {
+			return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
+		}
+		if p == "" {
+			continue // the root itself is not an entry
+		}
+		switch mk, target := classify(p); mk {
+		case markerWhiteout:
+			cs.Whiteouts = append(cs.Whiteouts, target)
+			continue
+		case markerOpaque:
+			cs.Opaques = append(cs.Opaques, target)
+			continue
+		case markerMeta:
+			continue
+		}
+		e := Entry{Path: p, Meta: Meta{
+			Mode: uint32(hdr.Mode & 07777),
+			UID:  clampID(hdr.Uid),
+			GID:  clampID(hdr.Gid),
+		}}
+		switch hdr.Typeflag {
+		case tar.TypeReg:
+			e.Kind = KindFile
+			e.Size = hdr.Size
+			if e.Hash, e.Flags, err = hashBody(tr, h, buf, p, hdr.Size, opt.Sniff); err != nil {
+				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
+			}
+			cs.Bytes += hdr.Size
+		case tar.TypeDir:
+			e.Kind = KindDir
+		case tar.TypeSymlink:
+			e.Kind = KindSymlink
+			e.Link = hdr.Linkname
+		case tar.TypeLink:
+			e.Kind = KindHardlink
+			if e.Link, err = Clean(hdr.Linkname); err != nil {
+				return nil, fmt.Errorf("hard link %q to %q: %w", hdr.Name, hdr.Linkname, err)
+			}
+			if e.Link == "" {
+				return nil, fmt.Errorf("hard link %q to the root", hdr.Name)
+			}
+		case tar.TypeChar:
+			e.Kind = KindChar
+		case tar.TypeBlock:
+			e.Kind = KindBlock
+		case tar.TypeFifo:
+			e.Kind = KindFIFO
+		default:
+			cs.Warnings = append(cs.Warnings, fmt.Sprintf("entry %q: unknown type %q, skipped", hdr.Name, hdr.Typeflag))
+			continue
+		}
+		cs.Entries = append(cs.Entries, e)
+	}
+}
+
+// hashBody streams a regular file's body through the hash, showing its
+// first bytes to sniff. A body shorter than its header says is an error.
+func hashBody(r io.Reader, h *xxhash.Digest, buf []byte, p string, size int64, sniff Sniffer) (uint64, Flags, error) {
+	h.Reset()
+	var flags Flags
+	n := int64(0)
+	if size > 0 && sniff != nil {
+		head := buf[:min(size, HeadSize)]
+		m, err := io.ReadFull(r, head)
+		if err != nil {
+			return 0, 0, unexpected(err)
+		}
+		flags = sniff(p, head)
+		h.Write(head)
+		n = int64(m)
+	}
+	for n < size {
+		m, err := r.Read(buf[:min(int64(len(buf)), size-n)])
+		h.Write(buf[:m])
+		n += int64(m)
+		if err != nil && n < size {
+			return 0, 0, unexpected(err)
+		}
+	}
+	return h.Sum64(), flags, nil
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+func clampID(id int) uint32 {
+	if id < 0 || id > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(id)
+}

@@ -1,0 +1,172 @@
+package tree
+
+import (
+	"slices"
+	"strings"
+)
+
+// ImageStats are the whole image's figures, as SPEC.md defines them.
+type ImageStats struct {
+	Files        int   // non-root entries of every type in the final tree
+	RegularFiles int   // its regular files
+	FinalBytes   int64 // their bytes
+	ContentBytes int64 // the bytes of every layer together
+	WastedBytes  int64 // bytes of file versions hidden or replaced later
+	BaseBytes    int64 // layer 0's bytes
+}
+
+// Efficiency is 1 − wasted / content (1 when content is 0).
+func (s ImageStats) Efficiency() float64 {
+	if s.ContentBytes == 0 {
+		return 1
+	}
+	return 1 - float64(s.WastedBytes)/float64(s.ContentBytes)
+}
+
+// WastePercent is 100 × wasted / (content − layer 0's bytes): the share of
+// what the image's own build added. 0 when the build added nothing.
+func (s ImageStats) WastePercent() float64 {
+	own := s.ContentBytes - s.BaseBytes
+	if own <= 0 {
+		return 0
+	}
+	return 100 * float64(s.WastedBytes) / float64(own)
+}
+
+// Waste is one path's wasted bytes and the layers whose versions of it were
+// hidden or replaced.
+type Waste struct {
+	Path   string
+	Bytes  int64
+	Layers []int
+}
+
+// NodeID names a path of a Tree. The root is 0.
+type NodeID int32
+
+// Change is what a layer did to a path.
+type Change uint8
+
+const (
+	Unchanged Change = iota
+	Added
+	Modified
+	Removed
+)
+
+func (c Change) String() string {
+	return [...]string{"unchanged", "added", "modified", "removed"}[c]
+}
+
+// Tree is the merged result: every path any layer named, with each version
+// of it. It is immutable, and safe for concurrent readers.
+type Tree struct {
+	nodes    []node
+	versions []version
+	kids     []NodeID // children of every node, sorted by name
+	kidStart []int32  // node i's children are kids[kidStart[i]:kidStart[i+1]]
+	layers   []LayerStats
+	waste    []Waste
+	warnings []string
+	stats    ImageStats
+}
+
+func (t *Tree) Stats() ImageStats      { return t.stats }
+func (t *Tree) Layers() []LayerStats   { return t.layers }
+func (t *Tree) Waste() []Waste         { return t.waste }
+func (t *Tree) Warnings() []string     { return t.warnings }
+func (t *Tree) Len() int               { return len(t.nodes) }
+func (t *Tree) Path(n NodeID) string   { return t.nodes[n].path }
+func (t *Tree) Name(n NodeID) string   { return Base(t.nodes[n].path) }
+func (t *Tree) Parent(n NodeID) NodeID { return NodeID(t.nodes[n].parent) }
+func (t *Tree) Children(n NodeID) []NodeID {
+	return t.kids[t.kidStart[n]:t.kidStart[n+1]]
+}
+
+// Lookup finds a clean path.
+func (t *Tree) Lookup(p string) (NodeID, bool) {
+	n := NodeID(0)
+	for p != "" {
+		seg, rest, _ := strings.Cut(p, "/")
+		kids := t.Children(n)
+		i, ok := slices.BinarySearchFunc(kids, seg, func(k NodeID, s string) int {
+			return strings.Compare(t.Name(k), s)
+		})
+		if !ok {
+			return 0, false
+		}
+		n, p = kids[i], rest
+	}
+	return n, true
+}
+
+// At returns what n is after layer `layer` (base 0), and whether it exists
+// then.
+func (t *Tree) At(n NodeID, layer int) (Meta, bool) {
+	if n == 0 {
+		return Meta{Kind: KindDir}, true
+	}
+	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
+		if int(t.versions[v].layer) <= layer {
+			return t.versions[v].Meta, t.versions[v].Kind != KindNone
+		}
+	}
+	return Meta{}, false
+}
+
+// Change reports what layer `layer` did to n.
+func (t *Tree) Change(n NodeID, layer int) Change {
+	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
+		if l := int(t.versions[v].layer); l < layer {
+			return Unchanged
+		} else if l > layer {
+			continue
+		}
+		switch p := t.versions[v].prev; {
+		case t.versions[v].Kind == KindNone:
+			return Removed
+		case p >= 0 && t.versions[p].Kind != KindNone:
+			return Modified
+		default:
+			return Added
+		}
+	}
+	return Unchanged
+}
+
+// Versions calls fn for every version of n, oldest first. A removal has
+// Kind KindNone.
+func (t *Tree) Versions(n NodeID, fn func(layer int, m Meta)) {
+	var vs []int32
+	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
+		vs = append(vs, v)
+	}
+	for i := len(vs) - 1; i >= 0; i-- {
+		fn(int(t.versions[vs[i]].layer), t.versions[vs[i]].Meta)
+	}
+}
+
+// sortChildren lays the children of every node out in one array, by name.
+func (t *Tree) sortChildren() {
+	count := make([]int32, len(t.nodes)+1)
+	for i := 1; i < len(t.nodes); i++ {
+		count[t.nodes[i].parent+1]++
+	}
+	t.kidStart = make([]int32, len(t.nodes)+1)
+	for i := 1; i <= len(t.nodes); i++ {
+		t.kidStart[i] = t.kidStart[i-1] + count[i]
+	}
+	t.kids = make([]NodeID, len(t.nodes)-1)
+	fill := slices.Clone(t.kidStart[:len(t.nodes)])
+	for i := 1; i < len(t.nodes); i++ {
+		p := t.nodes[i].parent
+		t.kids[fill[p]] = NodeID(i)
+		fill[p]++
+	}
+	for i := range t.nodes {
+		kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
+		if len(kids) > 1 {
+			slices.SortFunc(kids, func(a, b NodeID) int { return strings.Compare(t.Name(a), t.Name(b)) })
+		}
+	}
+}
