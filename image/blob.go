@@ -1,0 +1,208 @@
+package image
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/layerscope/layerscope/tree"
+)
+
+// blobKind is what a blob holds, told by its first bytes.
+type blobKind uint8
+
+const (
+	blobOther blobKind = iota
+	blobJSON
+	blobTar
+	blobGzip
+	blobZstd
+)
+
+func (k blobKind) String() string {
+	return [...]string{"other", "json", "tar", "gzip", "zstd"}[k]
+}
+
+// sniffSize is how many leading bytes tell a blob's kind: a tar header's
+// magic sits at offset 257.
+const sniffSize = 512
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+func sniffBlob(head []byte) blobKind {
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		return blobGzip
+	case bytes.HasPrefix(head, zstdMagic):
+		return blobZstd
+	case len(head) >= 263 && bytes.Equal(head[257:262], []byte("ustar")):
+		return blobTar
+	case len(head) >= sniffSize && isZero(head[:sniffSize]):
+		return blobTar // an empty layer: only the end-of-archive blocks
+	case looksJSON(head):
+		return blobJSON
+	}
+	return blobOther
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// maxZstdWindow bounds a zstd decoder's memory, as SPEC.md says.
+const maxZstdWindow = 64 << 20
+
+// decompress wraps r, whose first bytes were sniffed as kind.
+func decompress(r io.Reader, kind blobKind) (io.Reader, func(), error) {
+	switch kind {
+	case blobGzip:
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, func() { zr.Close() }, nil
+	case blobZstd:
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
+		if err != nil {
+			return nil, nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zr, zr.Close, nil
+	}
+	return r, func() {}, nil
+}
+
+// blob is what one archive entry turned out to hold.
+type blob struct {
+	kind     blobKind
+	changes  *tree.ChangeSet // a layer's change set
+	json     []byte          // a metadata document
+	digest   string          // sha256 of the bytes as stored
+	size     int64           // bytes as stored
+	diffID   string          // sha256 of the uncompressed tar (layers)
+	tarBytes int64           // bytes of the uncompressed tar (layers)
+	err      error           // why it could not be read
+}
+
+// blobParser reads one blob that is written to it, in a goroutine of its
+// own: a layer is hashed as it is written and parsed as it is read, so the
+// two run on two cores. Write the blob, then call Close.
+type blobParser struct {
+	pw   *io.PipeWriter
+	h    hash.Hash
+	n    int64
+	done chan *blob
+}
+
+func newBlobParser(ctx context.Context, opt *tree.ParseOptions) *blobParser {
+	pr, pw := io.Pipe()
+	p := &blobParser{pw: pw, h: sha256.New(), done: make(chan *blob, 1)}
+	go func() {
+		b := readBlob(ctx, pr, opt)
+		if b.err != nil {
+			pr.CloseWithError(b.err)
+		} else {
+			pr.Close()
+		}
+		p.done <- b
+	}()
+	return p
+}
+
+func (p *blobParser) Write(b []byte) (int, error) {
+	p.h.Write(b)
+	p.n += int64(len(b))
+	return p.pw.Write(b)
+}
+
+// Close ends the blob (with err when its bytes could not all be read) and
+// returns what it held.
+func (p *blobParser) Close(err error) *blob {
+	p.pw.CloseWithError(err)
+	b := <-p.done
+	if b.err == nil && err != nil {
+		b.err = err
+	}
+	b.digest = "sha256:" + hex.EncodeToString(p.h.Sum(nil))
+	b.size = p.n
+	if b.kind == blobTar {
+		b.diffID = b.digest
+	}
+	return b
+}
+
+// readBlob tells what r holds and reads it to its end.
+func readBlob(ctx context.Context, r io.Reader, opt *tree.ParseOptions) *blob {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(sniffSize)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return &blob{err: err}
+	}
+	b := &blob{kind: sniffBlob(head)}
+	switch b.kind {
+	case blobJSON:
+		b.json, b.err = io.ReadAll(io.LimitReader(br, MaxJSON+1))
+		if b.err == nil && len(b.json) > MaxJSON {
+			b.err = fmt.Errorf("metadata document larger than %d bytes", MaxJSON)
+		}
+	case blobTar, blobGzip, blobZstd:
+		b.err = b.parseLayer(ctx, br, opt)
+	}
+	if b.err == nil {
+		_, b.err = io.Copy(io.Discard, br) // the digest covers every byte
+	}
+	return b
+}
+
+func (b *blob) parseLayer(ctx context.Context, r io.Reader, opt *tree.ParseOptions) error {
+	zr, closeZ, err := decompress(r, b.kind)
+	if err != nil {
+		return err
+	}
+	defer closeZ()
+	var h hash.Hash
+	counter := &countingReader{r: zr}
+	var src io.Reader = counter
+	if b.kind != blobTar {
+		h = sha256.New()
+		src = io.TeeReader(counter, h)
+	}
+	if b.changes, err = tree.Parse(ctx, src, opt); err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, src); err != nil { // the diff ID covers padding too
+		return fmt.Errorf("%s: %w", b.kind, err)
+	}
+	b.tarBytes = counter.n
+	if h != nil {
+		b.diffID = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,265 @@
+// Package image reads container images from the Docker daemon, `docker
+// save` archives, OCI layouts and OCI archives, and turns each layer into a
+// tree.ChangeSet as its bytes stream past. Nothing from an image is written
+// to disk or run.
+package image
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/layerscope/layerscope/tree"
+)
+
+// Source kinds, as --source names them and the report shows them.
+const (
+	SourceDocker        = "docker"
+	SourceDockerArchive = "docker-archive"
+	SourceOCI           = "oci"
+	SourceOCIArchive    = "oci-archive"
+)
+
+// Sources lists the values --source accepts.
+var Sources = []string{SourceDocker, SourceDockerArchive, SourceOCI, SourceOCIArchive}
+
+// Image is an image as read from its source: metadata and, per layer, the
+// change set its tar holds. Layers are in manifest order, base first.
+type Image struct {
+	Ref      string // the reference asked for, or the one the archive gives
+	ID       string // the config's digest
+	Source   string // one of the Source kinds
+	Location string // the file, directory or daemon it was read from
+	Config   *Config
+	Layers   []Layer
+	Warnings []string
+}
+
+// Layer is one layer of an Image.
+type Layer struct {
+	Digest     string // diff ID: sha256 of the uncompressed tar
+	BlobDigest string // digest of the blob as stored, when compressed
+	BlobBytes  int64  // its size, when compressed
+	TarBytes   int64  // size of the uncompressed tar
+	MediaType  string // as the manifest gives it, when it does
+	History    History
+	Changes    *tree.ChangeSet
+}
+
+// Options tune Load. The zero value reads whatever arg names.
+type Options struct {
+	Source   string    // force a Source kind; "" decides from arg
+	Platform *Platform // pick this platform from an index
+	Sniff    tree.Sniffer
+	Progress *Progress
+	Stdin    io.Reader // read for arg "-"; os.Stdin when nil
+	Daemon   DaemonClient
+}
+
+// Load reads the image arg names: "-" for an archive on standard input, an
+// existing file or directory (optionally FILE:REF), or else a reference the
+// daemon resolves.
+func Load(ctx context.Context, arg string, opt Options) (*Image, error) {
+	if opt.Source != "" && !validSource(opt.Source) {
+		return nil, fmt.Errorf("unknown source %q: want one of %s", opt.Source, strings.Join(Sources, ", "))
+	}
+	popt := &tree.ParseOptions{Sniff: opt.Sniff}
+	path, ref, isPath := locate(arg, opt.Source)
+	if !isPath {
+		if opt.Source != "" && opt.Source != SourceDocker {
+			return nil, fmt.Errorf("%s: no such file or directory", arg)
+		}
+		return loadDaemon(ctx, arg, opt, popt)
+	}
+	w := want{ref: ref, platform: opt.Platform}
+	if path == "-" {
+		in := opt.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		opt.Progress.setPhase("reading the archive from standard input")
+		st, err := readCompressedStream(ctx, &progressReader{r: in, p: opt.Progress}, opt.Progress, popt)
+		if err != nil {
+			return nil, err
+		}
+		return finish(ctx, st, w, opt, "standard input", "")
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		opt.Progress.setPhase("reading the layout")
+		opt.Progress.setTotal(0)
+		return finish(ctx, &dirStore{root: path, prog: opt.Progress, opt: popt}, w, opt, path, SourceOCI)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	opt.Progress.setTotal(fi.Size())
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if k := sniffBlob(head[:n]); k == blobGzip || k == blobZstd {
+		opt.Progress.setPhase("reading the compressed archive")
+		st, err := readCompressedStream(ctx, &progressReader{r: f, p: opt.Progress}, opt.Progress, popt)
+		if err != nil {
+			return nil, err
+		}
+		return finish(ctx, st, w, opt, path, "")
+	}
+	opt.Progress.setPhase("indexing the archive")
+	st, err := indexTar(ctx, f, fi.Size(), opt.Progress, popt)
+	if err != nil {
+		return nil, err
+	}
+	opt.Progress.setPhase("parsing layers")
+	return finish(ctx, st, w, opt, path, "")
+}
+
+func validSource(s string) bool {
+	for _, k := range Sources {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// locate decides whether arg names a file or directory (with an optional
+// ":REF" after it) or an image for the daemon.
+func locate(arg, source string) (path, ref string, isPath bool) {
+	if source == SourceDocker {
+		return "", "", false
+	}
+	if arg == "-" {
+		return "-", "", true
+	}
+	if r, ok := strings.CutPrefix(arg, "-:"); ok {
+		return "-", r, true
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return arg, "", true
+	}
+	for i := 0; i < len(arg); i++ {
+		if arg[i] != ':' {
+			continue
+		}
+		if _, err := os.Stat(arg[:i]); err == nil {
+			return arg[:i], arg[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+// readCompressedStream reads an archive that may be compressed whole.
+func readCompressedStream(ctx context.Context, r io.Reader, prog *Progress, popt *tree.ParseOptions) (*streamStore, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(sniffSize)
+	kind := sniffBlob(head)
+	if kind == blobOther || kind == blobJSON {
+		return nil, errors.New("not an image archive: neither tar, gzip nor zstd")
+	}
+	zr, closeZ, err := decompress(br, kind)
+	if err != nil {
+		return nil, err
+	}
+	defer closeZ()
+	st, err := readStream(ctx, zr, prog, popt)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return nil, fmt.Errorf("reading the end of the archive: %w", err)
+	}
+	return st, nil
+}
+
+// finish picks the image out of a store, reads its layers and checks every
+// digest. source is "" when the metadata decides it.
+func finish(ctx context.Context, st store, w want, opt Options, location, source string) (*Image, error) {
+	archive := source == "" || source == SourceDockerArchive || source == SourceOCIArchive
+	c, err := pick(st, w, opt.Source)
+	if err != nil {
+		return nil, err
+	}
+	img := &Image{Ref: c.ref, ID: c.id, Location: location, Config: c.config}
+	switch {
+	case opt.Source != "":
+		img.Source = opt.Source
+	case c.format == "oci" && archive:
+		img.Source = SourceOCIArchive
+	case c.format == "oci":
+		img.Source = SourceOCI
+	default:
+		img.Source = SourceDockerArchive
+	}
+	names := make([]string, len(c.layers))
+	for i, l := range c.layers {
+		names[i] = l.name
+	}
+	blobs, err := st.blobs(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.config.DiffIDs) != len(c.layers) {
+		return nil, fmt.Errorf("image config lists %d layers, its manifest %d", len(c.config.DiffIDs), len(c.layers))
+	}
+	hist, ok := layerHistory(c.config.History, len(c.layers))
+	if !ok {
+		img.Warnings = append(img.Warnings, fmt.Sprintf("the config's history does not match its %d layers: instructions may be shown against the wrong layer", len(c.layers)))
+	}
+	for i, b := range blobs {
+		l := c.layers[i]
+		if err := checkLayer(b, l, c.config.DiffIDs[i]); err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i, l.name, err)
+		}
+		layer := Layer{Digest: b.diffID, TarBytes: b.tarBytes, MediaType: l.mediaType, History: hist[i], Changes: b.changes}
+		if b.kind != blobTar {
+			layer.BlobDigest, layer.BlobBytes = b.digest, b.size
+		}
+		img.Layers = append(img.Layers, layer)
+	}
+	return img, nil
+}
+
+// pick resolves the image in a store, by the metadata it holds or the
+// format the user forced.
+func pick(st store, w want, source string) (*chosen, error) {
+	switch source {
+	case SourceDockerArchive:
+		return resolveDocker(st, w)
+	case SourceOCI, SourceOCIArchive:
+		return resolveOCI(st, w)
+	}
+	c, err := resolveDocker(st, w)
+	if errors.Is(err, errNotExist) {
+		if c, err2 := resolveOCI(st, w); !errors.Is(err2, errNotExist) {
+			return c, err2
+		}
+		return nil, errors.New("not an image archive: it has neither manifest.json nor index.json")
+	}
+	return c, err
+}
+
+func checkLayer(b *blob, l layerRef, diffID string) error {
+	switch {
+	case b.err != nil:
+		return b.err
+	case b.kind < blobTar:
+		return fmt.Errorf("not a layer: neither tar, gzip nor zstd")
+	case l.digest != "" && b.digest != l.digest:
+		return fmt.Errorf("digest mismatch: content is %s, manifest says %s", b.digest, l.digest)
+	case b.diffID != diffID:
+		return fmt.Errorf("digest mismatch: content is %s, config says %s", b.diffID, diffID)
+	}
+	return nil
+}
