@@ -74,9 +74,15 @@ func TestSourcesAgree(t *testing.T) {
 		{"docker 25 archive", func(t *testing.T) (string, *bytes.Reader) {
 			return write(t, "a.tar", it.Tar(it.DockerOCIArchive(sample))), nil
 		}, image.SourceDockerArchive},
-		{"oci layout", func(t *testing.T) (string, *bytes.Reader) { return writeDir(t, it.OCILayout(it.Plain, false, sample)), nil }, image.SourceOCI},
-		{"oci layout, gzip", func(t *testing.T) (string, *bytes.Reader) { return writeDir(t, it.OCILayout(it.Gzip, false, sample)), nil }, image.SourceOCI},
-		{"oci layout, zstd", func(t *testing.T) (string, *bytes.Reader) { return writeDir(t, it.OCILayout(it.Zstd, false, sample)), nil }, image.SourceOCI},
+		{"oci layout", func(t *testing.T) (string, *bytes.Reader) {
+			return writeDir(t, it.OCILayout(it.Plain, false, sample)), nil
+		}, image.SourceOCI},
+		{"oci layout, gzip", func(t *testing.T) (string, *bytes.Reader) {
+			return writeDir(t, it.OCILayout(it.Gzip, false, sample)), nil
+		}, image.SourceOCI},
+		{"oci layout, zstd", func(t *testing.T) (string, *bytes.Reader) {
+			return writeDir(t, it.OCILayout(it.Zstd, false, sample)), nil
+		}, image.SourceOCI},
 		{"oci archive, gzip", func(t *testing.T) (string, *bytes.Reader) {
 			return write(t, "o.tar", it.Tar(it.OCILayout(it.Gzip, false, sample))), nil
 		}, image.SourceOCIArchive},
