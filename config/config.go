@@ -1,0 +1,239 @@
+// Package config reads layerscope's CI settings from .layerscope.yaml, and
+// dive's .dive-ci so that dive users keep their pipelines.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+	"go.yaml.in/yaml/v3"
+)
+
+// Default file names, looked for in the working directory.
+const (
+	DefaultFile = ".layerscope.yaml"
+	DiveFile    = ".dive-ci"
+)
+
+// maxFile bounds a config file.
+const maxFile = 1 << 20
+
+// Limit is one threshold. From says where it was set ("flag", "default",
+// or a file name); Off means it was switched off ("disabled").
+type Limit struct {
+	Value float64
+	From  string
+	Off   bool
+}
+
+// Set reports whether the limit is in force.
+func (l Limit) Set() bool { return l.From != "" && !l.Off }
+
+// Limits are the CI thresholds.
+type Limits struct {
+	MaxWaste        Limit // bytes
+	MaxWastePercent Limit // percent of what the build added
+	MinEfficiency   Limit // 0 to 1
+}
+
+// Ignore suppresses findings: by rule or category, and a path glob.
+type Ignore struct {
+	Rule     string `yaml:"rule"`
+	Category string `yaml:"category"`
+	Path     string `yaml:"path"`
+	Reason   string `yaml:"reason"`
+}
+
+// Config is what a config file says.
+type Config struct {
+	File    string
+	Limits  Limits
+	FailOn  []string // nil when the file does not say
+	Ignore  []Ignore
+	Disable []string // rule ids switched off
+	// Dive is true when the limits came from dive's vocabulary: they are
+	// judged on layerscope's figures, which never count the kept copy.
+	Dive bool
+}
+
+type file struct {
+	Rules   map[string]yaml.Node `yaml:"rules"`
+	FailOn  yaml.Node            `yaml:"fail-on"`
+	Ignore  []Ignore             `yaml:"ignore"`
+	Disable []string             `yaml:"disable"`
+}
+
+// Find returns the config file to read: path when given (it must exist),
+// else .layerscope.yaml, else .dive-ci in the working directory, else "".
+func Find(path string) (string, error) {
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return "", fmt.Errorf("config file: %w", err)
+		}
+		return path, nil
+	}
+	for _, p := range []string{DefaultFile, DiveFile} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("config file: %w", err)
+		}
+	}
+	return "", nil
+}
+
+// Load reads a config file. An empty path gives an empty Config.
+func Load(path string) (*Config, error) {
+	c := &Config{File: path}
+	if path == "" {
+		return c, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	if len(data) > maxFile {
+		return nil, fmt.Errorf("config file %s is larger than %d bytes", path, maxFile)
+	}
+	if err := c.parse(data); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func (c *Config) parse(data []byte) error {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && err != io.EOF {
+		return errors.New(oneLine(err.Error()))
+	}
+	for key, node := range f.Rules {
+		if node.Kind != yaml.ScalarNode {
+			return fmt.Errorf("rules.%s: want a single value", key)
+		}
+		if err := c.setRule(key, strings.TrimSpace(node.Value)); err != nil {
+			return fmt.Errorf("rules.%s: %w", key, err)
+		}
+	}
+	switch f.FailOn.Kind {
+	case 0:
+	case yaml.ScalarNode:
+		c.FailOn = SplitList(f.FailOn.Value)
+	case yaml.SequenceNode:
+		c.FailOn = []string{}
+		for _, n := range f.FailOn.Content {
+			c.FailOn = append(c.FailOn, SplitList(n.Value)...)
+		}
+	default:
+		return errors.New("fail-on: want a list")
+	}
+	for i, ig := range f.Ignore {
+		if ig.Rule == "" && ig.Category == "" && ig.Path == "" {
+			return fmt.Errorf("ignore[%d]: give a rule, a category or a path", i)
+		}
+		if ig.Reason == "" {
+			return fmt.Errorf("ignore[%d]: give a reason", i)
+		}
+	}
+	c.Ignore, c.Disable = f.Ignore, f.Disable
+	return nil
+}
+
+// setRule maps one key of rules: to a limit, in layerscope's names or
+// dive's.
+func (c *Config) setRule(key, value string) error {
+	var (
+		l     *Limit
+		parse func(string) (float64, error)
+	)
+	switch key {
+	case "max-waste":
+		l, parse = &c.Limits.MaxWaste, ParseSize
+	case "max-waste-percent":
+		l, parse = &c.Limits.MaxWastePercent, ParsePercent
+	case "min-efficiency":
+		l, parse = &c.Limits.MinEfficiency, ParseFraction
+	case "highestWastedBytes":
+		l, parse, c.Dive = &c.Limits.MaxWaste, ParseSize, true
+	case "highestUserWastedPercent":
+		c.Dive = true
+		l, parse = &c.Limits.MaxWastePercent, func(s string) (float64, error) {
+			f, err := ParseFraction(s)
+			return f * 100, err
+		}
+	case "lowestEfficiency":
+		l, parse, c.Dive = &c.Limits.MinEfficiency, ParseFraction, true
+	default:
+		return errors.New("unknown rule (want max-waste, max-waste-percent, min-efficiency, or dive's lowestEfficiency, highestWastedBytes, highestUserWastedPercent)")
+	}
+	l.From = c.File
+	if IsOff(value) {
+		l.Off = true
+		return nil
+	}
+	v, err := parse(value)
+	if err != nil {
+		return err
+	}
+	l.Value = v
+	return nil
+}
+
+// IsOff reports a value that switches a rule off.
+func IsOff(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "disabled", "off", "none", "false":
+		return true
+	}
+	return false
+}
+
+// ParseSize reads a size as go-humanize does: "50MB" is 50×10^6 bytes,
+// "50MiB" 50×2^20, a bare number is bytes.
+func ParseSize(s string) (float64, error) {
+	n, err := humanize.ParseBytes(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("bad size %q (want e.g. 50MB or 20MiB)", s)
+	}
+	return float64(n), nil
+}
+
+// ParsePercent reads a percentage from 0 to 100 ("10" or "10%").
+func ParsePercent(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || f < 0 || f > 100 {
+		return 0, fmt.Errorf("bad percentage %q (want 0 to 100)", s)
+	}
+	return f, nil
+}
+
+// ParseFraction reads a number from 0 to 1.
+func ParseFraction(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || f < 0 || f > 1 {
+		return 0, fmt.Errorf("bad fraction %q (want 0 to 1)", s)
+	}
+	return f, nil
+}
+
+// SplitList splits "a,b c" into its items.
+func SplitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,348 @@
+// Command layerscope shows why a container image is big and what a
+// multi-stage build should have left behind.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/layerscope/layerscope/config"
+	"github.com/layerscope/layerscope/image"
+	"github.com/layerscope/layerscope/report"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; a
+// `go install` build reports its module version.
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code, err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "layerscope:", report.Escape(oneLine(err.Error())))
+	}
+	os.Exit(code) // 1 means "analysed, and a rule or threshold failed"; 2, "could not analyse"
+}
+
+// Exit codes.
+const (
+	exitPass  = 0
+	exitFail  = 1
+	exitError = 2
+)
+
+// usageError is a bad command line: exit 2, with a hint to --help.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg + " (see layerscope --help)" }
+
+type options struct {
+	ci              bool
+	ciSet           bool
+	format          string
+	jsonFile        string
+	source          string
+	platform        string
+	maxWaste        string
+	maxWastePercent string
+	minEfficiency   string
+	ciConfig        string
+	version         bool
+	help            bool
+}
+
+func newFlagSet(o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("layerscope", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&o.ci, "ci", false, "")
+	fs.StringVar(&o.format, "format", "text", "")
+	fs.StringVar(&o.jsonFile, "json", "", "")
+	fs.StringVar(&o.source, "source", "", "")
+	fs.StringVar(&o.platform, "platform", "", "")
+	fs.StringVar(&o.maxWaste, "max-waste", "", "")
+	fs.StringVar(&o.maxWastePercent, "max-waste-percent", "", "")
+	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
+	fs.StringVar(&o.ciConfig, "ci-config", "", "")
+	fs.BoolVar(&o.version, "version", false, "")
+	fs.BoolVar(&o.help, "help", false, "")
+	fs.BoolVar(&o.help, "h", false, "")
+	return fs
+}
+
+const usage = `layerscope shows why a container image is big and what a multi-stage build
+should have left behind.
+
+Usage:
+  layerscope [flags] IMAGE
+
+IMAGE is an image in the Docker daemon (myimage:tag), a file from
+'docker save' or an OCI archive (app.tar, app.tar.gz), an OCI layout
+directory, FILE:REF for one image of an archive that holds several, or -
+for an archive on standard input. Flags may come before or after it.
+
+Examples:
+  layerscope --ci myimage:tag                  # report, exit 0 pass / 1 fail / 2 error
+  layerscope --ci --format json myimage:tag    # the same report as JSON
+  layerscope --ci ./app.tar                    # a 'docker save' archive or oci-archive
+  layerscope --ci ./oci-layout-dir             # an OCI image layout
+  layerscope --ci ./many.tar:web:1.2           # one image of several
+  docker save app | gzip | layerscope --ci -   # from standard input
+  layerscope testdata/sample.tar               # the bundled sample, no daemon needed
+
+Flags:
+  --ci                    analyse and report without the interactive view; exit 1
+                          when a rule fails. CI=true in the environment turns it
+                          on; --ci=false turns it off. e.g. --ci
+  --format text|json      the report on standard output. e.g. --format json
+  --json FILE             also write the JSON report to FILE (replaced whole), in
+                          any mode. e.g. --json report.json
+  --source KIND           read IMAGE as docker (the daemon), docker-archive, oci
+                          or oci-archive instead of guessing. e.g. --source docker
+  --platform OS/ARCH[/V]  the image to pick from a multi-platform index (default:
+                          linux and this machine's architecture). e.g. --platform linux/arm64
+  --max-waste SIZE        fail when more bytes than this are wasted. e.g. --max-waste 50MB
+                          (MB = 10^6 bytes, MiB = 2^20; 'disabled' switches it off)
+  --max-waste-percent N   fail when wasted bytes exceed N % of what the build added
+                          (all layers but the base). Default 10. e.g. --max-waste-percent 5
+  --min-efficiency F      fail when efficiency (1 - wasted/all layer bytes) is below
+                          F, from 0 to 1. Default 0.9. e.g. --min-efficiency 0.95
+  --ci-config FILE        CI settings (default: .layerscope.yaml, else dive's
+                          .dive-ci, in the working directory). e.g. --ci-config ci.yaml
+  --version               print the version
+  --help                  print this help
+
+The daemon is found as the docker CLI finds it: DOCKER_HOST (with
+DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), else the current docker context.
+Podman works through its Docker-compatible socket (DOCKER_HOST=unix:///run/podman/podman.sock).
+
+Exit codes: 0 analysed and every rule passed; 1 analysed and a rule failed;
+2 could not analyse (bad input, no daemon, no image).
+`
+
+// parseArgs reads flags before and after the image argument.
+func parseArgs(args []string) (*options, []string, error) {
+	o := &options{}
+	fs := newFlagSet(o)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, usageError{strings.TrimPrefix(err.Error(), "flag provided but not defined: ")}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "ci" {
+			o.ciSet = true
+		}
+	})
+	return o, pos, nil
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	o, pos, err := parseArgs(args)
+	if err != nil {
+		return exitError, err
+	}
+	switch {
+	case o.help:
+		fmt.Fprint(stdout, usage)
+		return exitPass, nil
+	case o.version:
+		fmt.Fprintln(stdout, "layerscope", versionString())
+		return exitPass, nil
+	case len(pos) == 0:
+		return exitError, usageError{"no image given"}
+	case len(pos) > 1:
+		return exitError, usageError{fmt.Sprintf("one image at a time (got %s)", strings.Join(pos, " "))}
+	case o.format != "text" && o.format != "json":
+		return exitError, usageError{fmt.Sprintf("unknown --format %q: want text or json", o.format)}
+	}
+	ci := o.ci
+	if !o.ciSet {
+		ci = truthy(os.Getenv("CI"))
+	}
+	limits, dive, err := resolveLimits(o)
+	if err != nil {
+		return exitError, err
+	}
+	opt := image.Options{Source: o.source, Stdin: stdin}
+	if o.platform != "" {
+		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
+			return exitError, usageError{err.Error()}
+		}
+	}
+
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		opt.Progress = image.NewProgress()
+		done := showProgress(stderr, opt.Progress)
+		defer done()
+	}
+	img, err := image.Load(ctx, pos[0], opt)
+	if err != nil {
+		return exitError, err
+	}
+	rep, err := report.Build(ctx, img)
+	if err != nil {
+		return exitError, err
+	}
+	rep.Check(limits, dive)
+
+	if o.jsonFile != "" {
+		if err := writeFileAtomic(o.jsonFile, rep.WriteJSON); err != nil {
+			return exitError, fmt.Errorf("writing %s: %w", o.jsonFile, err)
+		}
+	}
+	if o.format == "json" {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout, termWidth(stdout))
+	}
+	if err != nil {
+		return exitError, fmt.Errorf("writing the report: %w", err)
+	}
+	if ci && !rep.CI.Pass {
+		return exitFail, nil
+	}
+	return exitPass, nil
+}
+
+// resolveLimits applies defaults, then the config file, then flags.
+func resolveLimits(o *options) (config.Limits, bool, error) {
+	path, err := config.Find(o.ciConfig)
+	if err != nil {
+		return config.Limits{}, false, err
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return config.Limits{}, false, err
+	}
+	limits := report.DefaultLimits()
+	for _, p := range []struct{ dst, src *config.Limit }{
+		{&limits.MaxWaste, &cfg.Limits.MaxWaste},
+		{&limits.MaxWastePercent, &cfg.Limits.MaxWastePercent},
+		{&limits.MinEfficiency, &cfg.Limits.MinEfficiency},
+	} {
+		if p.src.From != "" {
+			*p.dst = *p.src
+		}
+	}
+	for _, f := range []struct {
+		flag, value string
+		dst         *config.Limit
+		parse       func(string) (float64, error)
+	}{
+		{"max-waste", o.maxWaste, &limits.MaxWaste, config.ParseSize},
+		{"max-waste-percent", o.maxWastePercent, &limits.MaxWastePercent, config.ParsePercent},
+		{"min-efficiency", o.minEfficiency, &limits.MinEfficiency, config.ParseFraction},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if config.IsOff(f.value) {
+			*f.dst = config.Limit{From: "flag", Off: true}
+			continue
+		}
+		v, err := f.parse(f.value)
+		if err != nil {
+			return config.Limits{}, false, usageError{fmt.Sprintf("--%s: %v", f.flag, err)}
+		}
+		*f.dst = config.Limit{Value: v, From: "flag"}
+	}
+	return limits, cfg.Dive, nil
+}
+
+// showProgress draws one status line on a terminal until done is called.
+func showProgress(w io.Writer, p *image.Progress) (done func()) {
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				fmt.Fprint(w, "\r\x1b[K")
+				return
+			case <-t.C:
+				s := p.Snapshot()
+				line := fmt.Sprintf("%s · %s read", s.Phase, report.Size(s.Read))
+				if s.Total > 0 {
+					line += " of ~" + report.Size(s.Total)
+				}
+				line += fmt.Sprintf(" · %d layers parsed · %.1fs", s.Layers, s.Elapsed.Seconds())
+				fmt.Fprintf(w, "\r\x1b[K%s", line)
+			}
+		}
+	}()
+	return func() { close(stop); <-finished }
+}
+
+func termWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil {
+			return width
+		}
+	}
+	return 120
+}
+
+// writeFileAtomic replaces path whole: a reader never sees half a report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".layerscope-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

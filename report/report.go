@@ -1,0 +1,151 @@
+// Package report turns an analysed image into the one value that feeds the
+// JSON report, the text report and the exit code.
+package report
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/layerscope/layerscope/image"
+	"github.com/layerscope/layerscope/tree"
+)
+
+// SchemaVersion is the JSON report's version: names never change meaning.
+const SchemaVersion = 1
+
+// Report is everything layerscope says about an image.
+type Report struct {
+	SchemaVersion int        `json:"schemaVersion"`
+	Image         ImageInfo  `json:"image"`
+	Summary       Summary    `json:"summary"`
+	Layers        []Layer    `json:"layers"`
+	Waste         []Waste    `json:"waste"`
+	Findings      []Finding  `json:"findings"`
+	Warnings      []string   `json:"warnings"`
+	CI            CI         `json:"ci"`
+	Tree          *tree.Tree `json:"-"`
+}
+
+// ImageInfo names the image and where it came from.
+type ImageInfo struct {
+	Ref          string `json:"ref"`
+	ID           string `json:"id"`
+	OS           string `json:"os"`
+	Architecture string `json:"architecture"`
+	Variant      string `json:"variant,omitempty"`
+	User         string `json:"user"`
+	Source       string `json:"source"`
+	Location     string `json:"location"`
+}
+
+// Summary holds the image's figures, as SPEC.md defines them.
+type Summary struct {
+	Layers       int     `json:"layers"`
+	Files        int     `json:"files"`
+	RegularFiles int     `json:"regularFiles"`
+	FinalBytes   int64   `json:"finalBytes"`
+	ContentBytes int64   `json:"contentBytes"`
+	WastedBytes  int64   `json:"wastedBytes"`
+	WastePercent float64 `json:"wastePercent"`
+	Efficiency   float64 `json:"efficiency"`
+}
+
+// Layer is one layer's row: index counts from 0, the base first.
+type Layer struct {
+	Index       int    `json:"index"`
+	Digest      string `json:"digest"`
+	BlobDigest  string `json:"blobDigest,omitempty"`
+	BlobBytes   int64  `json:"blobBytes,omitempty"`
+	CreatedBy   string `json:"createdBy"`
+	Comment     string `json:"comment,omitempty"`
+	Created     string `json:"created,omitempty"`
+	Bytes       int64  `json:"bytes"`
+	WastedBytes int64  `json:"wastedBytes"`
+	Added       int    `json:"added"`
+	Modified    int    `json:"modified"`
+	Removed     int    `json:"removed"`
+
+	secrets []string // names whose values CreatedBy redacted
+}
+
+// Waste is one path's wasted bytes and the layers whose versions of it
+// were hidden or replaced.
+type Waste struct {
+	Path   string `json:"path"`
+	Bytes  int64  `json:"bytes"`
+	Layers []int  `json:"layers"`
+}
+
+// Finding is a leftover: what a later stage should have dropped.
+type Finding struct {
+	Rule      string   `json:"rule"`
+	Category  string   `json:"category"`
+	Severity  string   `json:"severity"`
+	Layer     int      `json:"layer"`
+	CreatedBy string   `json:"createdBy"`
+	Paths     []string `json:"paths"`
+	Bytes     int64    `json:"bytes"`
+	Message   string   `json:"message"`
+	Advice    string   `json:"advice"`
+	Ignored   string   `json:"ignored,omitempty"` // the reason, when suppressed
+}
+
+// CI is the verdict: every rule, and whether all passed.
+type CI struct {
+	Pass  bool     `json:"pass"`
+	Rules []Rule   `json:"rules"`
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Rule is one check: its limit, the image's value, and where the limit
+// came from ("flag", "default", or the config file's name).
+type Rule struct {
+	Name  string `json:"name"`
+	Limit any    `json:"limit"`
+	Value any    `json:"value"`
+	Pass  bool   `json:"pass"`
+	From  string `json:"from"`
+}
+
+// Build merges an image's layers, in order, and fills in every figure.
+func Build(ctx context.Context, img *image.Image) (*Report, error) {
+	b := tree.NewBuilder()
+	for i, l := range img.Layers {
+		if _, err := b.Apply(ctx, l.Changes); err != nil {
+			return nil, fmt.Errorf("merging layer %d: %w", i, err)
+		}
+	}
+	t := b.Finish()
+	st := t.Stats()
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Image: ImageInfo{
+			Ref: img.Ref, ID: img.ID, Source: img.Source, Location: img.Location,
+			OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant, User: img.Config.User,
+		},
+		Summary: Summary{
+			Layers: len(img.Layers), Files: st.Files, RegularFiles: st.RegularFiles, FinalBytes: st.FinalBytes,
+			ContentBytes: st.ContentBytes, WastedBytes: st.WastedBytes, WastePercent: st.WastePercent(), Efficiency: st.Efficiency(),
+		},
+		Layers:   []Layer{},
+		Waste:    []Waste{},
+		Findings: []Finding{},
+		Warnings: append(append([]string{}, img.Warnings...), t.Warnings()...),
+		Tree:     t,
+	}
+	for i, ls := range t.Layers() {
+		l := img.Layers[i]
+		createdBy, secrets := image.CreatedBy(l.History.CreatedBy)
+		r.Layers = append(r.Layers, Layer{
+			Index: i, Digest: l.Digest, BlobDigest: l.BlobDigest, BlobBytes: l.BlobBytes,
+			CreatedBy: createdBy, Comment: strings.TrimSpace(l.History.Comment), Created: l.History.Created,
+			Bytes: ls.Bytes, WastedBytes: ls.WastedBytes, Added: ls.Added, Modified: ls.Modified, Removed: ls.Removed,
+			secrets: secrets,
+		})
+	}
+	for _, w := range t.Waste() {
+		r.Waste = append(r.Waste, Waste{Path: "/" + w.Path, Bytes: w.Bytes, Layers: w.Layers})
+	}
+	return r, nil
+}

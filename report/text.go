@@ -1,0 +1,185 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dustin/go-humanize"
+)
+
+// TopWaste is how many wasted paths the text report lists.
+const TopWaste = 10
+
+// Size humanizes a byte count the way every layerscope view does (SI
+// units: 1 MB = 10^6 bytes, as docker and dive show them).
+func Size(n int64) string {
+	if n < 0 {
+		return "-" + humanize.Bytes(uint64(-n))
+	}
+	return humanize.Bytes(uint64(n))
+}
+
+// Percent shows a percentage with one decimal.
+func Percent(f float64) string { return fmt.Sprintf("%.1f %%", f) }
+
+// Instruction is what a layer row shows: the instruction, else the
+// history's comment, else a dash.
+func (l Layer) Instruction() string {
+	switch {
+	case l.CreatedBy != "":
+		return Escape(l.CreatedBy)
+	case l.Comment != "":
+		return "# " + Escape(l.Comment)
+	}
+	return "-"
+}
+
+// WriteText writes the report for a person reading a CI log.
+func (r *Report) WriteText(w io.Writer, width int) error {
+	if width < 60 {
+		width = 100
+	}
+	ew := &errWriter{w: w}
+	img := r.Image
+	ref := img.Ref
+	if ref == "" {
+		ref = "(untagged)"
+	}
+	ew.printf("Image    %s\n", Escape(ref))
+	ew.printf("ID       %s\n", img.ID)
+	ew.printf("Source   %s %s\n", img.Source, Escape(img.Location))
+	platform := img.OS + "/" + img.Architecture
+	if img.Variant != "" {
+		platform += "/" + img.Variant
+	}
+	user := img.User
+	if user == "" {
+		user = "root (no USER)"
+	}
+	ew.printf("Platform %s, user %s\n\n", platform, Escape(user))
+
+	ew.printf("Layers\n")
+	// The instruction goes after the aligned columns, cut to the width.
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "#\tSIZE\tADDED\tMODIFIED\tREMOVED\tWASTED\t\n")
+	for _, l := range r.Layers {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t\n", l.Index, Size(l.Bytes), l.Added, l.Modified, l.Removed, Size(l.WastedBytes))
+	}
+	tw.Flush()
+	lines := strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n")
+	for i, line := range lines {
+		instr := "INSTRUCTION"
+		if i > 0 {
+			instr = r.Layers[i-1].Instruction()
+		}
+		ew.printf("  %s  %s\n", line, truncate(instr, width-len(line)-4))
+	}
+
+	s := r.Summary
+	ew.printf("\nSummary\n")
+	ew.printf("  files          %s (%s regular files, %s)\n", humanize.Comma(int64(s.Files)), humanize.Comma(int64(s.RegularFiles)), Size(s.FinalBytes))
+	ew.printf("  layers hold    %s\n", Size(s.ContentBytes))
+	ew.printf("  wasted         %s: %s of what the build added\n", Size(s.WastedBytes), Percent(s.WastePercent))
+	ew.printf("  efficiency     %s\n", Percent(100*s.Efficiency))
+
+	if len(r.Waste) > 0 {
+		n := min(len(r.Waste), TopWaste)
+		ew.printf("\nWasted bytes: top %d of %d paths\n", n, len(r.Waste))
+		for _, wst := range r.Waste[:n] {
+			ew.printf("  %9s  %s (layer %s)\n", Size(wst.Bytes), Escape(wst.Path), joinInts(wst.Layers))
+		}
+	}
+	if len(r.Findings) > 0 {
+		ew.printf("\nFindings\n")
+		for _, f := range r.Findings {
+			ign := ""
+			if f.Ignored != "" {
+				ign = " (ignored: " + Escape(f.Ignored) + ")"
+			}
+			ew.printf("  %-7s %-13s %9s  layer %d: %s%s\n", f.Severity, f.Category, Size(f.Bytes), f.Layer, Escape(f.Message), ign)
+			ew.printf("          fix: %s\n", Escape(f.Advice))
+		}
+	}
+	if len(r.Warnings) > 0 {
+		ew.printf("\nWarnings\n")
+		for _, wn := range r.Warnings {
+			ew.printf("  - %s\n", Escape(wn))
+		}
+	}
+	ew.printf("\nCI rules\n")
+	if len(r.CI.Rules) == 0 {
+		ew.printf("  (none)\n")
+	}
+	failed := 0
+	for _, rule := range r.CI.Rules {
+		verdict := "PASS"
+		if !rule.Pass {
+			verdict = "FAIL"
+			failed++
+		}
+		ew.printf("  %s  %-18s limit %-10s value %-10s (%s)\n", verdict, rule.Name, formatRule(rule.Name, rule.Limit), formatRule(rule.Name, rule.Value), rule.From)
+	}
+	for _, n := range r.CI.Notes {
+		ew.printf("  note: %s\n", n)
+	}
+	if r.CI.Pass {
+		ew.printf("\nResult: PASS\n")
+	} else {
+		ew.printf("\nResult: FAIL (%d of %d rules failed)\n", failed, len(r.CI.Rules))
+	}
+	return ew.err
+}
+
+func formatRule(name string, v any) string {
+	switch x := v.(type) {
+	case int64:
+		return Size(x)
+	case float64:
+		if name == RuleMaxWastePercent {
+			return Percent(x)
+		}
+		return fmt.Sprintf("%.4g", x)
+	}
+	return fmt.Sprint(v)
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// truncate cuts s to n display columns, marking the cut with "…".
+func truncate(s string, n int) string {
+	if n < 10 {
+		n = 10
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	fmt.Fprintf(e, format, args...)
+}
