@@ -70,7 +70,7 @@ func Load(ctx context.Context, arg string, opt Options) (*Image, error) {
 	popt := &tree.ParseOptions{Sniff: opt.Sniff}
 	path, ref, isPath := locate(arg, opt.Source)
 	if !isPath {
-		if opt.Source != "" && opt.Source != SourceDocker {
+		if (opt.Source != "" && opt.Source != SourceDocker) || (opt.Source == "" && looksLikePath(arg)) {
 			return nil, fmt.Errorf("%s: no such file or directory", arg)
 		}
 		return loadDaemon(ctx, arg, opt, popt)
@@ -158,6 +158,22 @@ func locate(arg, source string) (path, ref string, isPath bool) {
 		}
 	}
 	return "", "", false
+}
+
+// looksLikePath reports an argument that no image reference can be: a
+// path, or a name with an archive's extension.
+func looksLikePath(arg string) bool {
+	for _, p := range []string{"/", "./", "../", "~"} {
+		if strings.HasPrefix(arg, p) {
+			return true
+		}
+	}
+	for _, s := range []string{".tar", ".tgz", ".tar.gz", ".tar.zst", ".tzst", ".oci"} {
+		if strings.HasSuffix(arg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // readCompressedStream reads an archive that may be compressed whole.
