@@ -138,14 +138,41 @@ func TestMerge(t *testing.T) {
 			if got := tr.Waste(); !reflect.DeepEqual(got, tc.waste) {
 				t.Errorf("waste = %+v, want %+v", got, tc.waste)
 			}
-			var perLayer int64
-			for _, l := range tr.Layers() {
-				perLayer += l.WastedBytes
-			}
-			if perLayer != tc.stats.WastedBytes {
-				t.Errorf("per-layer wasted bytes add up to %d, want %d", perLayer, tc.stats.WastedBytes)
-			}
+			checkInvariants(t, tr)
 		})
+	}
+}
+
+// checkInvariants asserts what holds for every tree: each file version is
+// either kept or wasted, and the per-layer and per-path figures add up.
+func checkInvariants(t testing.TB, tr *tree.Tree) {
+	t.Helper()
+	st := tr.Stats()
+	var perLayer, content, perPath int64
+	for _, l := range tr.Layers() {
+		perLayer += l.WastedBytes
+		content += l.Bytes
+	}
+	for _, w := range tr.Waste() {
+		perPath += w.Bytes
+		if w.Bytes <= 0 || len(w.Layers) == 0 {
+			t.Errorf("waste entry %+v", w)
+		}
+	}
+	if perLayer != st.WastedBytes || perPath != st.WastedBytes {
+		t.Errorf("wasted bytes: %d per layer, %d per path, %d in all", perLayer, perPath, st.WastedBytes)
+	}
+	if content != st.ContentBytes {
+		t.Errorf("content bytes %d, layers add up to %d", st.ContentBytes, content)
+	}
+	if st.FinalBytes+st.WastedBytes != st.ContentBytes {
+		t.Errorf("final %d + wasted %d != content %d", st.FinalBytes, st.WastedBytes, st.ContentBytes)
+	}
+	if st.RegularFiles > st.Files {
+		t.Errorf("%d regular files of %d files", st.RegularFiles, st.Files)
+	}
+	if e := st.Efficiency(); e < 0 || e > 1 {
+		t.Errorf("efficiency %v", e)
 	}
 }
 
