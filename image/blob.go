@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -100,41 +101,81 @@ type blob struct {
 	err      error           // why it could not be read
 }
 
-// blobParser reads one blob that is written to it, in a goroutine of its
-// own: a layer is hashed as it is written and parsed as it is read, so the
-// two run on two cores. Write the blob, then call Close.
+// blobParser reads one blob in a goroutine of its own: the feeder reads
+// the blob into chunks and hashes them while the parser works on the
+// chunks before, so the two run on two cores. Call ReadFrom, then Close.
 type blobParser struct {
-	pw   *io.PipeWriter
+	pipe *chunkPipe
 	h    hash.Hash
 	n    int64
 	done chan *blob
 }
 
 func newBlobParser(ctx context.Context, opt *tree.ParseOptions) *blobParser {
-	pr, pw := io.Pipe()
-	p := &blobParser{pw: pw, h: sha256.New(), done: make(chan *blob, 1)}
+	p := &blobParser{pipe: newChunkPipe(), h: sha256.New(), done: make(chan *blob, 1)}
 	go func() {
-		b := readBlob(ctx, pr, opt)
-		if b.err != nil {
-			pr.CloseWithError(b.err)
-		} else {
-			pr.Close()
-		}
+		b := readBlob(ctx, p.pipe, opt)
+		p.pipe.closeRead()
 		p.done <- b
 	}()
 	return p
 }
 
-func (p *blobParser) Write(b []byte) (int, error) {
-	p.h.Write(b)
-	p.n += int64(len(b))
-	return p.pw.Write(b)
+// ReadFrom feeds the blob from src to its end, counting bytes into prog.
+// It stops early, with the parser's error, when the parser gives up.
+func (p *blobParser) ReadFrom(ctx context.Context, src io.Reader, prog *Progress) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		bp := chunkPool.Get().(*[]byte)
+		buf := (*bp)[:cap(*bp)]
+		n, err := fill(src, buf)
+		if n > 0 {
+			p.h.Write(buf[:n])
+			p.n += int64(n)
+			prog.add(int64(n))
+			*bp = buf[:n]
+			if !p.pipe.send(bp) {
+				return errParserStopped
+			}
+		} else {
+			chunkPool.Put(bp)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
+
+// fill reads into buf until it is at least half full, or src ends (io.EOF)
+// or fails: a chunk is worth a hand-over.
+func fill(src io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf)/2 {
+		m, err := src.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// errParserStopped reports that the parser gave up on the blob: its own
+// error says why.
+var errParserStopped = errors.New("parser stopped")
 
 // Close ends the blob (with err when its bytes could not all be read) and
 // returns what it held.
 func (p *blobParser) Close(err error) *blob {
-	p.pw.CloseWithError(err)
+	if err == errParserStopped {
+		err = nil
+	}
+	p.pipe.closeWrite(err)
 	b := <-p.done
 	if b.err == nil && err != nil {
 		b.err = err
@@ -145,6 +186,70 @@ func (p *blobParser) Close(err error) *blob {
 		b.diffID = b.digest
 	}
 	return b
+}
+
+const chunkSize = 256 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// chunkPipe hands filled chunks from a writer to a reader through a
+// buffered channel: unlike io.Pipe, the writer goes on while the reader
+// works.
+type chunkPipe struct {
+	full    chan *[]byte
+	stopped chan struct{} // closed when the reader stops
+	werr    error         // set before full is closed
+	cur     *[]byte
+	off     int
+}
+
+func newChunkPipe() *chunkPipe {
+	return &chunkPipe{full: make(chan *[]byte, 8), stopped: make(chan struct{})}
+}
+
+// send passes a chunk to the reader; false when the reader has stopped.
+func (c *chunkPipe) send(bp *[]byte) bool {
+	select {
+	case c.full <- bp:
+		return true
+	case <-c.stopped:
+		chunkPool.Put(bp)
+		return false
+	}
+}
+
+func (c *chunkPipe) closeWrite(err error) {
+	c.werr = err
+	close(c.full)
+}
+
+func (c *chunkPipe) Read(b []byte) (int, error) {
+	for c.cur == nil || c.off == len(*c.cur) {
+		if c.cur != nil {
+			chunkPool.Put(c.cur)
+			c.cur = nil
+		}
+		bp, ok := <-c.full
+		if !ok {
+			if c.werr != nil {
+				return 0, c.werr
+			}
+			return 0, io.EOF
+		}
+		c.cur, c.off = bp, 0
+	}
+	n := copy(b, (*c.cur)[c.off:])
+	c.off += n
+	return n, nil
+}
+
+// closeRead tells the writer the reader is done, and frees what it holds.
+func (c *chunkPipe) closeRead() {
+	close(c.stopped)
+	if c.cur != nil {
+		chunkPool.Put(c.cur)
+		c.cur = nil
+	}
 }
 
 // readBlob tells what r holds and reads it to its end.

@@ -254,8 +254,7 @@ func parseParallel(ctx context.Context, names []string, prog *Progress, opt *tre
 				return
 			}
 			p := newBlobParser(ctx, opt)
-			_, err = copyBuffer(ctx, p, r, prog)
-			results[i] = p.Close(err)
+			results[i] = p.Close(p.ReadFrom(ctx, r, prog))
 			prog.layerDone()
 		}()
 	}
@@ -271,30 +270,4 @@ func parseParallel(ctx context.Context, names []string, prog *Progress, opt *tre
 		out[i] = byName[n]
 	}
 	return out, nil
-}
-
-// copyBuffer copies src to dst, counting the bytes into prog and stopping
-// when ctx is cancelled.
-func copyBuffer(ctx context.Context, dst io.Writer, src io.Reader, prog *Progress) (int64, error) {
-	buf := make([]byte, 256<<10)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		m, err := src.Read(buf)
-		if m > 0 {
-			if _, werr := dst.Write(buf[:m]); werr != nil {
-				return n, werr
-			}
-			n += int64(m)
-			prog.add(int64(m))
-		}
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
 }

@@ -72,10 +72,12 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.Pars
 			continue
 		}
 		p := newBlobParser(ctx, opt)
-		_, err = copyBuffer(ctx, p, tr, nil)
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		if err := p.ReadFrom(ctx, tr, nil); err != nil && err != errParserStopped {
 			p.Close(err)
-			return nil, fmt.Errorf("archive member %q is truncated", hdr.Name)
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("archive member %q is truncated", hdr.Name)
+			}
+			return nil, fmt.Errorf("archive member %q: %w", hdr.Name, err)
 		}
 		wg.Add(1)
 		go func() {
