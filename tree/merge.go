@@ -56,6 +56,7 @@ type Builder struct {
 type wasteRec struct {
 	bytes  int64
 	layers []int // sorted, unique
+	events []WasteEvent
 }
 
 // NewBuilder returns an empty Builder.
@@ -103,7 +104,7 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 		n := b.lookup(e.Path, L, &st)
 		if p := b.state[n]; p != nil && p.exists && p.own && p.meta.Kind == KindFile {
 			// The same path twice in one layer: the earlier copy is waste.
-			b.addWaste(n, p.meta.Size, int(L), &st)
+			b.addWaste(n, WasteEvent{Layer: int(L), By: int(L), Bytes: p.meta.Size, SameContent: sameContent(&p.meta, &e.Meta)}, &st)
 		}
 		if e.Kind != KindDir {
 			// A non-directory replaces a directory and all it holds.
@@ -181,7 +182,7 @@ func (b *Builder) hide(n, L int32, st *LayerStats) {
 	b.hideChildren(n, L, st)
 	p := b.touch(n)
 	if p.own && p.exists && p.meta.Kind == KindFile {
-		b.addWaste(n, p.meta.Size, int(L), st) // this layer's own copy
+		b.addWaste(n, WasteEvent{Layer: int(L), By: int(L), Bytes: p.meta.Size, Removed: true}, st) // this layer's own copy
 	}
 	p.exists, p.own = false, false
 }
@@ -231,7 +232,7 @@ func (b *Builder) ensureDir(n, L int32, st *LayerStats) {
 		return
 	}
 	if m != nil && b.state[n] != nil && b.state[n].own && m.Kind == KindFile {
-		b.addWaste(n, m.Size, int(L), st)
+		b.addWaste(n, WasteEvent{Layer: int(L), By: int(L), Bytes: m.Size}, st)
 	}
 	b.set(n, Meta{Kind: KindDir, Mode: 0o755})
 }
@@ -257,7 +258,8 @@ func (b *Builder) finish(L int32, st *LayerStats) {
 			st.Modified++
 		}
 		if below != nil && below.Kind == KindFile {
-			b.addWaste(n, below.Size, int(below.layer), nil)
+			b.addWaste(n, WasteEvent{Layer: int(below.layer), By: int(L), Bytes: below.Size,
+				Removed: !p.exists, SameContent: p.exists && sameContent(&below.Meta, &p.meta)}, nil)
 		}
 		var m Meta
 		if p.exists {
@@ -268,11 +270,11 @@ func (b *Builder) finish(L int32, st *LayerStats) {
 	}
 }
 
-// addWaste counts size bytes of a version from layer `layer` as wasted at
-// node n. st, when not nil, is that layer's own stats (same-layer waste);
-// waste found later is charged to its layer when the tree is finished.
-func (b *Builder) addWaste(n int32, size int64, layer int, st *LayerStats) {
-	if size == 0 {
+// addWaste counts an event's bytes as wasted at node n. st, when not nil,
+// is the stats of the layer being applied (same-layer waste); waste of an
+// earlier layer's copy is charged to that layer.
+func (b *Builder) addWaste(n int32, ev WasteEvent, st *LayerStats) {
+	if ev.Bytes == 0 {
 		return
 	}
 	w := b.waste[n]
@@ -280,15 +282,22 @@ func (b *Builder) addWaste(n int32, size int64, layer int, st *LayerStats) {
 		w = &wasteRec{}
 		b.waste[n] = w
 	}
-	w.bytes += size
-	if i, found := slices.BinarySearch(w.layers, layer); !found {
-		w.layers = slices.Insert(w.layers, i, layer)
+	w.bytes += ev.Bytes
+	w.events = append(w.events, ev)
+	if i, found := slices.BinarySearch(w.layers, ev.Layer); !found {
+		w.layers = slices.Insert(w.layers, i, ev.Layer)
 	}
 	if st != nil {
-		st.WastedBytes += size
-	} else if layer < len(b.layers) {
-		b.layers[layer].WastedBytes += size
+		st.WastedBytes += ev.Bytes
+	} else if ev.Layer < len(b.layers) {
+		b.layers[ev.Layer].WastedBytes += ev.Bytes
 	}
+}
+
+// sameContent reports a regular file replaced by the same bytes: only its
+// metadata changed (a chmod or chown that re-ships the whole file).
+func sameContent(old, new *Meta) bool {
+	return old.Kind == KindFile && new.Kind == KindFile && old.Size == new.Size && old.Hash == new.Hash
 }
 
 // Warn records an oddity that changes no figure.
@@ -306,7 +315,7 @@ func (b *Builder) Finish() *Tree {
 		warnings: b.warnings,
 	}
 	for n, w := range b.waste {
-		t.waste = append(t.waste, Waste{Path: b.nodes[n].path, Bytes: w.bytes, Layers: w.layers})
+		t.waste = append(t.waste, Waste{Path: b.nodes[n].path, Bytes: w.bytes, Layers: w.layers, Events: w.events})
 		t.stats.WastedBytes += w.bytes
 	}
 	slices.SortFunc(t.waste, func(a, b Waste) int {

@@ -39,6 +39,17 @@ type Waste struct {
 	Path   string
 	Bytes  int64
 	Layers []int
+	Events []WasteEvent // each wasted copy, in the order it was found
+}
+
+// WasteEvent is one wasted copy of a path: the layer that shipped it, and
+// the layer that hid or replaced it.
+type WasteEvent struct {
+	Layer       int
+	By          int
+	Bytes       int64
+	Removed     bool // hidden, not replaced
+	SameContent bool // replaced by the same bytes: only metadata changed
 }
 
 // NodeID names a path of a Tree. The root is 0.
@@ -112,6 +123,19 @@ func (t *Tree) At(n NodeID, layer int) (Meta, bool) {
 		}
 	}
 	return Meta{}, false
+}
+
+// Final returns what n is in the final image, the layer that put it
+// there, and whether it exists at all.
+func (t *Tree) Final(n NodeID) (Meta, int, bool) {
+	if n == 0 {
+		return Meta{Kind: KindDir}, 0, true
+	}
+	v := t.nodes[n].cur
+	if v < 0 || t.versions[v].Kind == KindNone {
+		return Meta{}, 0, false
+	}
+	return t.versions[v].Meta, int(t.versions[v].layer), true
 }
 
 // Change reports what layer `layer` did to n.

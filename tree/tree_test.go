@@ -135,7 +135,11 @@ func TestMerge(t *testing.T) {
 			if got := tr.Stats(); got != tc.stats {
 				t.Errorf("stats = %+v, want %+v", got, tc.stats)
 			}
-			if got := tr.Waste(); !reflect.DeepEqual(got, tc.waste) {
+			got := tr.Waste()
+			for i := range got {
+				got[i].Events = nil // checked in TestWasteEvents
+			}
+			if !reflect.DeepEqual(got, tc.waste) {
 				t.Errorf("waste = %+v, want %+v", got, tc.waste)
 			}
 			checkInvariants(t, tr)
@@ -173,6 +177,24 @@ func checkInvariants(t testing.TB, tr *tree.Tree) {
 	}
 	if e := st.Efficiency(); e < 0 || e > 1 {
 		t.Errorf("efficiency %v", e)
+	}
+}
+
+func TestWasteEvents(t *testing.T) {
+	tr := build(t, base,
+		it.Layer(it.Chmod(it.Reg("a/x", "0123456789"), 0o755)),
+		it.Layer(it.Reg("b", "other"), it.Reg("b", "again")),
+		it.Layer(it.Whiteout("", "a")))
+	got := map[string][]tree.WasteEvent{}
+	for _, w := range tr.Waste() {
+		got[w.Path] = w.Events
+	}
+	want := map[string][]tree.WasteEvent{
+		"a/x": {{Layer: 0, By: 1, Bytes: 10, SameContent: true}, {Layer: 1, By: 3, Bytes: 10, Removed: true}},
+		"b":   {{Layer: 2, By: 2, Bytes: 5}, {Layer: 0, By: 2, Bytes: 5}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events = %+v\nwant %+v", got, want)
 	}
 }
 
