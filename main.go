@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/layerscope/layerscope/config"
 	"github.com/layerscope/layerscope/image"
 	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/rules"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; a
@@ -59,6 +61,8 @@ type options struct {
 	maxWastePercent string
 	minEfficiency   string
 	ciConfig        string
+	failOn          string
+	listRules       bool
 	version         bool
 	help            bool
 }
@@ -75,6 +79,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.maxWastePercent, "max-waste-percent", "", "")
 	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
 	fs.StringVar(&o.ciConfig, "ci-config", "", "")
+	fs.StringVar(&o.failOn, "fail-on", "", "")
+	fs.BoolVar(&o.listRules, "list-rules", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
@@ -118,6 +124,10 @@ Flags:
                           (all layers but the base). Default 10. e.g. --max-waste-percent 5
   --min-efficiency F      fail when efficiency (1 - wasted/all layer bytes) is below
                           F, from 0 to 1. Default 0.9. e.g. --min-efficiency 0.95
+  --fail-on LIST          fail on findings of these categories or severities
+                          (default: secret,error; 'none' for never). e.g.
+                          --fail-on secret,toolchain,warning
+  --list-rules            print the leftover rules: what each matches, and its fix
   --ci-config FILE        CI settings (default: .layerscope.yaml, else dive's
                           .dive-ci, in the working directory). e.g. --ci-config ci.yaml
   --version               print the version
@@ -171,6 +181,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case o.version:
 		fmt.Fprintln(stdout, "layerscope", versionString())
 		return exitPass, nil
+	case o.listRules:
+		return exitPass, rules.WriteTable(stdout)
 	case len(pos) == 0:
 		return exitError, usageError{"no image given"}
 	case len(pos) > 1:
@@ -182,11 +194,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !o.ciSet {
 		ci = truthy(os.Getenv("CI"))
 	}
-	limits, dive, err := resolveLimits(o)
+	set, err := resolveSettings(o)
 	if err != nil {
 		return exitError, err
 	}
-	opt := image.Options{Source: o.source, Stdin: stdin}
+	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff}
 	if o.platform != "" {
 		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
 			return exitError, usageError{err.Error()}
@@ -206,7 +218,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return exitError, err
 	}
-	rep.Check(limits, dive)
+	rep.Findings = set.rules.Find(rep, img)
+	rep.Ignore(set.cfg.Ignore)
+	rep.Check(set.limits, set.cfg.Dive, set.failOn)
 
 	if o.jsonFile != "" {
 		if err := writeFileAtomic(o.jsonFile, rep.WriteJSON); err != nil {
@@ -227,16 +241,72 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitPass, nil
 }
 
-// resolveLimits applies defaults, then the config file, then flags.
-func resolveLimits(o *options) (config.Limits, bool, error) {
+// settings are what the run checks, from defaults, the config file and
+// flags, in that order of precedence (the last wins).
+type settings struct {
+	cfg    *config.Config
+	limits config.Limits
+	failOn report.FailOn
+	rules  *rules.Set
+}
+
+func resolveSettings(o *options) (*settings, error) {
 	path, err := config.Find(o.ciConfig)
 	if err != nil {
-		return config.Limits{}, false, err
+		return nil, err
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return config.Limits{}, false, err
+		return nil, err
 	}
+	limits, err := resolveLimits(o, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &settings{cfg: cfg, limits: limits, failOn: report.FailOn{Set: report.DefaultFailOn, From: "default"}}
+	if cfg.FailOn != nil {
+		s.failOn = report.FailOn{Set: cfg.FailOn, From: cfg.File}
+	}
+	if o.failOn != "" {
+		s.failOn = report.FailOn{Set: config.SplitList(o.failOn), From: "flag"}
+	}
+	if err := checkFailOn(&s.failOn); err != nil {
+		return nil, err
+	}
+	var add []rules.Rule
+	for _, r := range cfg.Add {
+		add = append(add, rules.Rule{ID: r.ID, Category: r.Category, Severity: r.Severity, Paths: r.Paths, Except: r.Except, What: r.What, Advice: r.Advice})
+	}
+	if s.rules, err = rules.NewSet(add, cfg.Disable); err != nil {
+		if cfg.File != "" {
+			err = fmt.Errorf("config file %s: %w", cfg.File, err)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkFailOn accepts categories, severities and "none".
+func checkFailOn(f *report.FailOn) error {
+	var set []string
+	for _, v := range f.Set {
+		switch {
+		case v == "none":
+		case slices.Contains(rules.Categories, v), v == rules.Error, v == rules.Warning, v == rules.Info:
+			set = append(set, v)
+		default:
+			return usageError{fmt.Sprintf("fail-on: %q is not a category (%s) or a severity (error, warning, info)", v, strings.Join(rules.Categories, ", "))}
+		}
+	}
+	f.Set = set
+	if f.Set == nil {
+		f.Set = []string{}
+	}
+	return nil
+}
+
+// resolveLimits applies defaults, then the config file, then flags.
+func resolveLimits(o *options, cfg *config.Config) (config.Limits, error) {
 	limits := report.DefaultLimits()
 	for _, p := range []struct{ dst, src *config.Limit }{
 		{&limits.MaxWaste, &cfg.Limits.MaxWaste},
@@ -265,11 +335,11 @@ func resolveLimits(o *options) (config.Limits, bool, error) {
 		}
 		v, err := f.parse(f.value)
 		if err != nil {
-			return config.Limits{}, false, usageError{fmt.Sprintf("--%s: %v", f.flag, err)}
+			return config.Limits{}, usageError{fmt.Sprintf("--%s: %v", f.flag, err)}
 		}
 		*f.dst = config.Limit{Value: v, From: "flag"}
 	}
-	return limits, cfg.Dive, nil
+	return limits, nil
 }
 
 // showProgress draws one status line on a terminal until done is called.

@@ -45,11 +45,15 @@ func TestExitCodes(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"defaults fail the sample", []string{"--ci", sample}, 1, "Result: FAIL (2 of 2 rules failed)", ""},
-		{"limits it meets", []string{"--ci", "--min-efficiency", "0.75", "--max-waste-percent", "30", sample}, 0, "Result: PASS", ""},
-		{"flags after the image", []string{sample, "--ci", "--min-efficiency=0.75", "--max-waste-percent=30"}, 0, "Result: PASS", ""},
-		{"max-waste in SI units", []string{"--ci", "--max-waste", "400kB", "--max-waste-percent", "off", "--min-efficiency", "off", sample}, 1, "FAIL  max-waste", ""},
-		{"max-waste in binary units", []string{"--ci", "--max-waste", "1MiB", "--max-waste-percent", "off", "--min-efficiency", "off", sample}, 0, "PASS  max-waste", ""},
+		{"defaults fail the sample", []string{"--ci", sample}, 1, "Result: FAIL (3 of 3 rules failed)", ""},
+		{"limits it meets", []string{"--ci", "--min-efficiency", "0.75", "--max-waste-percent", "30", "--fail-on", "none", sample}, 0, "Result: PASS", ""},
+		{"flags after the image", []string{sample, "--ci", "--min-efficiency=0.75", "--max-waste-percent=30", "--fail-on=none"}, 0, "Result: PASS", ""},
+		{"fail on a category", []string{"--ci", "--min-efficiency=off", "--max-waste-percent=off", "--fail-on", "toolchain", sample}, 1, "FAIL  fail-on            limit toolchain  value 1", ""},
+		{"fail on warnings", []string{"--ci", "--min-efficiency=off", "--max-waste-percent=off", "--fail-on", "warning", sample}, 1, "limit warning    value 9", ""},
+		{"bad fail-on", []string{"--ci", "--fail-on", "everything", sample}, 2, "", `fail-on: "everything" is not a category`},
+		{"max-waste in SI units", []string{"--ci", "--max-waste", "400kB", "--max-waste-percent", "off", "--min-efficiency", "off", "--fail-on", "none", sample}, 1, "FAIL  max-waste", ""},
+		{"max-waste in binary units", []string{"--ci", "--max-waste", "1MiB", "--max-waste-percent", "off", "--min-efficiency", "off", "--fail-on", "none", sample}, 0, "PASS  max-waste", ""},
+		{"list rules", []string{"--list-rules"}, 0, "private-key", ""},
 		{"without --ci the verdict does not set the exit code", []string{sample}, 0, "Result: FAIL", ""},
 		{"no image", []string{"--ci"}, 2, "", "no image given"},
 		{"two images", []string{"--ci", "a", "b"}, 2, "", "one image at a time"},
@@ -111,11 +115,14 @@ func TestConfigFiles(t *testing.T) {
 		code             int
 		want             []string
 	}{
-		{"layerscope config", ".layerscope.yaml", "rules:\n  min-efficiency: 0.75\n  max-waste-percent: 30%\n", nil, 0,
-			[]string{"PASS  max-waste-percent  limit 30.0 %", "(.layerscope.yaml)"}},
+		{"layerscope config", ".layerscope.yaml", "rules:\n  min-efficiency: 0.75\n  max-waste-percent: 30%\nfail-on: [toolchain]\nignore:\n  - {category: toolchain, path: /usr/local/go, reason: the image builds Go code}\n", nil, 0,
+			[]string{"PASS  max-waste-percent  limit 30.0 %", "(.layerscope.yaml)", "PASS  fail-on            limit toolchain", "(ignored: the image builds Go code)"}},
+		{"rules switched off and added", ".layerscope.yaml", "disable: [go-toolchain]\nadd:\n  - {id: no-sample, category: config, severity: error, paths: [\"etc/os-release\"], what: the sample's os-release, advice: none}\n", []string{"--fail-on", "error"}, 1,
+			[]string{"the sample's os-release: 1 file", "limit error      value 4"}},
+		{"a bad rule in the config", ".layerscope.yaml", "disable: [nope]\n", nil, 2, []string{`config file .layerscope.yaml: disable: no rule "nope"`}},
 		{"a flag wins over the config", ".layerscope.yaml", "rules:\n  min-efficiency: 0.75\n  max-waste-percent: 30\n", []string{"--min-efficiency", "0.8"}, 1,
 			[]string{"FAIL  min-efficiency     limit 0.8", "(flag)", "(.layerscope.yaml)"}},
-		{"dive's .dive-ci", ".dive-ci", "rules:\n  lowestEfficiency: 0.75\n  highestWastedBytes: disabled\n  highestUserWastedPercent: 0.30\n", nil, 0,
+		{"dive's .dive-ci", ".dive-ci", "rules:\n  lowestEfficiency: 0.75\n  highestWastedBytes: disabled\n  highestUserWastedPercent: 0.30\n", []string{"--fail-on=none"}, 0,
 			[]string{"limit 30.0 %", "(.dive-ci)", "never count the copy of a file that is kept"}},
 		{"dive's .dive-ci that fails", ".dive-ci", "rules:\n  highestWastedBytes: 100KB\n", nil, 1,
 			[]string{"FAIL  max-waste          limit 100 kB     value 422 kB"}},

@@ -58,9 +58,21 @@ type Config struct {
 	FailOn  []string // nil when the file does not say
 	Ignore  []Ignore
 	Disable []string // rule ids switched off
+	Add     []RuleSpec
 	// Dive is true when the limits came from dive's vocabulary: they are
 	// judged on layerscope's figures, which never count the kept copy.
 	Dive bool
+}
+
+// RuleSpec is a leftover rule a config adds (see package rules).
+type RuleSpec struct {
+	ID       string   `yaml:"id"`
+	Category string   `yaml:"category"`
+	Severity string   `yaml:"severity"`
+	Paths    []string `yaml:"paths"`
+	Except   []string `yaml:"except"`
+	What     string   `yaml:"what"`
+	Advice   string   `yaml:"advice"`
 }
 
 type file struct {
@@ -68,6 +80,7 @@ type file struct {
 	FailOn  yaml.Node            `yaml:"fail-on"`
 	Ignore  []Ignore             `yaml:"ignore"`
 	Disable []string             `yaml:"disable"`
+	Add     []RuleSpec           `yaml:"add"`
 }
 
 // Find returns the config file to read: path when given (it must exist),
@@ -148,7 +161,7 @@ func (c *Config) parse(data []byte) error {
 			return fmt.Errorf("ignore[%d]: give a reason", i)
 		}
 	}
-	c.Ignore, c.Disable = f.Ignore, f.Disable
+	c.Ignore, c.Disable, c.Add = f.Ignore, f.Disable, f.Add
 	return nil
 }
 

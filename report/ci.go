@@ -1,6 +1,10 @@
 package report
 
 import (
+	"path"
+	"slices"
+	"strings"
+
 	"github.com/layerscope/layerscope/config"
 )
 
@@ -9,7 +13,18 @@ const (
 	RuleMaxWaste        = "max-waste"
 	RuleMaxWastePercent = "max-waste-percent"
 	RuleMinEfficiency   = "min-efficiency"
+	RuleFailOn          = "fail-on"
 )
+
+// DefaultFailOn is the fail-on set when neither a flag nor the config
+// gives one: any secret, and any finding of severity error.
+var DefaultFailOn = []string{"secret", "error"}
+
+// FailOn is the set of categories and severities whose findings fail CI.
+type FailOn struct {
+	Set  []string
+	From string
+}
 
 // DefaultLimits are in force when neither a flag nor a config file sets a
 // limit: dive's defaults, judged on figures that never count the kept copy.
@@ -20,8 +35,43 @@ func DefaultLimits() config.Limits {
 	}
 }
 
-// Check judges the report against the limits in force and sets r.CI.
-func (r *Report) Check(l config.Limits, dive bool) {
+// Ignore marks the findings a config suppresses, with the reason: they
+// stay in the report and out of the verdict.
+func (r *Report) Ignore(ignores []config.Ignore) {
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		for _, ig := range ignores {
+			if (ig.Rule == "" || ig.Rule == f.Rule) && (ig.Category == "" || ig.Category == f.Category) &&
+				(ig.Path == "" || slices.ContainsFunc(f.Paths, func(p string) bool { return pathMatch(ig.Path, p) })) {
+				f.Ignored = ig.Reason
+				break
+			}
+		}
+	}
+}
+
+// pathMatch matches an ignore glob against a finding's path: "*" within a
+// segment, and a trailing "/**" (or "/") for a directory and all under it.
+func pathMatch(glob, p string) bool {
+	glob = "/" + strings.TrimPrefix(glob, "/")
+	if dir, ok := strings.CutSuffix(strings.TrimSuffix(glob, "**"), "/"); ok && dir != glob {
+		if p == dir || strings.HasPrefix(p, dir+"/") {
+			return true
+		}
+		for d := p; d != "/" && d != "."; d = path.Dir(d) {
+			if ok, _ := path.Match(dir, d); ok {
+				return true
+			}
+		}
+		return false
+	}
+	ok, _ := path.Match(glob, p)
+	return ok
+}
+
+// Check judges the report against the limits and fail-on set in force, and
+// sets r.CI.
+func (r *Report) Check(l config.Limits, dive bool, failOn FailOn) {
 	r.CI = CI{Pass: true, Rules: []Rule{}}
 	add := func(name string, limit, value any, pass bool, from string) {
 		r.CI.Rules = append(r.CI.Rules, Rule{Name: name, Limit: limit, Value: value, Pass: pass, From: from})
@@ -37,6 +87,19 @@ func (r *Report) Check(l config.Limits, dive bool) {
 	}
 	if l.MinEfficiency.Set() {
 		add(RuleMinEfficiency, l.MinEfficiency.Value, s.Efficiency, s.Efficiency >= l.MinEfficiency.Value, l.MinEfficiency.From)
+	}
+	if failOn.From != "" {
+		failing := 0
+		for _, f := range r.Findings {
+			if f.Ignored == "" && (slices.Contains(failOn.Set, f.Category) || slices.Contains(failOn.Set, f.Severity)) {
+				failing++
+			}
+		}
+		limit := strings.Join(failOn.Set, ",")
+		if limit == "" {
+			limit = "none"
+		}
+		add(RuleFailOn, limit, failing, failing == 0, failOn.From)
 	}
 	if dive {
 		r.CI.Notes = append(r.CI.Notes, "limits from dive's .dive-ci are judged on layerscope's figures, which never count the copy of a file that is kept")

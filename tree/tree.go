@@ -170,6 +170,20 @@ func (t *Tree) Versions(n NodeID, fn func(layer int, m Meta)) {
 	}
 }
 
+// Older calls fn for each version of n before its final one, newest
+// first, until fn returns false. A removal has Kind KindNone.
+func (t *Tree) Older(n NodeID, fn func(layer int, m *Meta) bool) {
+	v := t.nodes[n].cur
+	if v < 0 {
+		return
+	}
+	for v = t.versions[v].prev; v >= 0; v = t.versions[v].prev {
+		if !fn(int(t.versions[v].layer), &t.versions[v].Meta) {
+			return
+		}
+	}
+}
+
 // sortChildren lays the children of every node out in one array, by name.
 func (t *Tree) sortChildren() {
 	count := make([]int32, len(t.nodes)+1)

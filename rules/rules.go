@@ -1,0 +1,540 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/layerscope/layerscope/image"
+	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/tree"
+)
+
+// Set is a compiled rule set: the table, less the rules switched off, plus
+// the rules a config adds.
+type Set struct {
+	rules    []compiled
+	byBase   map[string][]ref
+	byExt    map[string][]ref
+	byParent map[string][]ref
+	generic  []ref
+}
+
+type compiled struct {
+	Rule
+	pats   []pattern
+	except []pattern
+}
+
+type ref struct{ rule, pat int }
+
+// NewSet compiles the table with the changes a config asks for. Added
+// rules take their place after the built-in rules of their category.
+func NewSet(add []Rule, disable []string) (*Set, error) {
+	known := map[string]bool{}
+	for _, r := range Table {
+		known[r.ID] = true
+	}
+	for _, id := range disable {
+		if !known[id] && !slices.ContainsFunc(add, func(r Rule) bool { return r.ID == id }) {
+			return nil, fmt.Errorf("disable: no rule %q (see layerscope --list-rules)", id)
+		}
+	}
+	all := slices.Clone(Table)
+	for _, r := range add {
+		switch {
+		case r.ID == "" || known[r.ID]:
+			return nil, fmt.Errorf("added rule %q: give it an id of its own", r.ID)
+		case !slices.Contains(Categories, r.Category):
+			return nil, fmt.Errorf("added rule %q: category %q is not one of %s", r.ID, r.Category, strings.Join(Categories, ", "))
+		case severityRank[r.Severity] == 0 && r.Severity != Error:
+			return nil, fmt.Errorf("added rule %q: severity %q is not error, warning or info", r.ID, r.Severity)
+		case len(r.Paths) == 0:
+			return nil, fmt.Errorf("added rule %q: give it paths", r.ID)
+		}
+		known[r.ID] = true
+		all = append(all, r)
+	}
+	slices.SortStableFunc(all, func(a, b Rule) int {
+		return cmp.Compare(slices.Index(Categories, a.Category), slices.Index(Categories, b.Category))
+	})
+	s := &Set{byBase: map[string][]ref{}, byExt: map[string][]ref{}, byParent: map[string][]ref{}}
+	for _, r := range all {
+		if slices.Contains(disable, r.ID) {
+			continue
+		}
+		c := compiled{Rule: r}
+		for _, p := range r.Paths {
+			pat, err := compile(p)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+			}
+			c.pats = append(c.pats, pat)
+		}
+		for _, p := range r.Except {
+			pat, err := compile(p)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+			}
+			c.except = append(c.except, pat)
+		}
+		s.rules = append(s.rules, c)
+		i := len(s.rules) - 1
+		for j := range c.pats {
+			s.index(ref{i, j}, &c.pats[j])
+		}
+	}
+	return s, nil
+}
+
+// index files a pattern under the cheapest key that finds it.
+func (s *Set) index(r ref, p *pattern) {
+	base, ext := p.keys()
+	parent := strings.Join(p.segs[:len(p.segs)-1], "/")
+	switch {
+	case base != "":
+		s.byBase[base] = append(s.byBase[base], r)
+	case ext != "":
+		s.byExt[ext] = append(s.byExt[ext], r)
+	case !p.anyDepth && !strings.ContainsAny(parent, `*?[\`):
+		s.byParent[parent] = append(s.byParent[parent], r)
+	default:
+		s.generic = append(s.generic, r)
+	}
+}
+
+// group gathers the files one finding covers: one rule, one layer, one
+// directory.
+type group struct {
+	rule  int
+	layer int
+	dir   string
+	bytes int64
+	files int
+	top   []pathBytes // the largest files
+}
+
+type groupKey struct {
+	rule, layer int
+	dir         string
+}
+
+type pathBytes struct {
+	path  string
+	bytes int64
+}
+
+func (g *group) add(p string, n int64) {
+	g.bytes += n
+	g.files++
+	g.top = append(g.top, pathBytes{p, n})
+	if len(g.top) > 2*maxPaths {
+		slices.SortFunc(g.top, func(a, b pathBytes) int { return cmp.Compare(b.bytes, a.bytes) })
+		g.top = g.top[:maxPaths]
+	}
+}
+
+// maxPaths is how many paths a finding names.
+const maxPaths = 5
+
+// finder is one run of Find.
+type finder struct {
+	s       *Set
+	t       *tree.Tree
+	groups  map[groupKey]*group
+	order   []groupKey
+	dirs    map[groupKey]bool // groups that name a claimed directory
+	wasted  map[string]bool   // paths with wasted copies
+	claimed map[string]bool   // of those, the ones a finding holds
+}
+
+type claim struct {
+	rule int
+	dir  string
+}
+
+// Find runs the rules over an analysed image and returns its findings,
+// ordered by severity, then bytes.
+func (s *Set) Find(r *report.Report, img *image.Image) []report.Finding {
+	f := &finder{s: s, t: r.Tree, groups: map[groupKey]*group{}, dirs: map[groupKey]bool{}, wasted: map[string]bool{}, claimed: map[string]bool{}}
+	for _, w := range r.Tree.Waste() {
+		f.wasted[w.Path] = true
+	}
+	f.walk(0, claim{rule: len(s.rules)})
+	f.deletedSecrets()
+
+	var out []report.Finding
+	hasCompiler := false
+	for _, k := range f.order {
+		if s.rules[k.rule].Category == Toolchain {
+			hasCompiler = true
+		}
+	}
+	for _, k := range f.order {
+		g := f.groups[k]
+		rule := s.rules[k.rule]
+		if g.files == 0 || (rule.Category == DevFiles && hasCompiler) {
+			continue
+		}
+		out = append(out, f.finding(g, r.Layers))
+	}
+	out = append(out, f.waste(r)...)
+	out = append(out, s.configFindings(r, img)...)
+	slices.SortStableFunc(out, compareFindings)
+	return out
+}
+
+func compareFindings(a, b report.Finding) int {
+	return cmp.Or(
+		cmp.Compare(severityRank[a.Severity], severityRank[b.Severity]),
+		cmp.Compare(b.Bytes, a.Bytes),
+		cmp.Compare(a.Layer, b.Layer),
+		cmp.Compare(a.Rule, b.Rule),
+		slices.Compare(a.Paths, b.Paths),
+	)
+}
+
+// walk classifies the final image's entries under n. Inside a directory a
+// rule claimed, only the rules before it in table order may take a path.
+func (f *finder) walk(n tree.NodeID, c claim) {
+	for _, k := range f.t.Children(n) {
+		m, layer, ok := f.t.Final(k)
+		if !ok {
+			continue
+		}
+		p := f.t.Path(k)
+		isDir := m.Kind == tree.KindDir
+		rule, pat := f.match(p, &m, c.rule)
+		switch {
+		case rule >= 0 && f.s.rules[rule].pats[pat].dir:
+			f.walk(k, claim{rule: rule, dir: p})
+			continue
+		case rule >= 0:
+			dir := topDir(p)
+			if !f.s.rules[rule].pats[pat].anyDepth {
+				dir = tree.Dir(p) // an anchored pattern names its own directory
+			}
+			f.add(rule, layer, dir, false, p, m.Size)
+		case c.dir != "" && !isDir:
+			f.add(c.rule, layer, c.dir, true, p, m.Size)
+		}
+		if isDir {
+			f.walk(k, c)
+		}
+	}
+}
+
+func (f *finder) add(rule, layer int, dir string, isClaim bool, p string, size int64) {
+	k := groupKey{rule, layer, dir}
+	g := f.groups[k]
+	if g == nil {
+		g = &group{rule: rule, layer: layer, dir: dir}
+		f.groups[k] = g
+		f.order = append(f.order, k)
+		f.dirs[k] = isClaim
+	}
+	g.add(p, size)
+	if f.wasted[p] {
+		f.claimed[p] = true
+	}
+}
+
+// match returns the first rule before limit, in table order, that takes
+// path p, and which of its patterns did; -1 when none does.
+func (f *finder) match(p string, m *tree.Meta, limit int) (int, int) {
+	best, bestPat := -1, -1
+	try := func(refs []ref) {
+		for _, r := range refs {
+			if r.rule >= limit || (best >= 0 && r.rule >= best) {
+				continue
+			}
+			rule := &f.s.rules[r.rule]
+			pat := &rule.pats[r.pat]
+			if pat.dir != (m.Kind == tree.KindDir) {
+				continue
+			}
+			if rule.Content != 0 && (m.Kind != tree.KindFile || m.Flags&rule.Content == 0) {
+				continue
+			}
+			if !pat.match(p) || rule.excepted(p) || !f.sourceOK(rule, p) {
+				continue
+			}
+			best, bestPat = r.rule, r.pat
+		}
+	}
+	base := tree.Base(p)
+	try(f.s.byBase[base])
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		try(f.s.byExt[base[i:]])
+	}
+	try(f.s.byParent[tree.Dir(p)])
+	try(f.s.generic)
+	return best, bestPat
+}
+
+func (r *compiled) excepted(p string) bool {
+	for i := range r.except {
+		e := &r.except[i]
+		if (e.dir && e.under(tree.Dir(p))) || (!e.dir && e.match(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceOK applies the one rule a pattern cannot say: TypeScript is a
+// leftover only beside the JavaScript compiled from it.
+func (f *finder) sourceOK(r *compiled, p string) bool {
+	if r.ID != "source-code" || !strings.HasSuffix(p, ".ts") {
+		return true
+	}
+	js, ok := f.t.Lookup(strings.TrimSuffix(p, ".ts") + ".js")
+	if !ok {
+		return false
+	}
+	_, _, exists := f.t.Final(js)
+	return exists
+}
+
+// topDir is the directory a file finding names: the top directory of the
+// app that holds it (/src, /app, /usr/local/bin, /home/me/proj).
+func topDir(p string) string {
+	d := tree.Dir(p)
+	segs := strings.Split(d, "/")
+	n := 1
+	switch segs[0] {
+	case "usr", "opt", "home", "srv", "var", "root", "workspace":
+		n = 2
+		if len(segs) > 1 && (segs[0] == "home" || (segs[0] == "usr" && segs[1] == "local")) {
+			n = 3
+		}
+	}
+	if d == "" {
+		return ""
+	}
+	return strings.Join(segs[:min(n, len(segs))], "/")
+}
+
+// deletedSecrets reports secrets in the copies a later layer removed or
+// replaced: they still ship, in the layer that holds them.
+func (f *finder) deletedSecrets() {
+	for n := tree.NodeID(1); int(n) < f.t.Len(); n++ {
+		p := f.t.Path(n)
+		f.t.Older(n, func(layer int, m *tree.Meta) bool {
+			if m.Kind != tree.KindFile || m.Flags == 0 {
+				return true
+			}
+			for i := range f.s.rules {
+				r := &f.s.rules[i]
+				if r.Category != Secret || r.Content == 0 || m.Flags&r.Content == 0 || r.excepted(p) {
+					continue
+				}
+				if slices.ContainsFunc(r.pats, func(pat pattern) bool { return !pat.dir && pat.match(p) }) {
+					f.add(i, layer, p, false, p, m.Size)
+					break
+				}
+			}
+			return true
+		})
+	}
+}
+
+func (f *finder) finding(g *group, layers []report.Layer) report.Finding {
+	r := &f.s.rules[g.rule]
+	slices.SortFunc(g.top, func(a, b pathBytes) int { return cmp.Or(cmp.Compare(b.bytes, a.bytes), cmp.Compare(a.path, b.path)) })
+	var paths []string
+	if f.dirs[groupKey{g.rule, g.layer, g.dir}] || r.Category != Secret && g.files > maxPaths {
+		paths = []string{"/" + g.dir}
+	} else {
+		for _, pb := range g.top[:min(len(g.top), maxPaths)] {
+			paths = append(paths, "/"+pb.path)
+		}
+	}
+	where := "/" + g.dir
+	msg := fmt.Sprintf("%s: %s in %s", r.What, files(g.files, g.bytes), where)
+	if r.Category == Secret {
+		msg = fmt.Sprintf("%s: %s", r.What, "/"+g.top[0].path)
+		if _, _, ok := f.t.Final(mustLookup(f.t, g.top[0].path)); !ok || g.layer < lastLayerOf(f.t, g.top[0].path) {
+			msg += fmt.Sprintf(" (removed by a later layer, but still shipped in layer %d)", g.layer)
+		}
+	}
+	return report.Finding{
+		Rule: r.ID, Category: r.Category, Severity: r.Severity, Layer: g.layer, CreatedBy: createdBy(layers, g.layer),
+		Paths: paths, Bytes: g.bytes, Message: msg, Advice: r.Advice,
+	}
+}
+
+func mustLookup(t *tree.Tree, p string) tree.NodeID {
+	n, _ := t.Lookup(p)
+	return n
+}
+
+func lastLayerOf(t *tree.Tree, p string) int {
+	_, l, _ := t.Final(mustLookup(t, p))
+	return l
+}
+
+func createdBy(layers []report.Layer, i int) string {
+	if i >= 0 && i < len(layers) {
+		return layers[i].CreatedBy
+	}
+	return ""
+}
+
+func files(n int, bytes int64) string {
+	if n == 1 {
+		return fmt.Sprintf("1 file, %s", humanize.Bytes(uint64(bytes)))
+	}
+	return fmt.Sprintf("%s files, %s", humanize.Comma(int64(n)), humanize.Bytes(uint64(bytes)))
+}
+
+// waste turns the copies later layers hid or replaced into findings: one
+// per kind of waste, layer that shipped the bytes, and layer that hid them.
+func (f *finder) waste(r *report.Report) []report.Finding {
+	type key struct {
+		rule      string
+		layer, by int
+	}
+	groups := map[key]*group{}
+	var order []key
+	for _, w := range r.Tree.Waste() {
+		if f.claimed[w.Path] {
+			continue
+		}
+		for _, ev := range w.Events {
+			k := key{"overwritten", ev.Layer, ev.By}
+			switch {
+			case ev.SameContent:
+				k.rule = "metadata-only"
+			case ev.Removed:
+				k.rule = "removed-later"
+			}
+			if f.s.ruleIndex(k.rule) < 0 {
+				continue
+			}
+			g := groups[k]
+			if g == nil {
+				g = &group{}
+				groups[k] = g
+				order = append(order, k)
+			}
+			g.add(w.Path, ev.Bytes)
+		}
+	}
+	var out []report.Finding
+	for _, k := range order {
+		g := groups[k]
+		rule := &f.s.rules[f.s.ruleIndex(k.rule)]
+		slices.SortFunc(g.top, func(a, b pathBytes) int { return cmp.Or(cmp.Compare(b.bytes, a.bytes), cmp.Compare(a.path, b.path)) })
+		var paths []string
+		for _, pb := range g.top[:min(len(g.top), maxPaths)] {
+			paths = append(paths, "/"+pb.path)
+		}
+		by := fmt.Sprintf("layer %d (%s)", k.by, oneLineCmd(createdBy(r.Layers, k.by)))
+		var msg string
+		switch k.rule {
+		case "metadata-only":
+			msg = fmt.Sprintf("%s shipped here and again, unchanged but for mode or owner, by %s", files(g.files, g.bytes), by)
+		case "removed-later":
+			msg = fmt.Sprintf("%s shipped here and removed by %s: they still ship", files(g.files, g.bytes), by)
+		default:
+			msg = fmt.Sprintf("%s shipped here and replaced by %s", files(g.files, g.bytes), by)
+		}
+		if k.by == k.layer {
+			msg = fmt.Sprintf("%s written twice in this layer: the first copy still ships", files(g.files, g.bytes))
+		}
+		sev := rule.Severity
+		if g.bytes < 1_000_000 && sev == Warning {
+			sev = Info
+		}
+		out = append(out, report.Finding{
+			Rule: rule.ID, Category: Waste, Severity: sev, Layer: k.layer, CreatedBy: createdBy(r.Layers, k.layer),
+			Paths: paths, Bytes: g.bytes, Message: msg, Advice: rule.Advice,
+		})
+	}
+	return out
+}
+
+func oneLineCmd(s string) string {
+	const max = 60
+	if s == "" {
+		return "no instruction recorded"
+	}
+	if r := []rune(s); len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+func (s *Set) ruleIndex(id string) int {
+	return slices.IndexFunc(s.rules, func(c compiled) bool { return c.ID == id })
+}
+
+var (
+	contextCopy = regexp.MustCompile(`^(COPY|ADD)( --\S+)* (\.|\./|dir:\S+ in) `)
+	install     = regexp.MustCompile(`\b(npm (ci|install|i)|yarn( install)?( |$)|pnpm (install|i)|pip3? install|poetry install|bundle install|composer install|go mod download|mvn [^&|;]*dependency|cargo fetch|gradle[^&|;]* dependencies)\b`)
+)
+
+// configFindings checks the image config and history: secrets there, the
+// user it runs as, and the order of COPY and install.
+func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Finding {
+	var out []report.Finding
+	add := func(id string, layer int, cmdLine string, msg string, bytes int64) {
+		i := s.ruleIndex(id)
+		if i < 0 {
+			return
+		}
+		rule := &s.rules[i]
+		out = append(out, report.Finding{Rule: id, Category: rule.Category, Severity: rule.Severity, Layer: layer,
+			CreatedBy: cmdLine, Paths: []string{}, Bytes: bytes, Message: msg, Advice: rule.Advice})
+	}
+	last := len(r.Layers) - 1
+
+	// Secrets in history: build arguments, ENV and ARG values.
+	seen := map[string]bool{}
+	layer := -1
+	for _, h := range img.Config.History {
+		if !h.EmptyLayer {
+			layer++
+		}
+		clean, names := image.CreatedBy(h.CreatedBy)
+		for _, name := range names {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			add("secret-env", max(layer, 0), clean, fmt.Sprintf("%s: %s is recorded in the build history with its value", "a secret in the image config or build history", name), 0)
+		}
+	}
+	for _, kv := range img.Config.Env {
+		name, value, _ := strings.Cut(kv, "=")
+		if value != "" && image.SecretName(name) && !seen[name] {
+			seen[name] = true
+			add("secret-env", max(last, 0), "ENV "+name+"="+image.Redacted, fmt.Sprintf("a secret in the image config: ENV %s is set for anyone who pulls the image", name), 0)
+		}
+	}
+
+	// The user the image runs as.
+	switch u := img.Config.User; {
+	case u == "":
+		add("run-as-root", max(last, 0), "", "the image runs as root: no USER instruction", 0)
+	case u == "root" || u == "0" || strings.HasPrefix(u, "root:") || strings.HasPrefix(u, "0:"):
+		add("run-as-root", max(last, 0), "USER "+u, "the image runs as root: USER "+u, 0)
+	}
+
+	// A dependency install after a COPY of the whole build context.
+	copied := -1
+	for _, l := range r.Layers {
+		if copied < 0 && contextCopy.MatchString(l.CreatedBy) {
+			copied = l.Index
+		} else if copied >= 0 && strings.HasPrefix(l.CreatedBy, "RUN ") && install.MatchString(l.CreatedBy) {
+			add("install-after-copy", l.Index, l.CreatedBy, fmt.Sprintf("this install follows the COPY of the build context in layer %d: every source change re-runs it and re-ships %s", copied, humanize.Bytes(uint64(l.Bytes))), l.Bytes)
+			break // once is enough
+		}
+	}
+	return out
+}

@@ -1,0 +1,291 @@
+package rules_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/layerscope/layerscope/config"
+	"github.com/layerscope/layerscope/image"
+	it "github.com/layerscope/layerscope/internal/imagetest"
+	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/rules"
+)
+
+// analyse runs an image through the whole pipeline and returns its report
+// with findings.
+func analyse(t *testing.T, img it.Image, set *rules.Set) *report.Report {
+	t.Helper()
+	if set == nil {
+		var err error
+		if set, err = rules.NewSet(nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loaded, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(it.Tar(it.DockerArchive(img))), Sniff: rules.Sniff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Build(context.Background(), loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Findings = set.Find(r, loaded)
+	return r
+}
+
+// brief is a finding in one line: rule@layer and its paths.
+func brief(fs []report.Finding) []string {
+	out := []string{}
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%s@%d %s", f.Rule, f.Layer, strings.Join(f.Paths, ",")))
+	}
+	return out
+}
+
+func has(fs []report.Finding, rule string) bool {
+	return slices.ContainsFunc(fs, func(f report.Finding) bool { return f.Rule == rule })
+}
+
+func TestSample(t *testing.T) {
+	got := brief(analyse(t, it.Sample(), nil).Findings)
+	want := []string{
+		"private-key@2 /src/deploy_key",
+		"credentials-file@2 /src/.env",
+		"secret-env@3 ",
+		"go-toolchain@1 /usr/local/go",
+		"go-build-cache@3 /root/.cache/go-build",
+		"go-build-cache@3 /root/go/pkg/mod",
+		"vcs-folder@2 /src/.git",
+		"apt-cache@1 /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages",
+		"apt-cache@1 /var/cache/apt/pkgcache.bin",
+		"source-code@2 /src/server.go,/src/main.go",
+		"build-files@2 /src/go.sum,/src/Dockerfile,/src/go.mod",
+		"run-as-root@5 ",
+		"metadata-only@3 /app/server",
+		"removed-later@1 /var/cache/apt/archives/golang-1.22_amd64.deb",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+var passwd = it.Reg("etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n")
+
+// Precision matters more than recall: these images must draw no finding.
+func TestNoFalseAlarms(t *testing.T) {
+	tests := []struct {
+		name string
+		img  it.Image
+	}{{
+		name: "multi-stage from scratch: one static binary and a USER",
+		img: it.Image{Layers: [][]byte{it.Layer(it.Dir("app/"), it.Chmod(it.Reg("app/server", strings.Repeat("\x7fELF", 1000)), 0o755))},
+			History: []it.History{{CreatedBy: "COPY /out/server /app/server # buildkit"}, {CreatedBy: "USER 65532:65532", EmptyLayer: true}},
+			User:    "65532:65532"},
+	}, {
+		name: "a Python app: its runtime, its packages and its .py files",
+		img: it.Image{Layers: [][]byte{
+			it.Layer(passwd, it.Reg("usr/local/bin/python3.12", "ELF"), it.Reg("usr/local/lib/python3.12/os.py", "import abc"),
+				it.Reg("usr/local/include/python3.12/Python.h", "#include"), it.Reg("usr/local/lib/python3.12/config-3.12/Makefile", "all:"),
+				it.Reg("usr/local/lib/libpython3.12.a", "!<arch>")),
+			it.Layer(it.Reg("usr/local/lib/python3.12/site-packages/yaml/_yaml.c", "/* c */"), it.Reg("usr/local/lib/python3.12/site-packages/yaml/_yaml.h", "#"),
+				it.Reg("usr/local/lib/python3.12/site-packages/tests/data/key.pem", "-----BEGIN RSA PRIVATE KEY-----\nMII"),
+				it.Reg("usr/local/lib/python3.12/site-packages/certifi/cacert.pem", "-----BEGIN CERTIFICATE-----\nMII")),
+			it.Layer(it.Reg("app/main.py", "print('hi')"), it.Reg("app/requirements.txt", "flask"), it.Reg("app/static/app.js", "x"),
+				it.Reg("app/.env.example", "API_TOKEN=changeme"), it.Reg("app/.env", "PORT=8080\nDEBUG=1\n"),
+				it.Reg("home/app/.ssh/id_ed25519.pub", "ssh-ed25519 AAAA"), it.Reg("app/cert.pem", "-----BEGIN CERTIFICATE-----\n"),
+				it.Reg("home/app/.docker/config.json", `{"auths":{},"credsStore":"desktop"}`), it.Reg("home/app/.npmrc", "registry=https://registry.npmjs.org/")),
+		},
+			History: []it.History{{CreatedBy: "ADD rootfs.tar /"}, {CreatedBy: "ENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D PYTHON_VERSION=3.12.1", EmptyLayer: true},
+				{CreatedBy: "RUN /bin/sh -c pip install --no-cache-dir -r requirements.txt # buildkit"}, {CreatedBy: "COPY app/ /app # buildkit"}},
+			Env:  []string{"GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D", "PYTHON_VERSION=3.12.1"},
+			User: "app"},
+	}, {
+		name: "a Node app: TypeScript with no compiled JavaScript beside it, and node_modules",
+		img: it.Image{Layers: [][]byte{
+			it.Layer(passwd, it.Reg("usr/local/bin/node", "ELF"), it.Reg("usr/local/include/node/node.h", "#")),
+			it.Layer(it.Reg("app/package.json", "{}"), it.Reg("app/dist/index.js", "js"), it.Reg("app/src/index.ts", "ts"),
+				it.Reg("app/node_modules/lib/index.d.ts", "d"), it.Reg("app/node_modules/lib/index.ts", "t"), it.Reg("app/node_modules/lib/index.js", "j"),
+				it.Reg("app/node_modules/native/src/binding.cc", "c"), it.Reg("app/node_modules/native/Makefile", "m")),
+		},
+			History: []it.History{{CreatedBy: "ADD rootfs.tar /"}, {CreatedBy: "COPY --chown=node:node app /app # buildkit"}},
+			User:    "node"},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := analyse(t, tc.img, nil).Findings; len(got) > 0 {
+				t.Errorf("false alarms:\n%s", strings.Join(brief(got), "\n"))
+			}
+		})
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n-----END OPENSSH PRIVATE KEY-----\n"
+	tests := []struct {
+		name  string
+		files []it.File
+		want  string
+	}{
+		{"private key by content, any name", []it.File{it.Reg("app/config/signing.key", key)}, "private-key@0 /app/config/signing.key"},
+		{"docker config with auths", []it.File{it.Reg("root/.docker/config.json", `{"auths":{"ghcr.io":{"auth":"dXNlcjpwYXNz"}}}`)}, "credentials-file@0 /root/.docker/config.json"},
+		{"npmrc with a token", []it.File{it.Reg("app/.npmrc", "//registry.npmjs.org/:_authToken=npm_abc\n")}, "credentials-file@0 /app/.npmrc"},
+		{"aws credentials", []it.File{it.Reg("root/.aws/credentials", "[default]\naws_access_key_id = AKIA\naws_secret_access_key = abc\n")}, "credentials-file@0 /root/.aws/credentials"},
+		{"git credentials", []it.File{it.Reg("root/.git-credentials", "https://me:ghp_abc@github.com\n")}, "credentials-file@0 /root/.git-credentials"},
+		{"pypirc", []it.File{it.Reg("root/.pypirc", "[pypi]\nusername = __token__\npassword = pypi-abc\n")}, "credentials-file@0 /root/.pypirc"},
+		{"dotenv with a secret", []it.File{it.Reg("app/.env.production", "PORT=1\nSTRIPE_SECRET_KEY=sk_live_x\n")}, "credentials-file@0 /app/.env.production"},
+		{"a key inside .git is a secret, not vcs", []it.File{it.Reg("app/.git/HEAD", "ref"), it.Reg("app/.git/id_rsa", key)}, "private-key@0 /app/.git/id_rsa|vcs-folder@0 /app/.git"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := it.Image{Layers: [][]byte{it.Layer(tc.files...)}, User: "app"}
+			if got := strings.Join(brief(analyse(t, img, nil).Findings), "|"); got != tc.want {
+				t.Errorf("findings %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDeletedSecretStillShips(t *testing.T) {
+	img := it.Image{
+		Layers: [][]byte{
+			it.Layer(it.Reg("bin/sh", "sh")),
+			it.Layer(it.Reg("root/.ssh/id_rsa", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n")),
+			it.Layer(it.Reg("root/.ssh/known_hosts", "github.com ssh-ed25519 AAAA")),
+			it.Layer(it.Whiteout("root/.ssh", "id_rsa")),
+		},
+		User: "app",
+	}
+	fs := analyse(t, img, nil).Findings
+	if len(fs) != 1 || fs[0].Rule != "private-key" || fs[0].Layer != 1 || !strings.Contains(fs[0].Message, "still shipped in layer 1") {
+		t.Fatalf("findings %+v, want one private-key finding in layer 1", brief(fs))
+	}
+	if fs[0].Severity != rules.Error || fs[0].Bytes != 37 {
+		t.Errorf("severity %s bytes %d", fs[0].Severity, fs[0].Bytes)
+	}
+}
+
+func TestHistorySecrets(t *testing.T) {
+	img := it.Image{
+		Layers: [][]byte{it.Layer(it.Reg("bin/sh", "sh")), it.Layer(it.Reg("app/x", "x"))},
+		History: []it.History{
+			{CreatedBy: "ADD rootfs.tar /"},
+			{CreatedBy: "ENV DB_PASSWORD=hunter2 # buildkit", EmptyLayer: true},
+			{CreatedBy: "RUN |1 NPM_TOKEN=npm_abc /bin/sh -c npm ci # buildkit"},
+		},
+		Env:  []string{"DB_PASSWORD=hunter2", "AWS_SECRET_ACCESS_KEY=abc", "GPG_KEY=ABCD"},
+		User: "app",
+	}
+	r := analyse(t, img, nil)
+	got := brief(r.Findings)
+	want := []string{"secret-env@0 ", "secret-env@1 ", "secret-env@1 "}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("findings %v, want %v", got, want)
+	}
+	for _, f := range r.Findings {
+		for _, s := range []string{"hunter2", "npm_abc", "=abc"} {
+			if strings.Contains(f.Message+f.CreatedBy, s) {
+				t.Errorf("a secret's value is shown: %+v", f)
+			}
+		}
+	}
+}
+
+func TestWasteFindings(t *testing.T) {
+	big := strings.Repeat("x", 2_000_000)
+	img := it.Image{
+		Layers: [][]byte{
+			it.Layer(it.Reg("data/big", big), it.Reg("data/keep", "k"), it.Reg("etc/conf", "one")),
+			it.Layer(it.Whiteout("", "data")),
+			it.Layer(it.Reg("etc/conf", "two")),
+		},
+		History: []it.History{{CreatedBy: "/bin/sh -c make data"}, {CreatedBy: "/bin/sh -c rm -rf /data"}, {CreatedBy: "/bin/sh -c echo two > /etc/conf"}},
+		User:    "app",
+	}
+	fs := analyse(t, img, nil).Findings
+	if got := brief(fs); !reflect.DeepEqual(got, []string{"removed-later@0 /data/big,/data/keep", "overwritten@0 /etc/conf"}) {
+		t.Fatalf("findings %v", got)
+	}
+	if fs[0].Severity != rules.Warning || fs[0].Bytes != 2_000_001 || !strings.Contains(fs[0].Message, "layer 1 (RUN rm -rf /data)") {
+		t.Errorf("removal finding %+v", fs[0])
+	}
+	if fs[1].Severity != rules.Info {
+		t.Errorf("a small overwrite is info, got %s", fs[1].Severity)
+	}
+}
+
+func TestConfigFindings(t *testing.T) {
+	tests := []struct {
+		name    string
+		history []it.History
+		user    string
+		want    []string
+	}{
+		{"root by name", nil, "root", []string{"run-as-root@1 "}},
+		{"root by id", nil, "0:0", []string{"run-as-root@1 "}},
+		{"install after COPY . (BuildKit)", []it.History{{CreatedBy: "COPY . /app # buildkit"}, {CreatedBy: "RUN /bin/sh -c npm ci # buildkit"}}, "node",
+			[]string{"install-after-copy@1 "}},
+		{"install after COPY . (legacy builder)", []it.History{{CreatedBy: "/bin/sh -c #(nop) COPY dir:0123abcd in /app "}, {CreatedBy: "/bin/sh -c pip install -r requirements.txt"}}, "app",
+			[]string{"install-after-copy@1 "}},
+		{"lock files first", []it.History{{CreatedBy: "COPY package.json package-lock.json ./ # buildkit"}, {CreatedBy: "RUN /bin/sh -c npm ci # buildkit"}}, "node", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "a")), it.Layer(it.Reg("b", "b"))}, History: tc.history, User: tc.user}
+			got := brief(analyse(t, img, nil).Findings)
+			if len(got) == 0 && tc.want == nil {
+				return
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("findings %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDevFilesWithoutCompiler(t *testing.T) {
+	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("usr/include/zlib.h", "h"), it.Reg("usr/lib/x86_64-linux-gnu/libz.a", "a"))}, User: "app"}
+	if got := brief(analyse(t, img, nil).Findings); !reflect.DeepEqual(got, []string{"c-headers@0 /usr/include", "static-libs@0 /usr/lib/x86_64-linux-gnu/libz.a"}) {
+		t.Errorf("findings %v", got)
+	}
+	img.Layers = append(img.Layers, it.Layer(it.Reg("usr/bin/gcc-12", "ELF"), it.Sym("usr/bin/gcc", "gcc-12")))
+	if got := brief(analyse(t, img, nil).Findings); !reflect.DeepEqual(got, []string{"c-compiler@1 /usr/bin/gcc-12,/usr/bin/gcc"}) {
+		t.Errorf("with a compiler: findings %v", got)
+	}
+}
+
+func TestRuleConfig(t *testing.T) {
+	set, err := rules.NewSet([]rules.Rule{{ID: "terraform-state", Category: rules.Secret, Severity: rules.Error, Paths: []string{"**/*.tfstate"}, What: "Terraform state", Advice: "keep state remote"}},
+		[]string{"vcs-folder"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("infra/prod.tfstate", "{}"), it.Reg("infra/.git/HEAD", "ref"))}, User: "app"}
+	r := analyse(t, img, set)
+	if got := brief(r.Findings); !reflect.DeepEqual(got, []string{"terraform-state@0 /infra/prod.tfstate"}) {
+		t.Fatalf("findings %v", got)
+	}
+	r.Ignore([]config.Ignore{{Category: "secret", Path: "/infra/**", Reason: "test fixture"}})
+	r.Check(config.Limits{}, false, report.FailOn{Set: []string{"secret"}, From: "default"})
+	if r.Findings[0].Ignored != "test fixture" || !r.CI.Pass {
+		t.Errorf("an ignored finding failed CI: %+v %+v", r.Findings[0], r.CI)
+	}
+	for _, bad := range []struct {
+		add     []rules.Rule
+		disable []string
+	}{
+		{nil, []string{"no-such-rule"}},
+		{[]rules.Rule{{ID: "x", Category: "nope", Severity: rules.Info, Paths: []string{"a"}}}, nil},
+		{[]rules.Rule{{ID: "x", Category: rules.Source, Severity: "fatal", Paths: []string{"a"}}}, nil},
+		{[]rules.Rule{{ID: "x", Category: rules.Source, Severity: rules.Info, Paths: []string{"a/**/b"}}}, nil},
+		{[]rules.Rule{{ID: "private-key", Category: rules.Source, Severity: rules.Info, Paths: []string{"a"}}}, nil},
+	} {
+		if _, err := rules.NewSet(bad.add, bad.disable); err == nil {
+			t.Errorf("NewSet(%+v, %v) accepted", bad.add, bad.disable)
+		}
+	}
+}
