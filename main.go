@@ -22,6 +22,7 @@ import (
 	"github.com/layerscope/layerscope/image"
 	"github.com/layerscope/layerscope/report"
 	"github.com/layerscope/layerscope/rules"
+	"github.com/layerscope/layerscope/tui"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; a
@@ -96,7 +97,9 @@ Usage:
 IMAGE is an image in the Docker daemon (myimage:tag), a file from
 'docker save' or an OCI archive (app.tar, app.tar.gz), an OCI layout
 directory, FILE:REF for one image of an archive that holds several, or -
-for an archive on standard input. Flags may come before or after it.
+for an archive on standard input. Flags may come before or after it. On a terminal, without --ci, layerscope
+opens the interactive explorer (? lists its keys); otherwise it prints the
+text report.
 
 Examples:
   layerscope --ci myimage:tag                  # report, exit 0 pass / 1 fail / 2 error
@@ -205,22 +208,48 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		opt.Progress = image.NewProgress()
-		done := showProgress(stderr, opt.Progress)
-		defer done()
+	analyse := func(ctx context.Context, prog *image.Progress) (*report.Report, error) {
+		opt.Progress = prog
+		img, err := image.Load(ctx, pos[0], opt)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := report.Build(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		rep.Findings = set.rules.Find(rep, img)
+		rep.Ignore(set.cfg.Ignore)
+		rep.Check(set.limits, set.cfg.Dive, set.failOn)
+		return rep, nil
 	}
-	img, err := image.Load(ctx, pos[0], opt)
+
+	var rep *report.Report
+	if !ci && o.format == "text" && isTerminal(stdout) && pos[0] != "-" {
+		// The interactive explorer. Standard input stays the keyboard, so
+		// an archive on "-" gets the text report instead.
+		if rep, err = tui.Run(ctx, analyse); err != nil {
+			return exitError, err
+		}
+		if o.jsonFile != "" {
+			if err := writeFileAtomic(o.jsonFile, rep.WriteJSON); err != nil {
+				return exitError, fmt.Errorf("writing %s: %w", o.jsonFile, err)
+			}
+		}
+		return exitPass, nil
+	}
+	var prog *image.Progress
+	if isTerminal(stderr) {
+		prog = image.NewProgress()
+		done := showProgress(stderr, prog)
+		rep, err = analyse(ctx, prog)
+		done()
+	} else {
+		rep, err = analyse(ctx, nil)
+	}
 	if err != nil {
 		return exitError, err
 	}
-	rep, err := report.Build(ctx, img)
-	if err != nil {
-		return exitError, err
-	}
-	rep.Findings = set.rules.Find(rep, img)
-	rep.Ignore(set.cfg.Ignore)
-	rep.Check(set.limits, set.cfg.Dive, set.failOn)
 
 	if o.jsonFile != "" {
 		if err := writeFileAtomic(o.jsonFile, rep.WriteJSON); err != nil {
@@ -367,6 +396,11 @@ func showProgress(w io.Writer, p *image.Progress) (done func()) {
 		}
 	}()
 	return func() { close(stop); <-finished }
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func termWidth(w io.Writer) int {

@@ -1,0 +1,282 @@
+package tui
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/layerscope/layerscope/tree"
+)
+
+// treeView is the file pane's view of an immutable tree: which entries
+// show, in what order, and where the cursor is. Moving costs in proportion
+// to the rows moved over, never to the tree: a subtree with nothing to show
+// is skipped whole, thanks to per-node masks computed once.
+type treeView struct {
+	t        *tree.Tree
+	masks    []uint64 // per node: the layers (bit i, i < 64) that changed something in its subtree
+	layer    int
+	whole    bool    // the image as it stands after layer; else the layer's changes only
+	hide     [4]bool // by tree.Change: hide unchanged, added, modified, removed
+	collapse map[tree.NodeID]bool
+	bySize   bool
+	sizes    *dirSizes                     // sizes for (layer, whole), once computed
+	matches  *matchSet                     // the path filter's result, when one is active
+	order    map[tree.NodeID][]tree.NodeID // children by size, per directory
+}
+
+// dirSizes are the bytes every directory holds for one layer and mode.
+type dirSizes struct {
+	layer int
+	whole bool
+	bytes []int64
+}
+
+// matchSet is the nodes a path filter keeps: the matches and their parents.
+type matchSet struct {
+	pattern string
+	keep    []bool
+	count   int // matching entries
+}
+
+func newTreeView(t *tree.Tree) *treeView {
+	v := &treeView{t: t, whole: true, collapse: map[tree.NodeID]bool{}, order: map[tree.NodeID][]tree.NodeID{}}
+	v.masks = layerMasks(t)
+	return v
+}
+
+// layerMasks marks, for every node, the layers that added, modified or
+// removed it or anything under it. Layers past 63 share bit 63.
+func layerMasks(t *tree.Tree) []uint64 {
+	masks := make([]uint64, t.Len())
+	for n := tree.NodeID(t.Len() - 1); n > 0; n-- {
+		t.Versions(n, func(layer int, _ tree.Meta) {
+			masks[n] |= 1 << min(layer, 63)
+		})
+		masks[t.Parent(n)] |= masks[n]
+	}
+	return masks
+}
+
+// state is what a node shows as, for the current layer and mode.
+func (v *treeView) state(n tree.NodeID) (tree.Meta, tree.Change, bool) {
+	ch := v.t.Change(n, v.layer)
+	m, exists := v.t.At(n, v.layer)
+	if ch == tree.Removed {
+		// show what was removed: the version just below
+		m, _ = v.t.At(n, v.layer-1)
+		exists = true
+	}
+	return m, ch, exists
+}
+
+// visible reports whether n is a row.
+func (v *treeView) visible(n tree.NodeID) bool {
+	m, ch, exists := v.state(n)
+	if !exists {
+		return false
+	}
+	if v.matches != nil && !v.matches.keep[n] {
+		return false
+	}
+	if m.Kind == tree.KindDir {
+		// a directory shows when it passes, or holds something that does
+		if !v.whole {
+			return v.masks[n]&(1<<min(v.layer, 63)) != 0
+		}
+		return !v.hide[ch] || v.masks[n]&(1<<min(v.layer, 63)) != 0
+	}
+	if !v.whole && ch == tree.Unchanged {
+		return false
+	}
+	return !v.hide[ch]
+}
+
+// children returns n's children in display order.
+func (v *treeView) children(n tree.NodeID) []tree.NodeID {
+	kids := v.t.Children(n)
+	if !v.bySize || v.sizes == nil || len(kids) < 2 {
+		return kids
+	}
+	if o, ok := v.order[n]; ok {
+		return o
+	}
+	o := slices.Clone(kids)
+	slices.SortStableFunc(o, func(a, b tree.NodeID) int { return cmp.Compare(v.size(b), v.size(a)) })
+	v.order[n] = o
+	return o
+}
+
+// size is what a row shows: a file's bytes, or what a directory holds.
+func (v *treeView) size(n tree.NodeID) int64 {
+	m, _, _ := v.state(n)
+	if m.Kind == tree.KindDir {
+		if v.sizes == nil {
+			return -1
+		}
+		return v.sizes.bytes[n]
+	}
+	return m.Size
+}
+
+func (v *treeView) expanded(n tree.NodeID) bool {
+	if n == 0 {
+		return true
+	}
+	if v.matches != nil {
+		return true // a filter shows every match
+	}
+	return !v.collapse[n]
+}
+
+// pos is a row: the path of child indices from the root.
+type pos []int
+
+func (p pos) clone() pos { return slices.Clone(p) }
+
+// node resolves a position.
+func (v *treeView) node(p pos) tree.NodeID {
+	n := tree.NodeID(0)
+	for _, i := range p {
+		n = v.children(n)[i]
+	}
+	return n
+}
+
+// first returns the first row, or nil when nothing shows.
+func (v *treeView) first() pos {
+	return v.firstUnder(0, nil)
+}
+
+func (v *treeView) firstUnder(n tree.NodeID, p pos) pos {
+	for i, k := range v.children(n) {
+		if v.visible(k) {
+			return append(p, i)
+		}
+	}
+	return nil
+}
+
+// next returns the row after p, or nil at the end.
+func (v *treeView) next(p pos) pos {
+	n := v.node(p)
+	if m, _, _ := v.state(n); m.Kind == tree.KindDir && v.expanded(n) {
+		if q := v.firstUnder(n, p.clone()); q != nil {
+			return q
+		}
+	}
+	for q := p.clone(); len(q) > 0; q = q[:len(q)-1] {
+		parent := v.node(q[:len(q)-1])
+		kids := v.children(parent)
+		for i := q[len(q)-1] + 1; i < len(kids); i++ {
+			if v.visible(kids[i]) {
+				q[len(q)-1] = i
+				return q
+			}
+		}
+	}
+	return nil
+}
+
+// prev returns the row before p, or nil at the start.
+func (v *treeView) prev(p pos) pos {
+	q := p.clone()
+	parent := v.node(q[:len(q)-1])
+	kids := v.children(parent)
+	for i := q[len(q)-1] - 1; i >= 0; i-- {
+		if v.visible(kids[i]) {
+			q[len(q)-1] = i
+			return v.lastUnder(q)
+		}
+	}
+	if len(q) == 1 {
+		return nil
+	}
+	return q[:len(q)-1]
+}
+
+// lastUnder descends from p to its last visible descendant.
+func (v *treeView) lastUnder(p pos) pos {
+	for {
+		n := v.node(p)
+		if m, _, _ := v.state(n); m.Kind != tree.KindDir || !v.expanded(n) {
+			return p
+		}
+		kids := v.children(n)
+		found := false
+		for i := len(kids) - 1; i >= 0; i-- {
+			if v.visible(kids[i]) {
+				p = append(p, i)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return p
+		}
+	}
+}
+
+// last returns the last row.
+func (v *treeView) last() pos {
+	kids := v.children(0)
+	for i := len(kids) - 1; i >= 0; i-- {
+		if v.visible(kids[i]) {
+			return v.lastUnder(pos{i})
+		}
+	}
+	return nil
+}
+
+// find returns the position of node n, or nil when it is not a row.
+func (v *treeView) find(n tree.NodeID) pos {
+	var chain []tree.NodeID
+	for ; n != 0; n = v.t.Parent(n) {
+		chain = append(chain, n)
+	}
+	var p pos
+	parent := tree.NodeID(0)
+	for i := len(chain) - 1; i >= 0; i-- {
+		if !v.visible(chain[i]) {
+			return nil
+		}
+		idx := slices.Index(v.children(parent), chain[i])
+		if idx < 0 {
+			return nil
+		}
+		p = append(p, idx)
+		parent = chain[i]
+	}
+	return p
+}
+
+// computeSizes sums, for every directory, what it holds for a layer and
+// mode: what the image holds after the layer, or what the layer wrote.
+func computeSizes(t *tree.Tree, layer int, whole bool) *dirSizes {
+	s := &dirSizes{layer: layer, whole: whole, bytes: make([]int64, t.Len())}
+	for n := tree.NodeID(t.Len() - 1); n > 0; n-- {
+		m, ok := t.At(n, layer)
+		if ok && m.Kind == tree.KindFile && (whole || t.Change(n, layer) != tree.Unchanged) {
+			s.bytes[n] += m.Size
+		}
+		s.bytes[t.Parent(n)] += s.bytes[n]
+	}
+	return s
+}
+
+// computeMatches keeps the nodes whose path contains the pattern (case
+// folded), and their parents, for one layer and mode.
+func computeMatches(t *tree.Tree, pattern string) *matchSet {
+	ms := &matchSet{pattern: pattern, keep: make([]bool, t.Len())}
+	pat := strings.ToLower(pattern)
+	ms.keep[0] = true
+	for n := tree.NodeID(1); int(n) < t.Len(); n++ {
+		if strings.Contains(strings.ToLower(t.Path(n)), pat) {
+			ms.count++
+			for a := n; a != 0 && !ms.keep[a]; a = t.Parent(a) {
+				ms.keep[a] = true
+			}
+		}
+	}
+	return ms
+}

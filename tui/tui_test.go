@@ -1,0 +1,161 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/layerscope/layerscope/config"
+	"github.com/layerscope/layerscope/image"
+	it "github.com/layerscope/layerscope/internal/imagetest"
+	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/rules"
+)
+
+// sampleReport analyses the bundled sample image, as main does.
+func sampleReport(t testing.TB) *report.Report {
+	t.Helper()
+	archive := it.Tar(it.DockerArchive(it.Sample()))
+	img, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(archive), Sniff: rules.Sniff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := report.Build(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := rules.NewSet(nil, nil)
+	rep.Findings = set.Find(rep, img)
+	rep.Check(report.DefaultLimits(), false, report.FailOn{Set: report.DefaultFailOn, From: "default"})
+	return rep
+}
+
+func loaded(rep *report.Report) Loader {
+	return func(context.Context, *image.Progress) (*report.Report, error) { return rep, nil }
+}
+
+// press turns a key name as tea prints it into a key press.
+func press(k string) tea.Msg {
+	switch k {
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "ctrl+a":
+		return tea.KeyPressMsg{Code: 'a', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+// TestScreens drives the explorer with Bubble Tea's test tooling and pins
+// each screen in a golden file (go test ./tui -update rewrites them).
+func TestScreens(t *testing.T) {
+	rep := sampleReport(t)
+	cases := []struct {
+		name string
+		keys []string
+	}{
+		{"start", nil},
+		{"layer-changes", []string{"k", "k", "k", "v"}},
+		{"removed-in-layer", []string{"k", "v"}},
+		{"files-pane", []string{"tab", "down", "down", "down"}},
+		{"collapsed", []string{"tab", "space", "down", "c"}},
+		{"sorted-by-size-with-attributes", []string{"tab", "s", "b"}},
+		{"hide-unchanged", []string{"U"}},
+		{"dive-ctrl-a-hides-added", []string{"ctrl+a"}},
+		{"filter", []string{"/", "g", "o", ".", "s", "enter"}},
+		{"findings", []string{"f", "down"}},
+		{"jump-to-finding", []string{"f", "down", "down", "down", "enter"}},
+		{"next-finding", []string{"n", "n"}},
+		{"help", []string{"?"}},
+	}
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%dx%d/%s", size[0], size[1], tc.name), func(t *testing.T) {
+				tm := teatest.NewTestModel(t, New(context.Background(), loaded(rep)),
+					teatest.WithInitialTermSize(size[0], size[1]),
+					teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Layers")) },
+					teatest.WithDuration(5*time.Second))
+				for _, k := range tc.keys {
+					tm.Send(press(k))
+				}
+				if tc.name == "filter" {
+					time.Sleep(300 * time.Millisecond) // the filter is debounced
+				}
+				tm.Send(press("q"))
+				final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+				if final.filtering && tc.name == "filter" {
+					t.Fatal("still filtering")
+				}
+				golden.RequireEqual(t, []byte(ansi.Strip(final.View().Content)))
+			})
+		}
+	}
+}
+
+func TestLoadErrorEndsTheProgram(t *testing.T) {
+	fail := func(context.Context, *image.Progress) (*report.Report, error) {
+		return nil, fmt.Errorf("image %q not found", "nope")
+	}
+	tm := teatest.NewTestModel(t, New(context.Background(), fail), teatest.WithInitialTermSize(80, 24))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if final.Err() == nil || !strings.Contains(final.Err().Error(), "not found") {
+		t.Fatalf("err = %v", final.Err())
+	}
+}
+
+func TestQuitWhileLoadingCancels(t *testing.T) {
+	started := make(chan struct{})
+	slow := func(ctx context.Context, _ *image.Progress) (*report.Report, error) {
+		close(started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	tm := teatest.NewTestModel(t, New(context.Background(), slow), teatest.WithInitialTermSize(80, 24))
+	<-started
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("q to cancel")) })
+	tm.Send(press("q"))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if final.Err() != context.Canceled {
+		t.Fatalf("err = %v, want context.Canceled", final.Err())
+	}
+}
+
+func TestHostileNamesAreEscaped(t *testing.T) {
+	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("evil\x1b]0;pwned\x07\x1b[2J", "x"), it.Sym("link", "\x1b[31mred"))}}
+	loadedImg, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(it.Tar(it.DockerArchive(img)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := report.Build(context.Background(), loadedImg)
+	rep.Check(config.Limits{}, false, report.FailOn{})
+	m := New(context.Background(), loaded(rep))
+	m.setReport(rep)
+	m.focus = filesPane
+	view := m.View().Content
+	if strings.Contains(view, "\x07") || strings.Contains(view, "\x1b]0") || strings.Contains(view, "\x1b[2J") || strings.Contains(view, "\x1b[31mred") {
+		t.Errorf("control sequences from file names reached the screen: %q", view)
+	}
+	if !strings.Contains(ansi.Strip(view), `evil\x1b]0;pwned\x07\x1b[2J`) {
+		t.Errorf("escaped name missing:\n%s", ansi.Strip(view))
+	}
+}
