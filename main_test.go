@@ -170,6 +170,19 @@ func TestSampleGolden(t *testing.T) {
 	}
 }
 
+// TestJSONArraysAreNeverNull keeps the contract: an image with nothing to
+// say still has [] where a list goes.
+func TestJSONArraysAreNeverNull(t *testing.T) {
+	t.Setenv("CI", "")
+	clean := it.Image{Layers: [][]byte{it.Layer(it.Reg("app", "binary"))}, User: "65532"}
+	_, stdout, stderr := layerscope(t, it.Tar(it.DockerArchive(clean)), "--ci", "--format", "json", "-")
+	for _, k := range []string{`"findings": []`, `"warnings": []`, `"waste": []`} {
+		if !strings.Contains(stdout, k) {
+			t.Errorf("report lacks %s:\n%s%s", k, stdout, stderr)
+		}
+	}
+}
+
 func TestStdinAndHostileNames(t *testing.T) {
 	t.Setenv("CI", "")
 	evil := it.Image{Layers: [][]byte{it.Layer(

@@ -167,7 +167,7 @@ func (s *Set) Find(r *report.Report, img *image.Image) []report.Finding {
 	f.walk(0, claim{rule: len(s.rules)})
 	f.deletedSecrets()
 
-	var out []report.Finding
+	out := []report.Finding{} // never null in the JSON report
 	hasCompiler := false
 	for _, k := range f.order {
 		if s.rules[k.rule].Category == Toolchain {

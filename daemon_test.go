@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/layerscope/layerscope/image"
+)
+
+// The images .ci/daemon.sh builds from testdata/dockerfiles, each with the
+// legacy builder and with BuildKit.
+var daemonImages = []string{"waste", "multistage", "secret", "whiteouts", "gobuild", "gomulti", "python"}
+
+// needDaemon skips a test when no Docker daemon answers, unless CI=true:
+// there a missing daemon is a failure, never a silent skip.
+func needDaemon(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := image.NewDaemonClient(ctx)
+	if err == nil {
+		defer c.Close()
+		_, err = c.Ping(ctx)
+	}
+	if err != nil {
+		if truthy(os.Getenv("CI")) {
+			t.Fatalf("CI=true and no Docker daemon answers: %v", err)
+		}
+		t.Skipf("no Docker daemon answers (%v): start one and run `bash .ci/daemon.sh images` to run this test", err)
+	}
+}
+
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if truthy(os.Getenv("CI")) {
+			t.Fatalf("CI=true and %s is not installed", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+}
+
+func sh(t *testing.T, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// jsonReport runs layerscope --ci --format json and decodes the report.
+func jsonReport(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	code, stdout, stderr := layerscope(t, nil, append([]string{"--ci", "--format", "json", "--fail-on", "none"}, args...)...)
+	if code == 2 {
+		t.Fatalf("layerscope %s: %s", strings.Join(args, " "), stderr)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("layerscope %s: %v", strings.Join(args, " "), err)
+	}
+	return rep
+}
+
+// figures are what every source must agree on: all but where the image
+// came from.
+func figures(rep map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, k := range []string{"summary", "waste", "findings", "warnings"} {
+		out[k] = rep[k]
+	}
+	var layers []any
+	for _, l := range rep["layers"].([]any) {
+		l := l.(map[string]any)
+		delete(l, "blobDigest") // only compressed sources have one
+		delete(l, "blobBytes")
+		layers = append(layers, l)
+	}
+	out["layers"] = layers
+	return out
+}
+
+// TestSourcesAgreeOnRealImages reads each test image through the daemon,
+// from `docker save`, and from skopeo's OCI layouts and archives (plain,
+// gzip and zstd), and checks that every figure is the same.
+func TestSourcesAgreeOnRealImages(t *testing.T) {
+	needDaemon(t)
+	needTool(t, "docker")
+	needTool(t, "skopeo")
+	t.Setenv("CI", "")
+	for _, name := range daemonImages {
+		for _, builder := range []string{"legacy", "buildkit"} {
+			ref := "layerscope-test/" + name + ":" + builder
+			t.Run(name+"/"+builder, func(t *testing.T) {
+				dir := t.TempDir()
+				want := figures(jsonReport(t, ref))
+				archive := filepath.Join(dir, "image.tar")
+				sh(t, "docker", "save", "-o", archive, ref)
+				sh(t, "skopeo", "copy", "-q", "docker-archive:"+archive, "oci:"+filepath.Join(dir, "oci-plain")+":"+builder)
+				sh(t, "skopeo", "copy", "-q", "--dest-compress", "--dest-compress-format", "gzip", "docker-archive:"+archive, "oci:"+filepath.Join(dir, "oci-gzip")+":"+builder)
+				sh(t, "skopeo", "copy", "-q", "--dest-compress", "--dest-compress-format", "zstd", "docker-archive:"+archive, "oci:"+filepath.Join(dir, "oci-zstd")+":"+builder)
+				sh(t, "skopeo", "copy", "-q", "--dest-compress", "--dest-compress-format", "zstd", "docker-archive:"+archive, "oci-archive:"+filepath.Join(dir, "image.oci.tar")+":"+builder)
+				for _, src := range []string{archive, filepath.Join(dir, "oci-plain"), filepath.Join(dir, "oci-gzip"), filepath.Join(dir, "oci-zstd"), filepath.Join(dir, "image.oci.tar")} {
+					got := figures(jsonReport(t, src))
+					if !reflect.DeepEqual(got, want) {
+						g, _ := json.MarshalIndent(got, "", " ")
+						w, _ := json.MarshalIndent(want, "", " ")
+						t.Errorf("%s disagrees with the daemon:\n%s\nwant:\n%s", filepath.Base(src), g, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestDaemonErrors(t *testing.T) {
+	needDaemon(t)
+	t.Setenv("CI", "")
+	code, _, stderr := layerscope(t, nil, "--ci", "layerscope-test/no-such-image:1")
+	if code != 2 || !strings.Contains(stderr, `image "layerscope-test/no-such-image:1" not found in the daemon`) {
+		t.Errorf("missing image: exit %d, %q", code, stderr)
+	}
+}
+
+// TestFindingsOnRealImages checks the leftover rules on images the daemon
+// built with each builder: each finding names the instruction that caused
+// it, and the images built right draw none.
+func TestFindingsOnRealImages(t *testing.T) {
+	needDaemon(t)
+	t.Setenv("CI", "")
+	type want struct{ rule, createdBy, path string }
+	tests := []struct {
+		name string
+		want []want
+	}{
+		{"gobuild", []want{
+			{"go-toolchain", "RUN mkdir -p /usr/local/go/bin", "/usr/local/go"},
+			{"go-build-cache", "RUN mkdir -p /root/.cache/go-build/ab", "/root/.cache/go-build"},
+			{"go-build-cache", "RUN mkdir -p /root/.cache/go-build/ab", "/root/go/pkg/mod"},
+			{"build-files", "COPY ", "/src/Dockerfile"},
+			{"source-code", "COPY ", "/src/main.go"},
+			{"run-as-root", "", ""},
+		}},
+		{"gomulti", nil},
+		{"python", nil},
+		{"secret", []want{
+			{"private-key", "COPY ", "/root/.ssh/id_rsa"},
+			{"private-key", "RUN chmod 600 /root/.ssh/id_rsa", "/root/.ssh/id_rsa"},
+			{"secret-env", "NPM_TOKEN=<redacted>", ""},
+			{"run-as-root", "", ""},
+		}},
+		{"waste", []want{
+			{"removed-later", "RUN mkdir -p /data/cache", "/data/big.bin"},
+			{"metadata-only", "RUN mkdir -p /data/cache", "/opt/app/lib.so"},
+			{"overwritten", "RUN mkdir -p /data/cache", "/opt/app/config.txt"},
+			{"removed-later", "RUN mkdir -p /data/cache", "/data/cache/a.txt"},
+		}},
+	}
+	for _, tc := range tests {
+		for _, builder := range []string{"legacy", "buildkit"} {
+			t.Run(tc.name+"/"+builder, func(t *testing.T) {
+				rep := jsonReport(t, "layerscope-test/"+tc.name+":"+builder)
+				var got []want
+				for _, f := range rep["findings"].([]any) {
+					f := f.(map[string]any)
+					paths := f["paths"].([]any)
+					p := ""
+					if len(paths) > 0 {
+						p = paths[0].(string)
+					}
+					got = append(got, want{f["rule"].(string), f["createdBy"].(string), p})
+				}
+				if len(got) != len(tc.want) {
+					t.Fatalf("findings %+v, want %+v", got, tc.want)
+				}
+				for i, w := range tc.want {
+					if got[i].rule != w.rule || got[i].path != w.path || !strings.Contains(got[i].createdBy, w.createdBy) {
+						t.Errorf("finding %d = %+v, want %+v", i, got[i], w)
+					}
+				}
+			})
+		}
+	}
+	// The default fail-on set fails CI on a secret, even a deleted one.
+	if code, _, _ := layerscope(t, nil, "--ci", "--max-waste-percent=off", "--min-efficiency=off", "layerscope-test/secret:buildkit"); code != 1 {
+		t.Errorf("secret image: exit %d, want 1", code)
+	}
+	if code, stdout, _ := layerscope(t, nil, "--ci", "layerscope-test/gomulti:buildkit"); code != 0 {
+		t.Errorf("multi-stage image: exit %d, want 0\n%s", code, stdout)
+	}
+}
