@@ -1,0 +1,110 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	dimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+)
+
+// fakeDaemon answers ImageInspect and ImageSave from memory.
+type fakeDaemon struct {
+	export []byte
+	size   int64
+}
+
+func (f *fakeDaemon) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (dimage.InspectResponse, error) {
+	return dimage.InspectResponse{ID: "sha256:feed", Os: "linux", Architecture: "amd64", Size: f.size}, nil
+}
+
+func (f *fakeDaemon) ImageSave(context.Context, []string, ...client.ImageSaveOption) (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(f.export)), nil
+}
+func (f *fakeDaemon) ClientVersion() string { return "1.41" }
+func (f *fakeDaemon) DaemonHost() string    { return "unix:///fake.sock" }
+
+// TestDaemonFailureMidExport: a daemon that fails in the middle of an
+// export appends its error as JSON; its message is what the user sees.
+func TestDaemonFailureMidExport(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "abc/layer.tar", Size: 4096, Mode: 0o644, Typeflag: tar.TypeReg})
+	tw.Write(make([]byte, 1000)) // the export stops here...
+	export := append(buf.Bytes()[:buf.Len()], []byte(`{"errorDetail":{"message":"open /var/lib/docker/overlay2/x/diff: no such file or directory"},"error":"open …"}`)...)
+	_, err := Load(context.Background(), "app:1", Options{Daemon: &fakeDaemon{export: export}, Source: SourceDocker})
+	if err == nil || !strings.Contains(err.Error(), "the daemon failed during the export: open /var/lib/docker/overlay2/x/diff: no such file or directory") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestDaemonPlatform: the daemon's API (1.41) cannot export another
+// platform; asking for one says so instead of analysing the wrong image.
+func TestDaemonPlatform(t *testing.T) {
+	_, err := Load(context.Background(), "app:1", Options{Daemon: &fakeDaemon{}, Platform: &Platform{OS: "linux", Architecture: "arm64"}})
+	if err == nil || !strings.Contains(err.Error(), "cannot export another platform (needs 1.48)") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestContextEndpoint resolves docker contexts as the docker CLI does:
+// DOCKER_CONTEXT first, then the config's currentContext.
+func TestContextEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	t.Setenv("DOCKER_CONTEXT", "")
+	writeContext := func(name, host string) {
+		sum := sha256.Sum256([]byte(name))
+		p := filepath.Join(dir, "contexts", "meta", hex.EncodeToString(sum[:]))
+		os.MkdirAll(p, 0o755)
+		os.WriteFile(filepath.Join(p, "meta.json"), []byte(`{"Name":"`+name+`","Endpoints":{"docker":{"Host":"`+host+`"}}}`), 0o644)
+	}
+	if ep, err := contextEndpoint(); err != nil || ep != nil {
+		t.Fatalf("no config: %v %v, want the default daemon", ep, err)
+	}
+	writeContext("colima", "unix:///home/me/.colima/docker.sock")
+	writeContext("remote", "tcp://10.0.0.9:2376")
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"currentContext":"colima"}`), 0o644)
+	if ep, err := contextEndpoint(); err != nil || ep == nil || ep.Host != "unix:///home/me/.colima/docker.sock" {
+		t.Fatalf("currentContext: %+v %v", ep, err)
+	}
+	t.Setenv("DOCKER_CONTEXT", "remote")
+	if ep, err := contextEndpoint(); err != nil || ep == nil || ep.Host != "tcp://10.0.0.9:2376" {
+		t.Fatalf("DOCKER_CONTEXT: %+v %v", ep, err)
+	}
+	t.Setenv("DOCKER_CONTEXT", "default")
+	if ep, err := contextEndpoint(); err != nil || ep != nil {
+		t.Fatalf("default context: %+v %v", ep, err)
+	}
+	t.Setenv("DOCKER_CONTEXT", "gone")
+	if _, err := contextEndpoint(); err == nil || !strings.Contains(err.Error(), `docker context "gone" not found`) {
+		t.Fatalf("missing context: %v", err)
+	}
+}
+
+// TestLinkLoop: members that link to each other end in an error, not a
+// hang.
+func TestLinkLoop(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "manifest.json", Typeflag: tar.TypeSymlink, Linkname: "loop.json"})
+	tw.WriteHeader(&tar.Header{Name: "loop.json", Typeflag: tar.TypeSymlink, Linkname: "manifest.json"})
+	tw.Close()
+	for _, arg := range []string{"-", filepath.Join(t.TempDir(), "loop.tar")} {
+		if arg != "-" {
+			os.WriteFile(arg, buf.Bytes(), 0o644)
+		}
+		_, err := Load(context.Background(), arg, Options{Stdin: bytes.NewReader(buf.Bytes())})
+		if err == nil || !strings.Contains(err.Error(), "too many levels of links") {
+			t.Errorf("%s: err = %v", arg, err)
+		}
+	}
+}
