@@ -111,10 +111,11 @@ type Rule struct {
 // Build merges an image's layers, in order, and fills in every figure.
 func Build(ctx context.Context, img *image.Image) (*Report, error) {
 	b := tree.NewBuilder()
-	for i, l := range img.Layers {
-		if _, err := b.Apply(ctx, l.Changes); err != nil {
+	for i := range img.Layers {
+		if _, err := b.Apply(ctx, img.Layers[i].Changes); err != nil {
 			return nil, fmt.Errorf("merging layer %d: %w", i, err)
 		}
+		img.Layers[i].Changes = nil // merged: its entries live on in the tree
 	}
 	t := b.Finish()
 	st := t.Stats()
