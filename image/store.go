@@ -31,6 +31,70 @@ type store interface {
 // maxLinks bounds a chain of symlinks between archive entries.
 const maxLinks = 8
 
+// maxMembers bounds an archive's member count: an image has a few per layer.
+const maxMembers = 1_000_000
+
+// nextMember reads the header of an archive's next member and cleans its
+// name: io.EOF at the end, and one clear error for anything else.
+func nextMember(tr *tar.Reader, n int) (*tar.Header, string, error) {
+	hdr, err := tr.Next()
+	switch {
+	case err == io.EOF && n == 0:
+		return nil, "", errors.New("not an image archive: it is empty")
+	case err == io.EOF:
+		return nil, "", io.EOF
+	case err != nil && n == 0:
+		return nil, "", fmt.Errorf("not an image archive: %w", err)
+	case err != nil:
+		return nil, "", fmt.Errorf("archive is damaged after %d members: %w", n, err)
+	case n >= maxMembers:
+		return nil, "", fmt.Errorf("archive has more than %d members", maxMembers)
+	}
+	name, err := tree.Clean(hdr.Name)
+	if err != nil {
+		return nil, "", fmt.Errorf("archive member %q: %w", hdr.Name, err)
+	}
+	return hdr, name, nil
+}
+
+// links are an archive's symlink members. Docker 20.10 writes a layer that
+// occurs twice as a symlink to its first copy.
+type links struct {
+	to      map[string]string // member -> the member it names
+	refused map[string]error  // members that link out of the archive
+}
+
+func newLinks() links {
+	return links{to: map[string]string{}, refused: map[string]error{}}
+}
+
+func (l links) add(name, linkname string) {
+	if target, err := resolveLink(name, linkname); err != nil {
+		l.refused[name] = err
+	} else {
+		l.to[name] = target
+	}
+}
+
+// follow returns the member name resolves to: itself when has says the
+// archive holds it, else where its links lead.
+func (l links) follow(name string, has func(string) bool) (string, error) {
+	for range maxLinks {
+		if err, ok := l.refused[name]; ok {
+			return "", err
+		}
+		if has(name) {
+			return name, nil
+		}
+		target, ok := l.to[name]
+		if !ok {
+			return "", fmt.Errorf("%q: %w", name, errNotExist)
+		}
+		name = target
+	}
+	return "", fmt.Errorf("%q: too many levels of links", name)
+}
+
 // resolveLink returns the archive name a symlink entry at name points to.
 // Only a relative link to another entry of the same archive is followed.
 func resolveLink(name, target string) (string, error) {
@@ -53,10 +117,9 @@ func cleanName(name string) (string, error) {
 	return p, nil
 }
 
-// tarEntry is one member of an archive that can be read at random.
+// tarEntry is one regular member of an archive that can be read at random.
 type tarEntry struct {
 	off, size int64
-	link      string // a symlink's target, as an archive name
 }
 
 // tarFile is a plain tar archive on disk, indexed once, so that layers can
@@ -64,6 +127,7 @@ type tarEntry struct {
 type tarFile struct {
 	f       *os.File
 	entries map[string]tarEntry
+	links   links
 	prog    *Progress
 	opt     *tree.ParseOptions
 }
@@ -71,31 +135,18 @@ type tarFile struct {
 // indexTar reads every header of an uncompressed tar archive, skipping the
 // bodies with seeks.
 func indexTar(ctx context.Context, f *os.File, fileSize int64, prog *Progress, opt *tree.ParseOptions) (*tarFile, error) {
-	t := &tarFile{f: f, entries: map[string]tarEntry{}, prog: prog, opt: opt}
+	t := &tarFile{f: f, entries: map[string]tarEntry{}, links: newLinks(), prog: prog, opt: opt}
 	tr := tar.NewReader(f)
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		hdr, err := tr.Next()
+		hdr, name, err := nextMember(tr, n)
 		if err == io.EOF {
-			if n == 0 {
-				return nil, errors.New("not an image archive: it is empty")
-			}
 			return t, nil
 		}
 		if err != nil {
-			if n == 0 {
-				return nil, fmt.Errorf("not an image archive: %w", err)
-			}
-			return nil, fmt.Errorf("archive is damaged after %d members: %w", n, err)
-		}
-		if n >= maxMembers {
-			return nil, fmt.Errorf("archive has more than %d members", maxMembers)
-		}
-		name, err := tree.Clean(hdr.Name)
-		if err != nil {
-			return nil, fmt.Errorf("archive member %q: %w", hdr.Name, err)
+			return nil, err
 		}
 		switch hdr.Typeflag {
 		case tar.TypeReg:
@@ -108,33 +159,17 @@ func indexTar(ctx context.Context, f *os.File, fileSize int64, prog *Progress, o
 			}
 			t.entries[name] = tarEntry{off: off, size: hdr.Size}
 		case tar.TypeSymlink:
-			target, err := resolveLink(name, hdr.Linkname)
-			if err != nil {
-				t.entries[name] = tarEntry{off: -1} // refused if ever used
-				continue
-			}
-			t.entries[name] = tarEntry{link: target}
+			t.links.add(name, hdr.Linkname)
 		}
 	}
 }
 
-// maxMembers bounds an archive's member count: an image has a few per layer.
-const maxMembers = 1_000_000
-
 func (t *tarFile) lookup(name string) (tarEntry, error) {
-	for range maxLinks {
-		e, ok := t.entries[name]
-		switch {
-		case !ok:
-			return e, fmt.Errorf("%q: %w", name, errNotExist)
-		case e.off < 0:
-			return e, fmt.Errorf("%q links outside the archive", name)
-		case e.link == "":
-			return e, nil
-		}
-		name = e.link
+	name, err := t.links.follow(name, func(n string) bool { _, ok := t.entries[n]; return ok })
+	if err != nil {
+		return tarEntry{}, err
 	}
-	return tarEntry{}, fmt.Errorf("%q: too many levels of links", name)
+	return t.entries[name], nil
 }
 
 func (t *tarFile) meta(name string) ([]byte, error) {

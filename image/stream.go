@@ -20,14 +20,13 @@ const maxStreamJSON = 64 << 20
 // past and kept by name until the resolver asks.
 type streamStore struct {
 	blobsByName map[string]*blob
-	links       map[string]string // symlink member -> target member
-	refused     map[string]string // symlink member -> why it is refused
+	links       links
 }
 
 // readStream reads a whole tar archive from r. Each layer is parsed in a
 // goroutine of its own while the next bytes are read.
 func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.ParseOptions) (*streamStore, error) {
-	s := &streamStore{blobsByName: map[string]*blob{}, links: map[string]string{}, refused: map[string]string{}}
+	s := &streamStore{blobsByName: map[string]*blob{}, links: newLinks()}
 	tr := tar.NewReader(r)
 	var (
 		mu       sync.Mutex
@@ -39,36 +38,17 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.Pars
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		hdr, err := tr.Next()
+		hdr, name, err := nextMember(tr, n)
 		if err == io.EOF {
-			if n == 0 {
-				return nil, errors.New("not an image archive: it is empty")
-			}
 			break
 		}
 		if err != nil {
-			if n == 0 {
-				return nil, fmt.Errorf("not an image archive: %w", err)
-			}
-			return nil, fmt.Errorf("archive is damaged after %d members: %w", n, err)
+			return nil, err
 		}
-		if n >= maxMembers {
-			return nil, fmt.Errorf("archive has more than %d members", maxMembers)
+		if hdr.Typeflag == tar.TypeSymlink {
+			s.links.add(name, hdr.Linkname)
 		}
-		name, err := tree.Clean(hdr.Name)
-		if err != nil {
-			return nil, fmt.Errorf("archive member %q: %w", hdr.Name, err)
-		}
-		switch hdr.Typeflag {
-		case tar.TypeSymlink:
-			if target, err := resolveLink(name, hdr.Linkname); err != nil {
-				s.refused[name] = err.Error()
-			} else {
-				s.links[name] = target
-			}
-			continue
-		case tar.TypeReg:
-		default:
+		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
 		p := newBlobParser(ctx, opt)
@@ -105,20 +85,11 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.Pars
 }
 
 func (s *streamStore) lookup(name string) (*blob, error) {
-	for range maxLinks {
-		if why, ok := s.refused[name]; ok {
-			return nil, errors.New(why)
-		}
-		if b, ok := s.blobsByName[name]; ok {
-			return b, nil
-		}
-		target, ok := s.links[name]
-		if !ok {
-			return nil, fmt.Errorf("%q: %w", name, errNotExist)
-		}
-		name = target
+	name, err := s.links.follow(name, func(n string) bool { _, ok := s.blobsByName[n]; return ok })
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%q: too many levels of links", name)
+	return s.blobsByName[name], nil
 }
 
 func (s *streamStore) meta(name string) ([]byte, error) {
