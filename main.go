@@ -225,7 +225,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	var rep *report.Report
-	if !ci && o.format == "text" && isTerminal(stdout) && pos[0] != "-" {
+	if !ci && o.format == "text" && isTerminal(stdout) && pos[0] != "-" && !strings.HasPrefix(pos[0], "-:") {
 		// The interactive explorer. Standard input stays the keyboard, so
 		// an archive on "-" gets the text report instead.
 		if rep, err = tui.Run(ctx, analyse); err != nil {
