@@ -10,8 +10,9 @@ import (
 const Redacted = "<redacted>"
 
 // assignment matches NAME=value in an instruction: a build argument that
-// history recorded, an ENV or ARG, or an inline shell assignment.
-var assignment = regexp.MustCompile(`(^|[\s;&|(])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&|)]*)`)
+// history recorded, an ENV or ARG, or an inline shell assignment. A value
+// may be quoted, or a command substitution $(…) or `…`.
+var assignment = regexp.MustCompile(`(^|[\s;&|(])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|\$\([^)]*\)|` + "`[^`]*`" + `|[^\s;&|)]*)`)
 
 // CreatedBy turns a history entry's created_by into the instruction as the
 // Dockerfile said it: "/bin/sh -c #(nop) " and " # buildkit" go, a shell
@@ -71,7 +72,7 @@ func redact(s string) (string, []string) {
 	out := assignment.ReplaceAllStringFunc(s, func(m string) string {
 		sub := assignment.FindStringSubmatch(m)
 		name, value := sub[2], sub[3]
-		if value == "" || value == `""` || value == "''" || !SecretName(name) {
+		if !SecretValue(name, value) {
 			return m
 		}
 		names = append(names, name)
@@ -95,8 +96,20 @@ func SecretName(name string) bool {
 		}
 		return false
 	}
-	if has("PUBLIC") || has("PUB") || has("GPG") || has("FINGERPRINT") || has("ID") || has("FILE") || has("PATH") || has("URL") {
-		return false
+	for _, w := range []string{"PUBLIC", "PUB", "GPG", "FINGERPRINT", "ALLOW"} {
+		if has(w) {
+			return false
+		}
+	}
+	// The last word says what the value is: DB_PASSWORD_FILE is a path,
+	// AWS_ACCESS_KEY_ID an identifier, POSTGRES_HOST_AUTH_METHOD a setting.
+	if len(words) > 0 {
+		switch words[len(words)-1] {
+		case "ID", "FILE", "PATH", "URL", "DIR", "METHOD", "MODE", "TYPE", "ENABLE", "ENABLED", "DISABLE", "DISABLED",
+			"REQUIRE", "REQUIRED", "LENGTH", "MIN", "MAX", "POLICY", "TTL", "EXPIRY", "HEADER", "USER", "USERNAME",
+			"HOST", "PORT", "NAME", "VERSION", "ALGORITHM", "HASH", "SIZE", "FORMAT", "ENDPOINT", "REGION", "PROVIDER":
+			return false
+		}
 	}
 	for _, w := range words {
 		switch w {
@@ -109,6 +122,24 @@ func SecretName(name string) bool {
 		}
 	}
 	return (has("API") || has("PRIVATE") || has("ACCESS") || has("SIGNING") || has("ENCRYPTION") || has("MASTER")) && has("KEY")
+}
+
+// SecretValue reports whether NAME=value holds a secret: a secret-looking
+// name with a literal value. A reference to something else ($VAR, ${VAR},
+// $(cat /run/secrets/x)) is how a secret is meant to be passed, and a
+// boolean or a method name (MYSQL_ALLOW_EMPTY_PASSWORD=yes,
+// POSTGRES_HOST_AUTH_METHOD=trust) is a setting, not a secret.
+func SecretValue(name, value string) bool {
+	v := strings.Trim(value, `"'`)
+	if v == "" || strings.HasPrefix(v, "$") || strings.HasPrefix(v, "`") || !SecretName(name) {
+		return false
+	}
+	switch strings.ToLower(v) {
+	case "yes", "no", "true", "false", "on", "off", "0", "1", "none", "null", "nil",
+		"trust", "md5", "scram-sha-256", "password", "reject", "peer", "ident", "changeme", "xxx", "redacted", "<redacted>":
+		return false
+	}
+	return true
 }
 
 // layerHistory maps history entries to layers: entries with empty_layer

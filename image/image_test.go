@@ -313,3 +313,32 @@ func TestCreatedBy(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretValue(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        bool
+	}{
+		{"NPM_TOKEN", "npm_abc", true},
+		{"DB_USER_PASSWORD", "hunter2", true},
+		{"STRIPE_SECRET_KEY", "sk_live_x", true},
+		{"NPM_TOKEN", "${NPM_TOKEN}", false},
+		{"GITHUB_TOKEN", "$(cat /run/secrets/gh)", false},
+		{"MYSQL_ALLOW_EMPTY_PASSWORD", "yes", false},
+		{"MYSQL_RANDOM_ROOT_PASSWORD", "1", false},
+		{"POSTGRES_HOST_AUTH_METHOD", "trust", false},
+		{"POSTGRES_PASSWORD_FILE", "/run/secrets/db", false},
+		{"AWS_ACCESS_KEY_ID", "AKIA", false},
+		{"GPG_KEY", "A035C8C19219BA821ECEA86B64E628F8D684696D", false},
+		{"TOKEN_TTL", "3600", false},
+		{"PASSWORD", "", false},
+	} {
+		if got := image.SecretValue(tc.name, tc.value); got != tc.want {
+			t.Errorf("SecretValue(%s, %s) = %v, want %v", tc.name, tc.value, got, tc.want)
+		}
+	}
+	got, names := image.CreatedBy("RUN /bin/sh -c GITHUB_TOKEN=$(cat /run/secrets/gh) ./fetch.sh # buildkit")
+	if got != "RUN GITHUB_TOKEN=$(cat /run/secrets/gh) ./fetch.sh" || len(names) != 0 {
+		t.Errorf("a command substitution: %q %v", got, names)
+	}
+}

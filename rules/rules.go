@@ -476,7 +476,7 @@ func (s *Set) ruleIndex(id string) int {
 
 var (
 	contextCopy = regexp.MustCompile(`^(COPY|ADD)( --\S+)* (\.|\./|dir:\S+ in) `)
-	install     = regexp.MustCompile(`\b(npm (ci|install|i)|yarn( install)?( |$)|pnpm (install|i)|pip3? install|poetry install|bundle install|composer install|go mod download|mvn [^&|;]*dependency|cargo fetch|gradle[^&|;]* dependencies)\b`)
+	install     = regexp.MustCompile(`\b(npm (ci|install|i)\b|yarn( install)?( +--?[\w-]+)* *($|&&|;|\|)|pnpm (install|i)\b|pip3? install\b|poetry install\b|bundle install\b|composer install\b|go mod download\b|mvn [^&|;]*dependency|cargo fetch\b|gradle[^&|;]* dependencies\b)`)
 )
 
 // configFindings checks the image config and history: secrets there, the
@@ -512,7 +512,7 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 	}
 	for _, kv := range img.Config.Env {
 		name, value, _ := strings.Cut(kv, "=")
-		if value != "" && image.SecretName(name) && !seen[name] {
+		if image.SecretValue(name, value) && !seen[name] {
 			seen[name] = true
 			add("secret-env", max(last, 0), "ENV "+name+"="+image.Redacted, fmt.Sprintf("a secret in the image config: ENV %s is set for anyone who pulls the image", name), 0)
 		}

@@ -231,6 +231,9 @@ func TestConfigFindings(t *testing.T) {
 			[]string{"install-after-copy@1 "}},
 		{"install after COPY . (legacy builder)", []it.History{{CreatedBy: "/bin/sh -c #(nop) COPY dir:0123abcd in /app "}, {CreatedBy: "/bin/sh -c pip install -r requirements.txt"}}, "app",
 			[]string{"install-after-copy@1 "}},
+		{"yarn with flags is an install", []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c yarn --frozen-lockfile && yarn build # buildkit"}}, "node",
+			[]string{"install-after-copy@1 "}},
+		{"yarn build is not an install", []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c yarn build # buildkit"}}, "node", nil},
 		{"lock files first", []it.History{{CreatedBy: "COPY package.json package-lock.json ./ # buildkit"}, {CreatedBy: "RUN /bin/sh -c npm ci # buildkit"}}, "node", nil},
 	}
 	for _, tc := range tests {
@@ -287,5 +290,29 @@ func TestRuleConfig(t *testing.T) {
 		if _, err := rules.NewSet(bad.add, bad.disable); err == nil {
 			t.Errorf("NewSet(%+v, %v) accepted", bad.add, bad.disable)
 		}
+	}
+}
+
+// TestNoSecretFalseAlarms: each of these fails a pipeline if flagged.
+func TestNoSecretFalseAlarms(t *testing.T) {
+	for _, files := range [][]it.File{
+		{it.Reg("app/.npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n")},
+		{it.Reg("app/.env", "DB_PASSWORD=\nDEBUG=true\n")},
+		{it.Reg("root/.pypirc", "[pypi]\npassword =\n[testpypi]\nrepository = x\n")},
+		{it.Reg("root/.aws/credentials", "[default]\naws_secret_access_key =\nregion = eu\n")},
+		{it.Reg("app/README.md", "Run it and it prints -----BEGIN PRIVATE KEY----- to stdout, which you paste.\n")},
+		{it.Reg("var/www/html/vendor/firebase/php-jwt/tests/data/rsa1-private.pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n")},
+		{it.Reg("root/.docker/config.json", `{"auths":{"ghcr.io":{"auth":"$DOCKER_AUTH"}}}`)},
+	} {
+		img := it.Image{Layers: [][]byte{it.Layer(files...)}, User: "app"}
+		if got := analyse(t, img, nil).Findings; len(got) > 0 {
+			t.Errorf("%s: false alarm %v", files[0].Name, brief(got))
+		}
+	}
+	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "a"))}, User: "app",
+		History: []it.History{{CreatedBy: "RUN /bin/sh -c GITHUB_TOKEN=$(cat /run/secrets/gh) ./fetch.sh # buildkit"}},
+		Env:     []string{"MYSQL_ALLOW_EMPTY_PASSWORD=yes", "POSTGRES_HOST_AUTH_METHOD=trust", "POSTGRES_PASSWORD_FILE=/run/secrets/pg"}}
+	if got := analyse(t, img, nil).Findings; len(got) > 0 {
+		t.Errorf("settings taken for secrets: %v", brief(got))
 	}
 }

@@ -18,23 +18,27 @@ const (
 // Flags is the type of the content signatures a rule asks for.
 type Flags = tree.Flags
 
+// Credential signatures. A value must be literal: a placeholder such as
+// ${NPM_TOKEN} or $TOKEN is how a file is meant to be shipped. Values are
+// read to the end of their line only.
 var (
-	pemBegin      = []byte("-----BEGIN ")
-	pemPrivateKey = []byte("PRIVATE KEY-----")
-	dockerAuth    = regexp.MustCompile(`"(auth|identitytoken|registrytoken)"\s*:\s*"[^"]+"`)
-	npmToken      = regexp.MustCompile(`(_authToken|_auth|_password)\s*=\s*\S`)
-	passwordLine  = regexp.MustCompile(`(?im)^\s*password\s*[=:]\s*\S`)
-	netrcPassword = regexp.MustCompile(`(?m)\bpassword\s+\S`)
-	urlCreds      = regexp.MustCompile(`://[^:/\s@]+:[^@\s]+@`)
-	awsSecret     = regexp.MustCompile(`(?i)aws_secret_access_key\s*=\s*\S`)
-	envLine       = regexp.MustCompile(`(?m)^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*['"]?([^\s'"#]+)`)
+	pemPrivateKey = regexp.MustCompile(`(?m)^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[ \t]*\r?\n[A-Za-z0-9+/=:]`)
+	dockerAuth    = regexp.MustCompile(`"(auth|identitytoken|registrytoken)"[ \t]*:[ \t]*"[^"$]+"`)
+	npmToken      = regexp.MustCompile(`(?m)(_authToken|_auth|_password)[ \t]*=[ \t]*[^\s$]`)
+	passwordLine  = regexp.MustCompile(`(?im)^[ \t]*password[ \t]*[=:][ \t]*[^\s$]`)
+	netrcPassword = regexp.MustCompile(`(?m)\bpassword[ \t]+[^\s$]`)
+	urlCreds      = regexp.MustCompile(`://[^:/\s@]+:[^@\s$]+@`)
+	awsSecret     = regexp.MustCompile(`(?im)^[ \t]*aws_secret_access_key[ \t]*=[ \t]*[^\s$]`)
+	envLine       = regexp.MustCompile(`(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*['"]?([^\s'"#]*)`)
 )
 
 // Sniff is the tree.Sniffer layerscope parses with: it looks at the first
 // bytes of every regular file, once, as they stream past.
 func Sniff(p string, head []byte) tree.Flags {
 	var f tree.Flags
-	if bytes.Contains(head, pemPrivateKey) && bytes.Contains(head, pemBegin) {
+	// A PEM block starts a line and has a body: the header quoted in a
+	// README is not a key.
+	if bytes.Contains(head, []byte("PRIVATE KEY-----")) && pemPrivateKey.Match(head) {
 		f |= FlagPrivateKey
 	}
 	if credential(p, head) {
@@ -61,7 +65,7 @@ func credential(p string, head []byte) bool {
 		return urlCreds.Match(head)
 	case base == ".env" || (strings.HasPrefix(base, ".env.") && !isExample(base)):
 		for _, m := range envLine.FindAllSubmatch(head, -1) {
-			if image.SecretName(string(m[1])) && len(m[2]) > 0 {
+			if image.SecretValue(string(m[1]), string(m[2])) {
 				return true
 			}
 		}

@@ -139,7 +139,7 @@ var Table = []Rule{
 	{ID: "build-files", Category: Source, Severity: Warning,
 		Paths: []string{"**/Makefile", "**/go.mod", "**/go.sum", "**/Cargo.toml", "**/Cargo.lock", "**/pom.xml", "**/build.gradle", "**/build.gradle.kts",
 			"**/CMakeLists.txt", "**/Dockerfile", "**/*.Dockerfile", "**/Containerfile", "**/.dockerignore"},
-		Except: systemTrees, What: "build files copied in with the source", Advice: adviceIgnore},
+		Except: append([]string{"**/vendor/"}, systemTrees...), What: "build files copied in with the source", Advice: adviceIgnore},
 
 	// waste and config are computed, not matched by path
 	{ID: "removed-later", Category: Waste, Severity: Warning, What: "bytes removed by a later layer", Advice: "remove them in the same RUN that created them, or build in a builder stage: a later rm only hides them"},
@@ -152,9 +152,9 @@ var Table = []Rule{
 
 // libraryTrees hold packaged libraries and toolchains whose test keys and
 // sample configs are published, not secrets.
-var libraryTrees = []string{"usr/share/", "usr/lib/", "usr/local/go/", "usr/local/lib/", "**/node_modules/", "**/site-packages/", "**/dist-packages/", "**/gems/", "**/go/pkg/mod/", "**/testdata/"}
+var libraryTrees = []string{"usr/share/", "usr/lib/", "usr/local/go/", "usr/local/lib/", "**/node_modules/", "**/site-packages/", "**/dist-packages/", "**/gems/", "**/go/pkg/mod/", "**/testdata/", "**/vendor/"}
 
 // systemTrees hold what the OS and package managers installed: sources
 // there are part of a runtime or a package, not the build's leftovers.
 var systemTrees = []string{"usr/lib/", "usr/share/", "usr/include/", "usr/local/lib/", "usr/local/include/", "usr/local/share/", "lib/", "lib64/", "etc/", "var/lib/", "proc/", "sys/",
-	"**/node_modules/", "**/site-packages/", "**/dist-packages/", "**/gems/", "**/vendor/bundle/", "**/*.d.ts"}
+	"**/node_modules/", "**/site-packages/", "**/dist-packages/", "**/gems/", "**/vendor/bundle/", "**/include/", "opt/conda/", "**/venv/", "**/.venv/", "**/*.d.ts"}
