@@ -27,6 +27,13 @@ const (
 // Sources lists the values --source accepts.
 var Sources = []string{SourceDocker, SourceDockerArchive, SourceOCI, SourceOCIArchive}
 
+// Bounds on one image. Docker stacks at most 128 layers; a layer listed
+// again and again must not multiply its entries without end.
+const (
+	MaxLayers  = 1000
+	MaxEntries = 10_000_000
+)
+
 // Image is an image as read from its source: metadata and, per layer, the
 // change set its tar holds. Layers are in manifest order, base first.
 type Image struct {
@@ -222,9 +229,21 @@ func finish(ctx context.Context, st store, w want, opt Options, location, source
 	for i, l := range c.layers {
 		names[i] = l.name
 	}
+	if len(c.layers) > MaxLayers {
+		return nil, fmt.Errorf("image has %d layers: more than %d is not an image layerscope will read", len(c.layers), MaxLayers)
+	}
 	blobs, err := st.blobs(ctx, names)
 	if err != nil {
 		return nil, err
+	}
+	var entries int
+	for _, b := range blobs {
+		if b.changes != nil {
+			entries += len(b.changes.Entries)
+		}
+	}
+	if entries > MaxEntries {
+		return nil, fmt.Errorf("image has %d entries in its layers: more than %d", entries, MaxEntries)
 	}
 	if len(c.config.DiffIDs) != len(c.layers) {
 		return nil, fmt.Errorf("image config lists %d layers, its manifest %d", len(c.config.DiffIDs), len(c.layers))

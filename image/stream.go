@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/layerscope/layerscope/tree"
@@ -32,6 +33,9 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.Pars
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 		jsonSize int64
+		// Parsers at work at once: one per core, so a
+		// stream of zstd layers (64 MiB windows) stays within memory.
+		slots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	)
 	defer wg.Wait()
 	for n := 0; ; n++ {
@@ -51,8 +55,14 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.Pars
 		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		p := newBlobParser(ctx, opt)
 		if err := p.ReadFrom(ctx, tr, nil); err != nil && err != errParserStopped {
+			<-slots
 			p.Close(err)
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, fmt.Errorf("archive member %q is truncated", hdr.Name)
@@ -63,6 +73,7 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.Pars
 		go func() {
 			defer wg.Done()
 			b := p.Close(nil)
+			<-slots
 			mu.Lock()
 			defer mu.Unlock()
 			s.blobsByName[name] = b

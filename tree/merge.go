@@ -2,6 +2,7 @@ package tree
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,6 +39,13 @@ type pending struct {
 	exists bool  // false: hidden by this layer
 	own    bool  // meta comes from this layer (an entry or an implied directory)
 }
+
+// MaxNodes bounds the paths of one image, parents made implicit included:
+// five times a very large image, and within a laptop's memory.
+const MaxNodes = 5_000_000
+
+// ErrTooManyPaths reports an image past MaxNodes.
+var ErrTooManyPaths = errors.New("too many paths")
 
 // Builder merges change sets in layer order, base first.
 type Builder struct {
@@ -121,6 +129,9 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 	}
 	for _, w := range cs.Warnings {
 		b.Warn("layer %d: %s", L, w)
+	}
+	if len(b.nodes) > MaxNodes {
+		return st, fmt.Errorf("%w: more than %d in the image", ErrTooManyPaths, MaxNodes)
 	}
 	b.finish(L, &st)
 	b.layers = append(b.layers, st)

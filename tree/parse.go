@@ -24,6 +24,16 @@ var ErrTooManyEntries = errors.New("too many entries")
 // and far below what would exhaust memory.
 const DefaultMaxEntries = 10_000_000
 
+// Bounds on names: Linux has none longer than PATH_MAX (4096 bytes), and
+// no real image nests deeper than a few dozen directories.
+const (
+	MaxNameBytes = 4096
+	MaxDepth     = 256
+)
+
+// ErrName reports a name past MaxNameBytes or MaxDepth.
+var ErrName = errors.New("name too long or too deep")
+
 // HeadSize is how many leading bytes of a regular file a Sniffer sees.
 const HeadSize = 512
 
@@ -88,9 +98,15 @@ func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, err
 		if isSparse(hdr) {
 			return nil, fmt.Errorf("entry %q: %w", hdr.Name, ErrSparse)
 		}
+		if len(hdr.Name) > MaxNameBytes || len(hdr.Linkname) > MaxNameBytes {
+			return nil, fmt.Errorf("entry %.60q…: %w (over %d bytes)", hdr.Name, ErrName, MaxNameBytes)
+		}
 		p, err := Clean(hdr.Name)
 		if err != nil {
 			return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
+		}
+		if strings.Count(p, "/") >= MaxDepth {
+			return nil, fmt.Errorf("entry %.60q…: %w (over %d levels)", hdr.Name, ErrName, MaxDepth)
 		}
 		if p == "" {
 			continue // the root itself is not an entry

@@ -274,6 +274,9 @@ func TestParseErrors(t *testing.T) {
 		{"truncated header", good[:100], "unexpected EOF"},
 		{"garbage", bytes.Repeat([]byte("garbage!"), 128), "invalid tar header"},
 		{"sparse entry", it.Retype(it.Layer(it.Reg("s", "abc")), 'S'), "sparse"},
+		{"name too long", it.Layer(it.Reg(strings.Repeat("a", 5000), "x")), "too long or too deep"},
+		{"name too deep", it.Layer(it.Reg(strings.Repeat("a/", 300)+"f", "x")), "too long or too deep"},
+		{"link too long", it.Layer(it.Sym("s", strings.Repeat("a", 5000))), "too long or too deep"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
