@@ -144,25 +144,38 @@ Exit codes: 0 analysed and every rule passed; 1 analysed and a rule failed;
 2 could not analyse (bad input, no daemon, no image).
 `
 
-// parseArgs reads flags before and after the image argument.
+// parseArgs reads flags before and after the image argument. "-" and
+// "-:REF" (an archive on standard input) are arguments, not flags.
 func parseArgs(args []string) (*options, []string, error) {
 	o := &options{}
 	fs := newFlagSet(o)
 	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, nil, usageError{strings.TrimPrefix(err.Error(), "flag provided but not defined: ")}
+	for len(args) > 0 {
+		a := args[0]
+		switch {
+		case a == "--":
+			pos = append(pos, args[1:]...)
+			args = nil
+			continue
+		case a == "-" || strings.HasPrefix(a, "-:") || !strings.HasPrefix(a, "-"):
+			pos = append(pos, a)
+			args = args[1:]
+			continue
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
+		// One flag, and its value when it takes one and has no "=".
+		n := 1
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if f := fs.Lookup(name); f != nil && !hasValue && !isBoolFlag(f) && len(args) > 1 {
+			n = 2
 		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			pos = append(pos, rest...)
-			break
+		if err := fs.Parse(args[:n]); err != nil {
+			msg := err.Error()
+			if rest, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+				msg = "unknown flag " + rest
+			}
+			return nil, nil, usageError{msg}
 		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+		args = args[n:]
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "ci" {
@@ -170,6 +183,11 @@ func parseArgs(args []string) (*options, []string, error) {
 		}
 	})
 	return o, pos, nil
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {

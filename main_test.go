@@ -57,7 +57,8 @@ func TestExitCodes(t *testing.T) {
 		{"without --ci the verdict does not set the exit code", []string{sample}, 0, "Result: FAIL", ""},
 		{"no image", []string{"--ci"}, 2, "", "no image given"},
 		{"two images", []string{"--ci", "a", "b"}, 2, "", "one image at a time"},
-		{"unknown flag", []string{"--nope", sample}, 2, "", "-nope (see layerscope --help)"},
+		{"unknown flag", []string{"--nope", sample}, 2, "", "unknown flag -nope (see layerscope --help)"},
+		{"a flag with no value", []string{sample, "--format"}, 2, "", "flag needs an argument: -format"},
 		{"bad limit", []string{"--ci", "--min-efficiency", "2", sample}, 2, "", "--min-efficiency: bad fraction"},
 		{"bad size", []string{"--ci", "--max-waste", "lots", sample}, 2, "", "--max-waste: bad size"},
 		{"missing file", []string{"--ci", "./nope.tar"}, 2, "", "./nope.tar: no such file or directory"},
@@ -83,6 +84,36 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("an error must be one line, got %q", stderr)
 			}
 		})
+	}
+}
+
+// TestStdinWithRef picks one image of an archive on standard input.
+func TestStdinWithRef(t *testing.T) {
+	t.Setenv("CI", "")
+	a := it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "aaaa"))}, Tags: []string{"api:1"}, User: "app"}
+	b := it.Image{Layers: [][]byte{it.Layer(it.Reg("b", "bb"))}, Tags: []string{"web:1"}, User: "app"}
+	archive := it.Tar(it.DockerArchive(a, b))
+	code, stdout, stderr := layerscope(t, archive, "--ci", "--format", "json", "-:web:1")
+	if code != 0 || !strings.Contains(stdout, `"ref": "web:1"`) || !strings.Contains(stdout, `"finalBytes": 2`) {
+		t.Errorf("-:web:1: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = layerscope(t, archive, "--ci", "-")
+	if code != 2 || !strings.Contains(stderr, "api:1, web:1") {
+		t.Errorf("two images on stdin without a ref: exit %d, %s", code, stderr)
+	}
+}
+
+// TestDirectoryNamedLikeAnImage: a reference whose name is also a
+// directory (nginx:1.25 beside ./nginx/) still goes to the daemon.
+func TestDirectoryNamedLikeAnImage(t *testing.T) {
+	t.Setenv("CI", "")
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	t.Chdir(t.TempDir())
+	os.Mkdir("nginx", 0o755)
+	os.WriteFile("nginx/nginx.conf", []byte("events {}"), 0o644)
+	_, _, stderr := layerscope(t, nil, "--ci", "nginx:1.25")
+	if !strings.Contains(stderr, "cannot reach the Docker daemon") {
+		t.Errorf("nginx:1.25 beside ./nginx/: %s", stderr)
 	}
 }
 

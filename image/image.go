@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/layerscope/layerscope/tree"
@@ -157,14 +158,30 @@ func locate(arg, source string) (path, ref string, isPath bool) {
 		return arg, "", true
 	}
 	for i := 0; i < len(arg); i++ {
-		if arg[i] != ':' {
-			continue
-		}
-		if _, err := os.Stat(arg[:i]); err == nil {
+		if arg[i] == ':' && isArchive(arg[:i]) {
 			return arg[:i], arg[i+1:], true
 		}
 	}
 	return "", "", false
+}
+
+// isArchive reports a file, or a directory that holds an image layout, as
+// FILE:REF may name: a directory named like an image is not one.
+func isArchive(p string) bool {
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return false
+	case fi.Mode().IsRegular():
+		return true
+	case fi.IsDir():
+		for _, f := range []string{"index.json", "manifest.json"} {
+			if _, err := os.Stat(filepath.Join(p, f)); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // looksLikePath reports an argument that no image reference can be: a

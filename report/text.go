@@ -58,7 +58,7 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 	if user == "" {
 		user = "root (no USER)"
 	}
-	ew.printf("Platform %s, user %s\n\n", platform, Escape(user))
+	ew.printf("Platform %s, user %s\n\n", Escape(platform), Escape(user))
 
 	ew.printf("Layers\n")
 	// The instruction goes after the aligned columns, cut to the width.
