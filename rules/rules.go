@@ -347,7 +347,7 @@ func (f *finder) finding(g *group, layers []report.Layer) report.Finding {
 	r := &f.s.rules[g.rule]
 	slices.SortFunc(g.top, func(a, b pathBytes) int { return cmp.Or(cmp.Compare(b.bytes, a.bytes), cmp.Compare(a.path, b.path)) })
 	var paths []string
-	if f.dirs[groupKey{g.rule, g.layer, g.dir}] || r.Category != Secret && g.files > maxPaths {
+	if g.dir != "" && (f.dirs[groupKey{g.rule, g.layer, g.dir}] || r.Category != Secret && g.files > maxPaths) {
 		paths = []string{"/" + g.dir}
 	} else {
 		for _, pb := range g.top[:min(len(g.top), maxPaths)] {

@@ -124,6 +124,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.clampScroll()
+		if m.rep != nil {
+			m.scrollLayers()
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.styles = DefaultStyles(msg.IsDark())
@@ -185,12 +188,13 @@ func (m *Model) setReport(rep *report.Report) {
 			}
 		}
 	}
-	m.layer = len(rep.Layers) - 1
+	m.layer = max(len(rep.Layers)-1, 0)
 	m.tv.layer = m.layer
 	m.focus = layersPane
 	m.cursor = m.tv.first()
 	m.top = m.cursor
 	m.clampScroll()
+	m.scrollLayers()
 }
 
 // inlineNodes is the tree size below which whole-tree work is cheap
@@ -214,8 +218,10 @@ func (m *Model) sizesCmd() tea.Cmd {
 		m.setSizes(s)
 		return nil
 	}
-	m.tv.sizes = nil
-	m.tv.order = map[tree.NodeID][]tree.NodeID{}
+	m.keepCursor(func() {
+		m.tv.sizes = nil
+		m.tv.order = map[tree.NodeID][]tree.NodeID{}
+	})
 	return func() tea.Msg { return sizesMsg{computeSizes(t, layer, whole)} }
 }
 
@@ -294,6 +300,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	if m.filtering {
 		switch msg.String() {
+		case "ctrl+c":
+			return m, tea.Quit
 		case "esc":
 			m.filtering = false
 			m.filter.Blur()
@@ -343,6 +351,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.NextFinding):
 		return m.gotoFinding(m.findCursor + 1)
 	case key.Matches(msg, k.PrevFinding):
+		if m.findCursor < 0 {
+			return m.gotoFinding(len(m.rep.Findings) - 1)
+		}
 		return m.gotoFinding(m.findCursor - 1)
 	case key.Matches(msg, k.LayerMode):
 		m.keepCursor(func() { m.tv.whole = !m.tv.whole })
@@ -387,6 +398,9 @@ func (m *Model) toggleHide(c tree.Change) {
 func (m Model) layersKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	n := len(m.rep.Layers)
+	if n == 0 {
+		return m, nil
+	}
 	sel := m.layer
 	switch {
 	case key.Matches(msg, k.Up):
@@ -413,10 +427,11 @@ func (m Model) layersKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 // selectLayer shows another layer: what is visible follows at once; the
 // directory sizes follow when computed.
 func (m *Model) selectLayer(l int) tea.Cmd {
-	if l == m.layer {
+	if l == m.layer || l < 0 || l >= len(m.rep.Layers) {
 		return nil
 	}
 	m.layer = l
+	m.scrollLayers()
 	m.keepCursor(func() { m.tv.layer = l })
 	return m.sizesCmd()
 }
@@ -481,8 +496,21 @@ func (m *Model) topLevel(n tree.NodeID) tree.NodeID {
 	return n
 }
 
+// scrollLayers keeps the selected layer in the rows the layers pane shows.
+func (m *Model) scrollLayers() {
+	n := m.layerRows()
+	m.layerTop = min(m.layerTop, m.layer)
+	if m.layer >= m.layerTop+n {
+		m.layerTop = m.layer - n + 1
+	}
+	m.layerTop = max(min(m.layerTop, len(m.rep.Layers)-n), 0)
+}
+
 // move steps the cursor by d rows, scrolling at the edges.
 func (m *Model) move(d int) {
+	if m.cursor == nil {
+		return
+	}
 	for ; d > 0; d-- {
 		p := m.tv.next(m.cursor)
 		if p == nil {
@@ -519,7 +547,7 @@ func (m Model) gotoFinding(i int) (tea.Model, tea.Cmd) {
 	i = (i%len(fs) + len(fs)) % len(fs)
 	m.findCursor, m.findSel = i, i
 	f := fs[i]
-	cmd := m.selectLayer(min(max(f.Layer, 0), len(m.rep.Layers)-1))
+	cmd := m.selectLayer(f.Layer)
 	m.status = ""
 	if len(f.Paths) > 0 {
 		if n, ok := m.tv.t.Lookup(strings.TrimPrefix(f.Paths[0], "/")); ok {

@@ -14,7 +14,8 @@ import (
 // is skipped whole, thanks to per-node masks computed once.
 type treeView struct {
 	t        *tree.Tree
-	masks    []uint64 // per node: the layers (bit i, i < 64) that changed something in its subtree
+	masks    []uint64 // per node: the layers (bit i, i < 64) that changed it or something under it
+	below    []uint64 // per node: the layers that changed something under it
 	layer    int
 	whole    bool    // the image as it stands after layer; else the layer's changes only
 	hide     [4]bool // by tree.Change: hide unchanged, added, modified, removed
@@ -41,21 +42,23 @@ type matchSet struct {
 
 func newTreeView(t *tree.Tree) *treeView {
 	v := &treeView{t: t, whole: true, collapse: map[tree.NodeID]bool{}, order: map[tree.NodeID][]tree.NodeID{}}
-	v.masks = layerMasks(t)
+	v.masks, v.below = layerMasks(t)
 	return v
 }
 
 // layerMasks marks, for every node, the layers that added, modified or
 // removed it or anything under it. Layers past 63 share bit 63.
-func layerMasks(t *tree.Tree) []uint64 {
-	masks := make([]uint64, t.Len())
+func layerMasks(t *tree.Tree) (masks, below []uint64) {
+	masks = make([]uint64, t.Len())
+	below = make([]uint64, t.Len())
 	for n := tree.NodeID(t.Len() - 1); n > 0; n-- {
 		t.Versions(n, func(layer int, _ tree.Meta) {
 			masks[n] |= 1 << min(layer, 63)
 		})
-		masks[t.Parent(n)] |= masks[n]
+		masks[n] |= below[n]
+		below[t.Parent(n)] |= masks[n]
 	}
-	return masks
+	return masks, below
 }
 
 // state is what a node shows as, for the current layer and mode.
@@ -80,11 +83,18 @@ func (v *treeView) visible(n tree.NodeID) bool {
 		return false
 	}
 	if m.Kind == tree.KindDir {
-		// a directory shows when it passes, or holds something that does
-		if !v.whole {
-			return v.masks[n]&(1<<min(v.layer, 63)) != 0
+		// A directory shows when it passes the filters itself, or holds
+		// something this layer changed (which may pass them).
+		// Under a directory the layer added or removed, everything shares
+		// that change: hidden with it.
+		bit := uint64(1) << min(v.layer, 63)
+		if v.below[n]&bit != 0 && !((ch == tree.Added || ch == tree.Removed) && v.hide[ch]) {
+			return true
 		}
-		return !v.hide[ch] || v.masks[n]&(1<<min(v.layer, 63)) != 0
+		if !v.whole && ch == tree.Unchanged {
+			return false
+		}
+		return !v.hide[ch]
 	}
 	if !v.whole && ch == tree.Unchanged {
 		return false
@@ -228,7 +238,8 @@ func (v *treeView) last() pos {
 	return nil
 }
 
-// find returns the position of node n, or nil when it is not a row.
+// find returns the position of node n; when a directory above it is
+// collapsed, that directory's; nil when it is not a row.
 func (v *treeView) find(n tree.NodeID) pos {
 	var chain []tree.NodeID
 	for ; n != 0; n = v.t.Parent(n) {
@@ -237,6 +248,9 @@ func (v *treeView) find(n tree.NodeID) pos {
 	var p pos
 	parent := tree.NodeID(0)
 	for i := len(chain) - 1; i >= 0; i-- {
+		if !v.expanded(parent) {
+			return p
+		}
 		if !v.visible(chain[i]) {
 			return nil
 		}

@@ -105,13 +105,9 @@ func (m Model) paneHeader(title string, focused bool, w int) string {
 func (m Model) layersView(w, h int) string {
 	r := m.rep
 	lines := []string{m.paneHeader("Layers", m.focus == layersPane, w)}
-	n := m.layerRows()
-	top := m.layerTop
-	if m.layer < top {
-		top = m.layer
-	}
-	if m.layer >= top+n {
-		top = m.layer - n + 1
+	n, top := m.layerRows(), m.layerTop
+	if len(r.Layers) == 0 {
+		lines = append(lines, m.styles.Dim.Render("  (the image has no layers)"))
 	}
 	findingLayers := map[int]bool{}
 	for _, f := range r.Findings {
@@ -137,7 +133,9 @@ func (m Model) layersView(w, h int) string {
 		lines = append(lines, fit(row, w))
 	}
 	lines = append(lines, "")
-	lines = append(lines, m.layerDetails(w)...)
+	if len(r.Layers) > 0 {
+		lines = append(lines, m.layerDetails(w)...)
+	}
 	lines = append(lines, "")
 	lines = append(lines, m.imageSummary(w)...)
 	for len(lines) < h {
@@ -215,6 +213,9 @@ func shortDigest(d string) string {
 func (m Model) filesView(w, h int) string {
 	tv := m.tv
 	title := fmt.Sprintf("Files after layer %d", m.layer)
+	if len(m.rep.Layers) == 0 {
+		title = "Files"
+	}
 	if !tv.whole {
 		title = fmt.Sprintf("Changes in layer %d", m.layer)
 	}
@@ -228,7 +229,7 @@ func (m Model) filesView(w, h int) string {
 		}
 	}
 	if tv.matches != nil {
-		flags = append(flags, fmt.Sprintf("filter %q: %d matches", tv.matches.pattern, tv.matches.count))
+		flags = append(flags, fmt.Sprintf("filter %q: %d paths match", tv.matches.pattern, tv.matches.count))
 	}
 	if len(flags) > 0 {
 		title += " · " + strings.Join(flags, " · ")
@@ -299,14 +300,12 @@ func (m Model) fileRow(p pos, w int) string {
 
 // findingFor returns the finding that names n or a directory above it.
 func (m Model) findingFor(n tree.NodeID) (int, bool) {
-	for a := n; ; a = m.tv.t.Parent(a) {
+	for a := n; a != 0; a = m.tv.t.Parent(a) {
 		if fs, ok := m.badges[a]; ok {
 			return fs[0], true
 		}
-		if a == 0 {
-			return 0, false
-		}
 	}
+	return 0, false
 }
 
 func modeString(meta tree.Meta) string {
@@ -340,7 +339,7 @@ func (m Model) statusLine() string {
 	case m.filtering:
 		count := ""
 		if m.tv.matches != nil {
-			count = fmt.Sprintf("  %d matches", m.tv.matches.count)
+			count = fmt.Sprintf("  %d paths match", m.tv.matches.count)
 		}
 		return fit(m.filter.View()+m.styles.Dim.Render(count), m.width)
 	case m.status != "" && m.focus == layersPane:
