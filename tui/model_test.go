@@ -104,7 +104,7 @@ func TestClickOnScrolledLayers(t *testing.T) {
 		rep.Layers = append(rep.Layers, report.Layer{Index: i})
 	}
 	m := ready(t, rep, 80, 24) // the last layer is selected: the list is scrolled to it
-	row := 3                  // the third layer row on screen
+	row := 3                   // the third layer row on screen
 	m = drive(t, m, tea.MouseClickMsg{X: 2, Y: row + 1, Button: tea.MouseLeft})
 	want := m.layerTop + row - 1
 	if m.layer != want || m.layerTop == 0 {
