@@ -4,21 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 )
 
 // MaxJSON bounds every metadata document (manifest, index, config): real
 // ones are kilobytes; a long history stays well under this.
 const MaxJSON = 8 << 20
-
-// readJSON decodes one bounded metadata document.
-func readJSON(r io.Reader, what string, v any) error {
-	data, err := io.ReadAll(io.LimitReader(r, MaxJSON+1))
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", what, err)
-	}
-	return decodeJSON(data, what, v)
-}
 
 func decodeJSON(data []byte, what string, v any) error {
 	if len(data) > MaxJSON {

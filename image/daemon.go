@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/errdefs"
 	"github.com/dustin/go-humanize"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -92,7 +92,7 @@ func daemonError(cli DaemonClient, ref string, err error) error {
 	switch {
 	case client.IsErrConnectionFailed(err):
 		return fmt.Errorf("cannot reach the Docker daemon at %s: is it running? (set DOCKER_HOST or a docker context to use another)", cli.DaemonHost())
-	case errdefs.IsNotFound(err):
+	case cerrdefs.IsNotFound(err):
 		return fmt.Errorf("image %q not found in the daemon at %s (pull or build it first)", ref, cli.DaemonHost())
 	case errors.Is(err, context.Canceled):
 		return err

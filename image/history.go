@@ -53,7 +53,6 @@ func buildArgs(s string) (string, string) {
 	if !ok || err != nil || n < 0 {
 		return "", s
 	}
-	end := len(s) - len(rest)
 	for ; n > 0; n-- {
 		rest = strings.TrimLeft(rest, " ")
 		i := strings.IndexByte(rest, ' ')
@@ -62,7 +61,7 @@ func buildArgs(s string) (string, string) {
 		}
 		rest = rest[i:]
 	}
-	end = len(s) - len(rest)
+	end := len(s) - len(rest)
 	return s[:end], strings.TrimLeft(rest, " ")
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -45,10 +44,6 @@ func brief(fs []report.Finding) []string {
 		out = append(out, fmt.Sprintf("%s@%d %s", f.Rule, f.Layer, strings.Join(f.Paths, ",")))
 	}
 	return out
-}
-
-func has(fs []report.Finding, rule string) bool {
-	return slices.ContainsFunc(fs, func(f report.Finding) bool { return f.Rule == rule })
 }
 
 func TestSample(t *testing.T) {
