@@ -311,3 +311,54 @@ func TestNoSecretFalseAlarms(t *testing.T) {
 		t.Errorf("settings taken for secrets: %v", brief(got))
 	}
 }
+
+// TestEveryRule gives each path rule of the table an image it must flag,
+// and checks that no rule of the table goes untested.
+func TestEveryRule(t *testing.T) {
+	key := "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n"
+	cases := map[string][]it.File{
+		"private-key":      {it.Reg("etc/ssl/private/site.key", key)},
+		"credentials-file": {it.Reg("home/app/.netrc", "machine example.com login me password s3cr3t\n")},
+		"vcs-folder":       {it.Reg("app/.hg/store/data", "x"), it.Reg("app/main.py", "print()")},
+		"go-toolchain":     {it.Reg("usr/lib/go-1.22/bin/go", "ELF")},
+		"c-compiler":       {it.Reg("usr/lib/gcc/x86_64-linux-gnu/12/cc1", "ELF")},
+		"jdk":              {it.Reg("opt/java/openjdk/bin/javac", "ELF"), it.Reg("opt/java/openjdk/bin/java", "ELF")},
+		"rust-toolchain":   {it.Reg("usr/local/rustup/toolchains/stable/bin/rustc", "ELF")},
+		"build-tools":      {it.Reg("usr/bin/make", "ELF")},
+		"node-gyp":         {it.Reg("root/.cache/node-gyp/20.11.0/include/node/node.h", "h")},
+		"apt-cache":        {it.Reg("var/cache/apt/archives/curl_8.5_amd64.deb", "deb")},
+		"apk-cache":        {it.Reg("var/cache/apk/APKINDEX.abc.tar.gz", "idx")},
+		"dnf-cache":        {it.Reg("var/cache/dnf/fedora.solv", "solv")},
+		"pip-cache":        {it.Reg("root/.cache/pip/http/a/b", "whl")},
+		"npm-cache":        {it.Reg("root/.npm/_cacache/content-v2/sha512/ab", "tgz")},
+		"gem-cache":        {it.Reg("usr/local/bundle/cache/rack-3.0.gem", "gem")},
+		"composer-cache":   {it.Reg("root/.composer/cache/files/x.zip", "zip")},
+		"go-build-cache":   {it.Reg("root/go/pkg/mod/cache/download/x.zip", "zip")},
+		"maven-cache":      {it.Reg("root/.m2/repository/org/x/x.jar", "jar")},
+		"gradle-cache":     {it.Reg("home/gradle/.gradle/caches/modules-2/x.jar", "jar")},
+		"cargo-cache":      {it.Reg("usr/local/cargo/registry/cache/x.crate", "crate")},
+		"ccache":           {it.Reg("root/.ccache/a/b.o", "o")},
+		"c-headers":        {it.Reg("usr/include/openssl/ssl.h", "h")},
+		"static-libs":      {it.Reg("usr/lib/x86_64-linux-gnu/libssl.a", "a")},
+		"pkg-config":       {it.Reg("usr/lib/x86_64-linux-gnu/pkgconfig/openssl.pc", "pc")},
+		"source-code":      {it.Reg("workspace/app/src/main/java/App.java", "class App {}")},
+		"build-files":      {it.Reg("workspace/app/pom.xml", "<project/>")},
+	}
+	tested := map[string]bool{"removed-later": true, "metadata-only": true, "overwritten": true, // TestWasteFindings
+		"secret-env": true, "run-as-root": true, "install-after-copy": true} // TestHistorySecrets, TestConfigFindings
+	for id, files := range cases {
+		tested[id] = true
+		t.Run(id, func(t *testing.T) {
+			img := it.Image{Layers: [][]byte{it.Layer(files...)}, User: "app"}
+			fs := analyse(t, img, nil).Findings
+			if len(fs) != 1 || fs[0].Rule != id || fs[0].Layer != 0 || fs[0].Advice == "" {
+				t.Errorf("findings %v, want one %s finding with advice", brief(fs), id)
+			}
+		})
+	}
+	for _, r := range rules.Table {
+		if !tested[r.ID] {
+			t.Errorf("rule %s has no test", r.ID)
+		}
+	}
+}
