@@ -270,7 +270,7 @@ func readBlob(ctx context.Context, r io.Reader, opt *tree.ParseOptions) *blob {
 		b.err = b.parseLayer(ctx, br, opt)
 	}
 	if b.err == nil {
-		_, b.err = io.Copy(io.Discard, br) // the digest covers every byte
+		b.err = drain(ctx, br) // the digest covers every byte
 	}
 	return b
 }
@@ -291,7 +291,7 @@ func (b *blob) parseLayer(ctx context.Context, r io.Reader, opt *tree.ParseOptio
 	if b.changes, err = tree.Parse(ctx, src, opt); err != nil {
 		return err
 	}
-	if _, err := io.Copy(io.Discard, src); err != nil { // the diff ID covers padding too
+	if err := drain(ctx, src); err != nil { // the diff ID covers padding too
 		return fmt.Errorf("%s: %w", b.kind, err)
 	}
 	b.tarBytes = counter.n
@@ -299,6 +299,24 @@ func (b *blob) parseLayer(ctx context.Context, r io.Reader, opt *tree.ParseOptio
 		b.diffID = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	}
 	return nil
+}
+
+// drain reads r to its end, and stops when ctx is done: a stream that
+// decompresses to gigabytes of padding can still be cancelled.
+func drain(ctx context.Context, r io.Reader) error {
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := (*bp)[:cap(*bp)]
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := r.Read(buf); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
 }
 
 type countingReader struct {

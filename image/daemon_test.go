@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -106,5 +107,25 @@ func TestLinkLoop(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "too many levels of links") {
 			t.Errorf("%s: err = %v", arg, err)
 		}
+	}
+}
+
+// zeros is an endless stream of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestEndlessInputIsCancellable: an archive member that never ends (a
+// decompression bomb looks the same) stops when the context does.
+func TestEndlessInputIsCancellable(t *testing.T) {
+	var hdr bytes.Buffer
+	tw := tar.NewWriter(&hdr)
+	tw.WriteHeader(&tar.Header{Name: "abc/layer.tar", Size: 1 << 50, Mode: 0o644, Typeflag: tar.TypeReg})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := Load(ctx, "-", Options{Stdin: io.MultiReader(bytes.NewReader(hdr.Bytes()), zeros{})})
+	if err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
 	}
 }

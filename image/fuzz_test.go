@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/layerscope/layerscope/image"
 	it "github.com/layerscope/layerscope/internal/imagetest"
@@ -25,12 +26,16 @@ func FuzzArchive(f *testing.F) {
 	f.Add(it.GzipBytes(it.Tar(it.DockerArchive(tiny))))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(data)})
+		// A few bytes of zstd can decompress to gigabytes: that is time,
+		// not memory, and a deadline ends it as Ctrl+C would.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		image.Load(ctx, "-", image.Options{Stdin: bytes.NewReader(data)})
 		p := filepath.Join(dir, "a.tar")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		image.Load(context.Background(), p, image.Options{})
+		image.Load(ctx, p, image.Options{})
 	})
 }
 
@@ -43,8 +48,10 @@ func FuzzManifest(f *testing.F) {
 	f.Add([]byte(`[{"Config":"../x","Layers":["/etc/passwd"]}]`), []byte(`{"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:00"}]}`))
 	f.Add([]byte(`[{"Config":"manifest.json","RepoTags":["a"],"Layers":["manifest.json","manifest.json"]}]`), []byte(`{"manifests":[{"digest":"sha256:`+"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"+`"}]}`))
 	f.Fuzz(func(t *testing.T, manifest, index []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		for _, ms := range [][]it.Member{replace(docker, "manifest.json", manifest), replace(oci, "index.json", index)} {
-			image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(it.Tar(ms))})
+			image.Load(ctx, "-", image.Options{Stdin: bytes.NewReader(it.Tar(ms))})
 		}
 	})
 }

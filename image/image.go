@@ -217,7 +217,7 @@ func readCompressedStream(ctx context.Context, r io.Reader, prog *Progress, popt
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(io.Discard, zr); err != nil {
+	if err := drain(ctx, zr); err != nil {
 		return nil, fmt.Errorf("reading the end of the archive: %w", err)
 	}
 	return st, nil

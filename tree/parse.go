@@ -130,7 +130,7 @@ func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, err
 		case tar.TypeReg:
 			e.Kind = KindFile
 			e.Size = hdr.Size
-			if e.Hash, e.Flags, err = hashBody(tr, h, buf, p, hdr.Size, opt.Sniff); err != nil {
+			if e.Hash, e.Flags, err = hashBody(ctx, tr, h, buf, p, hdr.Size, opt.Sniff); err != nil {
 				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
 			}
 			cs.Bytes += hdr.Size
@@ -163,7 +163,7 @@ func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, err
 
 // hashBody streams a regular file's body through the hash, showing its
 // first bytes to sniff. A body shorter than its header says is an error.
-func hashBody(r io.Reader, h *xxhash.Digest, buf []byte, p string, size int64, sniff Sniffer) (uint64, Flags, error) {
+func hashBody(ctx context.Context, r io.Reader, h *xxhash.Digest, buf []byte, p string, size int64, sniff Sniffer) (uint64, Flags, error) {
 	h.Reset()
 	var flags Flags
 	n := int64(0)
@@ -177,7 +177,12 @@ func hashBody(r io.Reader, h *xxhash.Digest, buf []byte, p string, size int64, s
 		h.Write(head)
 		n = int64(m)
 	}
-	for n < size {
+	for i := 0; n < size; i++ {
+		if i&63 == 63 {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, err
+			}
+		}
 		m, err := r.Read(buf[:min(int64(len(buf)), size-n)])
 		h.Write(buf[:m])
 		n += int64(m)
