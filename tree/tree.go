@@ -158,15 +158,11 @@ func (t *Tree) Change(n NodeID, layer int) Change {
 	return Unchanged
 }
 
-// Versions calls fn for every version of n, oldest first. A removal has
+// Versions calls fn for every version of n, newest first. A removal has
 // Kind KindNone.
 func (t *Tree) Versions(n NodeID, fn func(layer int, m Meta)) {
-	var vs []int32
 	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
-		vs = append(vs, v)
-	}
-	for i := len(vs) - 1; i >= 0; i-- {
-		fn(int(t.versions[vs[i]].layer), t.versions[vs[i]].Meta)
+		fn(int(t.versions[v].layer), t.versions[v].Meta)
 	}
 }
 
