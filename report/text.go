@@ -75,7 +75,7 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 		if i > 0 {
 			instr = r.Layers[i-1].Instruction()
 		}
-		ew.printf("  %s  %s\n", line, truncate(instr, width-len(line)-4))
+		ew.printf("  %s  %s\n", line, Truncate(instr, width-len(line)-4))
 	}
 
 	s := r.Summary
@@ -154,8 +154,8 @@ func joinInts(xs []int) string {
 	return strings.Join(s, ", ")
 }
 
-// truncate cuts s to n display columns, marking the cut with "…".
-func truncate(s string, n int) string {
+// Truncate cuts s to n characters (at least 10), marking the cut with "…".
+func Truncate(s string, n int) string {
 	if n < 10 {
 		n = 10
 	}

@@ -358,7 +358,8 @@ func (f *finder) finding(g *group, layers []report.Layer) report.Finding {
 	msg := fmt.Sprintf("%s: %s in %s", r.What, files(g.files, g.bytes), where)
 	if r.Category == Secret {
 		msg = fmt.Sprintf("%s: %s", r.What, "/"+g.top[0].path)
-		if _, _, ok := f.t.Final(mustLookup(f.t, g.top[0].path)); !ok || g.layer < lastLayerOf(f.t, g.top[0].path) {
+		n, _ := f.t.Lookup(g.top[0].path)
+		if _, last, ok := f.t.Final(n); !ok || g.layer < last {
 			msg += fmt.Sprintf(" (removed by a later layer, but still shipped in layer %d)", g.layer)
 		}
 	}
@@ -366,16 +367,6 @@ func (f *finder) finding(g *group, layers []report.Layer) report.Finding {
 		Rule: r.ID, Category: r.Category, Severity: r.Severity, Layer: g.layer, CreatedBy: createdBy(layers, g.layer),
 		Paths: paths, Bytes: g.bytes, Message: msg, Advice: r.Advice,
 	}
-}
-
-func mustLookup(t *tree.Tree, p string) tree.NodeID {
-	n, _ := t.Lookup(p)
-	return n
-}
-
-func lastLayerOf(t *tree.Tree, p string) int {
-	_, l, _ := t.Final(mustLookup(t, p))
-	return l
 }
 
 func createdBy(layers []report.Layer, i int) string {
@@ -460,14 +451,10 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 }
 
 func oneLineCmd(s string) string {
-	const max = 60
 	if s == "" {
 		return "no instruction recorded"
 	}
-	if r := []rune(s); len(r) > max {
-		return string(r[:max-1]) + "…"
-	}
-	return s
+	return report.Truncate(s, 60)
 }
 
 func (s *Set) ruleIndex(id string) int {

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
 
 	"github.com/layerscope/layerscope/report"
 	"github.com/layerscope/layerscope/tree"
@@ -168,7 +169,7 @@ func (m Model) imageSummary(w int) []string {
 	s := r.Summary
 	st := m.styles
 	out := []string{st.Bold.Render("Image")}
-	out = append(out, fmt.Sprintf("%s files · %s final · %s in layers", commaInt(s.Files), report.Size(s.FinalBytes), report.Size(s.ContentBytes)))
+	out = append(out, fmt.Sprintf("%s files · %s final · %s in layers", humanize.Comma(int64(s.Files)), report.Size(s.FinalBytes), report.Size(s.ContentBytes)))
 	out = append(out, fmt.Sprintf("wasted %s (%s of the build) · efficiency %s", report.Size(s.WastedBytes), report.Percent(s.WastePercent), report.Percent(100*s.Efficiency)))
 	byCat := map[string]int{}
 	var cats []string
@@ -193,14 +194,6 @@ func (m Model) imageSummary(w int) []string {
 		verdict = st.Fail.Render("CI: fail")
 	}
 	return append(out, verdict)
-}
-
-func commaInt(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 func shortDigest(d string) string {
