@@ -4,9 +4,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,6 +47,9 @@ const (
 	exitPass  = 0
 	exitFail  = 1
 	exitError = 2
+	// exitInterrupted: the user stopped the run (Ctrl+C, or q while the
+	// image loads), as a shell reports a SIGINT.
+	exitInterrupted = 130
 )
 
 // usageError is a bad command line: exit 2, with a hint to --help.
@@ -169,9 +175,16 @@ func parseArgs(args []string) (*options, []string, error) {
 			n = 2
 		}
 		if err := fs.Parse(args[:n]); err != nil {
+			// Name the flag as the user typed it (--bogus, not -bogus).
+			flagName, _, _ := strings.Cut(a, "=")
 			msg := err.Error()
-			if rest, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-				msg = "unknown flag " + rest
+			switch {
+			case strings.HasPrefix(msg, "flag provided but not defined"):
+				msg = "unknown flag " + flagName
+			case strings.HasPrefix(msg, "flag needs an argument"):
+				msg = flagName + " needs a value"
+			case strings.HasPrefix(msg, "invalid boolean value"):
+				msg = fmt.Sprintf("%s: want true or false", flagName)
 			}
 			return nil, nil, usageError{msg}
 		}
@@ -215,9 +228,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !o.ciSet {
 		ci = truthy(os.Getenv("CI"))
 	}
+	if (pos[0] == "-" || strings.HasPrefix(pos[0], "-:")) && o.source != image.SourceDocker && isTerminal(stdin) {
+		return exitError, usageError{"standard input is a terminal: pipe an archive in (docker save IMAGE | layerscope -)"}
+	}
 	set, err := resolveSettings(o)
 	if err != nil {
 		return exitError, err
+	}
+	for _, w := range set.cfg.Warnings {
+		fmt.Fprintln(stderr, "layerscope: warning:", report.Escape(w))
 	}
 	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff}
 	if o.platform != "" {
@@ -239,6 +258,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		rep.Findings = set.rules.Find(rep, img)
 		rep.Ignore(set.cfg.Ignore)
 		rep.Check(set.limits, set.cfg.Dive, set.failOn)
+		rep.CI.Notes = append(rep.CI.Notes, set.cfg.Warnings...)
 		return rep, nil
 	}
 
@@ -247,11 +267,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// The interactive explorer. Standard input stays the keyboard, so
 		// an archive on "-" gets the text report instead.
 		if rep, err = tui.Run(ctx, analyse); err != nil {
-			return exitError, err
+			return failure(ctx, err)
 		}
 		if o.jsonFile != "" {
-			if err := writeFileAtomic(o.jsonFile, rep.WriteJSON); err != nil {
-				return exitError, fmt.Errorf("writing %s: %w", o.jsonFile, err)
+			if err := writeReport(o.jsonFile, rep.WriteJSON); err != nil {
+				return exitError, err
 			}
 		}
 		return exitPass, nil
@@ -266,12 +286,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		rep, err = analyse(ctx, nil)
 	}
 	if err != nil {
-		return exitError, err
+		return failure(ctx, err)
 	}
 
 	if o.jsonFile != "" {
-		if err := writeFileAtomic(o.jsonFile, rep.WriteJSON); err != nil {
-			return exitError, fmt.Errorf("writing %s: %w", o.jsonFile, err)
+		if err := writeReport(o.jsonFile, rep.WriteJSON); err != nil {
+			return exitError, err
 		}
 	}
 	if o.format == "json" {
@@ -430,21 +450,90 @@ func termWidth(w io.Writer) int {
 	return 120
 }
 
-// writeFileAtomic replaces path whole: a reader never sees half a report.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".layerscope-*.json")
+// errInterrupted is what a run the user stopped reports.
+var errInterrupted = errors.New("interrupted")
+
+// failure maps an error from the analysis to its exit code: a run the
+// user stopped (Ctrl+C, SIGTERM, q while loading) is 130 and says so in a
+// word, whatever the reader was doing when it stopped; the rest is 2.
+func failure(ctx context.Context, err error) (int, error) {
+	if errors.Is(err, tui.ErrQuit) || ctx.Err() != nil {
+		return exitInterrupted, errInterrupted
+	}
+	return exitError, err
+}
+
+// writeReport writes a report to the file the user named. A regular file
+// (or a new one) is replaced whole, so a reader never sees half a report;
+// it gets the mode a new file gets (0644 less the umask). Anything else
+// that exists (/dev/null, a FIFO, /dev/stdout, a symlink to one) is
+// written through: replacing it would turn a device into a file.
+func writeReport(path string, write func(io.Writer) error) error {
+	wrap := func(err error) error { return writeError(path, err) }
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return fmt.Errorf("writing %s: it is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return wrap(err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return wrap(err)
+		}
+		return wrap(f.Close())
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("writing %s: the folder %s does not exist", path, dir)
+	} else if !st.IsDir() {
+		return fmt.Errorf("writing %s: %s is not a folder", path, dir)
+	}
+	tmp, err := createTemp(dir)
 	if err != nil {
-		return err
+		return wrap(err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return err
+		return wrap(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return wrap(err)
 	}
-	return os.Rename(tmp.Name(), path)
+	return wrap(os.Rename(tmp.Name(), path))
+}
+
+// writeError names the file the user asked for, not the temporary file
+// the error came from.
+func writeError(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return fmt.Errorf("writing %s: %w", path, err)
+}
+
+// createTemp makes a new file beside the target with mode 0644: the
+// kernel takes the umask off, as for any new file (os.CreateTemp would
+// give 0600).
+func createTemp(dir string) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, fmt.Sprintf(".layerscope-%d.json.tmp", rand.Uint64()))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, errors.New("cannot make a temporary file")
 }
 
 func truthy(s string) bool {

@@ -9,8 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/dustin/go-humanize"
 	"go.yaml.in/yaml/v3"
@@ -62,6 +65,8 @@ type Config struct {
 	// Dive is true when the limits came from dive's vocabulary: they are
 	// judged on layerscope's figures, which never count the kept copy.
 	Dive bool
+	// Warnings say what a dive file held that layerscope does not read.
+	Warnings []string
 }
 
 // RuleSpec is a leftover rule a config adds (see package rules).
@@ -102,17 +107,24 @@ func Find(path string) (string, error) {
 	return "", nil
 }
 
-// Load reads a config file. An empty path gives an empty Config.
+// Load reads a config file. An empty path gives an empty Config. Only a
+// regular file is read: a FIFO or a device would block or never end.
 func Load(path string) (*Config, error) {
 	c := &Config{File: path}
 	if path == "" {
 		return c, nil
 	}
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("config file %s is not a regular file (%s)", path, kind(st.Mode()))
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
@@ -120,14 +132,39 @@ func Load(path string) (*Config, error) {
 	if len(data) > maxFile {
 		return nil, fmt.Errorf("config file %s is larger than %d bytes", path, maxFile)
 	}
-	if err := c.parse(data); err != nil {
+	dive := filepath.Base(path) == DiveFile
+	if err := c.parse(data, dive); err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	return c, nil
 }
 
-func (c *Config) parse(data []byte) error {
+// kind names a file mode that is not a regular file.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a file"
+}
+
+// parse reads a config document. A dive file is read as dive reads it:
+// keys layerscope does not know (dive's plugins, a plugin's rules) are
+// ignored with a warning, where in .layerscope.yaml they are an error.
+func (c *Config) parse(data []byte, dive bool) error {
 	var f file
+	if dive {
+		var err error
+		if data, err = c.dropUnknownDiveKeys(data); err != nil {
+			return err
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && err != io.EOF {
@@ -165,6 +202,60 @@ func (c *Config) parse(data []byte) error {
 	return nil
 }
 
+// dropUnknownDiveKeys removes from a dive file the keys that neither dive's
+// rules nor layerscope's own settings name, noting each in c.Warnings.
+func (c *Config) dropUnknownDiveKeys(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, errors.New(oneLine(err.Error()))
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return data, nil // empty, or not a mapping: the strict decoder says why
+	}
+	known := map[string]bool{}
+	t := reflect.TypeFor[file]()
+	for i := range t.NumField() {
+		known[strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]] = true
+	}
+	var ignored []string
+	top := doc.Content[0]
+	top.Content = keepKeys(top.Content, func(k, v *yaml.Node) bool {
+		if !known[k.Value] {
+			ignored = append(ignored, k.Value)
+			return false
+		}
+		if k.Value == "rules" && v.Kind == yaml.MappingNode {
+			v.Content = keepKeys(v.Content, func(k, _ *yaml.Node) bool {
+				var probe Config
+				if errors.Is(probe.setRule(k.Value, "off"), errUnknownRule) {
+					ignored = append(ignored, "rules."+k.Value)
+					return false
+				}
+				return true
+			})
+		}
+		return true
+	})
+	if len(ignored) == 0 {
+		return data, nil
+	}
+	c.Warnings = append(c.Warnings, fmt.Sprintf("%s: ignored what layerscope does not read: %s", c.File, strings.Join(ignored, ", ")))
+	return yaml.Marshal(&doc)
+}
+
+// keepKeys filters a mapping node's key/value pairs.
+func keepKeys(kv []*yaml.Node, keep func(k, v *yaml.Node) bool) []*yaml.Node {
+	var out []*yaml.Node
+	for i := 0; i+1 < len(kv); i += 2 {
+		if keep(kv[i], kv[i+1]) {
+			out = append(out, kv[i], kv[i+1])
+		}
+	}
+	return out
+}
+
+var errUnknownRule = errors.New("unknown rule (want max-waste, max-waste-percent, min-efficiency, or dive's lowestEfficiency, highestWastedBytes, highestUserWastedPercent)")
+
 // setRule maps one key of rules: to a limit, in layerscope's names or
 // dive's.
 func (c *Config) setRule(key, value string) error {
@@ -190,7 +281,7 @@ func (c *Config) setRule(key, value string) error {
 	case "lowestEfficiency":
 		l, parse, c.Dive = &c.Limits.MinEfficiency, ParseFraction, true
 	default:
-		return errors.New("unknown rule (want max-waste, max-waste-percent, min-efficiency, or dive's lowestEfficiency, highestWastedBytes, highestUserWastedPercent)")
+		return errUnknownRule
 	}
 	l.From = c.File
 	if IsOff(value) {
