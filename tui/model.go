@@ -37,7 +37,10 @@ type (
 	loadErrMsg struct{ err error }
 	tickMsg    struct{}
 	sizesMsg   struct{ sizes *dirSizes }
-	matchesMsg struct {
+	// sizesDueMsg: the view stayed on a layer and mode for sizesDebounce
+	// since request gen.
+	sizesDueMsg struct{ gen uint64 }
+	matchesMsg  struct {
 		seq int
 		ms  *matchSet
 	}
@@ -78,7 +81,9 @@ type Model struct {
 	filterSeq int
 
 	badges    map[tree.NodeID][]int // findings that name a node
-	sizeCache map[[2]int]*dirSizes
+	sizes     *sizeCache
+	walks     *sizeWalks
+	sizeDelay time.Duration // sizesDebounce; tests set 0
 	status    string
 }
 
@@ -91,7 +96,7 @@ func New(ctx context.Context, load Loader) Model {
 	m := Model{
 		load: load, prog: image.NewProgress(), ctx: ctx, cancel: cancel, start: time.Now(),
 		width: 80, height: 24, styles: DefaultStyles(true), keys: DefaultKeyMap(), help: help.New(),
-		filter: ti, sizeCache: map[[2]int]*dirSizes{}, findCursor: -1,
+		filter: ti, sizes: &sizeCache{}, walks: &sizeWalks{}, sizeDelay: sizesDebounce, findCursor: -1,
 	}
 	m.help.Styles = help.DefaultStyles(true)
 	return m
@@ -143,8 +148,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case loadedMsg:
 		m.setReport(msg.rep)
 		return m, m.sizesCmd()
+	case sizesDueMsg:
+		if msg.gen != m.walks.gen.Load() {
+			return m, nil // a newer key asked for other sizes
+		}
+		return m, m.walkCmd(msg.gen)
 	case sizesMsg:
-		m.sizeCache[[2]int{msg.sizes.layer, boolInt(msg.sizes.whole)}] = msg.sizes
+		m.sizes.put(msg.sizes)
 		if m.tv != nil && msg.sizes.layer == m.tv.layer && msg.sizes.whole == m.tv.whole {
 			m.setSizes(msg.sizes)
 		}
@@ -167,13 +177,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.click(msg)
 	}
 	return m, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // setReport builds the views once the analysis is done.
@@ -201,20 +204,22 @@ func (m *Model) setReport(rep *report.Report) {
 // enough to do on the key path.
 const inlineNodes = 20_000
 
-// sizesCmd computes directory sizes for the current layer and mode, off
-// the key path, unless they are cached.
+// sizesCmd shows the directory sizes of the current layer and mode: at
+// once when cached or cheap, else once the keys have paused (sizeDelay)
+// and a walk has computed them. Every call makes older walks stale.
 func (m *Model) sizesCmd() tea.Cmd {
 	if m.tv == nil {
 		return nil
 	}
+	gen := m.walks.gen.Add(1)
 	layer, whole, t := m.tv.layer, m.tv.whole, m.tv.t
-	if s, ok := m.sizeCache[[2]int{layer, boolInt(whole)}]; ok {
+	if s := m.sizes.get(layer, whole); s != nil {
 		m.setSizes(s)
 		return nil
 	}
 	if t.Len() < inlineNodes {
-		s := computeSizes(t, layer, whole) // well under a millisecond
-		m.sizeCache[[2]int{layer, boolInt(whole)}] = s
+		s := computeSizes(t, m.tv.dirs, layer, whole, nil) // well under a millisecond
+		m.sizes.put(s)
 		m.setSizes(s)
 		return nil
 	}
@@ -222,7 +227,25 @@ func (m *Model) sizesCmd() tea.Cmd {
 		m.tv.sizes = nil
 		m.tv.order = map[tree.NodeID][]tree.NodeID{}
 	})
-	return func() tea.Msg { return sizesMsg{computeSizes(t, layer, whole)} }
+	if m.sizeDelay <= 0 {
+		return func() tea.Msg { return sizesDueMsg{gen} }
+	}
+	return tea.Tick(m.sizeDelay, func(time.Time) tea.Msg { return sizesDueMsg{gen} })
+}
+
+// walkCmd computes the sizes that request gen asked for, off the key
+// path; the walk stops, with no message, once a newer request exists.
+func (m *Model) walkCmd(gen uint64) tea.Cmd {
+	t, dirs, layer, whole, walks := m.tv.t, m.tv.dirs, m.tv.layer, m.tv.whole, m.walks
+	return func() tea.Msg {
+		walks.started.Add(1)
+		s := computeSizes(t, dirs, layer, whole, func() bool { return walks.gen.Load() != gen })
+		if s == nil {
+			walks.stopped.Add(1)
+			return nil
+		}
+		return sizesMsg{s}
+	}
 }
 
 func (m *Model) setSizes(s *dirSizes) {
