@@ -6,7 +6,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -143,7 +142,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case loadErrMsg:
-		m.err = msg.err
+		if m.err == nil { // after a quit, the load ends cancelled: the quit says why
+			m.err = msg.err
+		}
 		return m, tea.Quit
 	case loadedMsg:
 		m.setReport(msg.rep)
@@ -316,7 +317,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.rep == nil {
 		if key.Matches(msg, k.Quit) {
 			m.cancel()
-			m.err = context.Canceled
+			m.err = ErrQuit
 			return m, tea.Quit
 		}
 		return m, nil
@@ -656,18 +657,31 @@ func (m Model) click(msg tea.MouseClickMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// ErrQuit is what Run returns when the user quits before the analysis
+// has finished: their choice, not a failure. It also matches
+// context.Canceled (errors.Is), as an interrupt does, so that a caller
+// can treat both alike (exit 130).
+var ErrQuit error = quitError{}
+
+type quitError struct{}
+
+func (quitError) Error() string        { return "quit before the analysis finished" }
+func (quitError) Is(target error) bool { return target == context.Canceled }
+
 // Run opens the explorer, analyses the image with load while it shows
-// progress, and returns the report once the user quits. A load that fails
-// or is cancelled returns its error.
+// progress, and returns the report once the user quits. A user who quits
+// before the report is ready gets ErrQuit; a load that fails returns its
+// error.
 func Run(ctx context.Context, load Loader) (*report.Report, error) {
-	final, err := tea.NewProgram(New(ctx, load), tea.WithContext(ctx)).Run()
+	return run(ctx, load)
+}
+
+func run(ctx context.Context, load Loader, opts ...tea.ProgramOption) (*report.Report, error) {
+	final, err := tea.NewProgram(New(ctx, load), append([]tea.ProgramOption{tea.WithContext(ctx)}, opts...)...).Run()
 	if err != nil {
 		return nil, fmt.Errorf("terminal: %w", err)
 	}
 	m := final.(Model)
-	if errors.Is(m.err, context.Canceled) {
-		return nil, errors.New("cancelled")
-	}
 	if m.err != nil {
 		return nil, m.err
 	}
