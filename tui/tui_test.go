@@ -212,11 +212,12 @@ func TestRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in, typing := io.Pipe()
 			defer typing.Close()
-			out := &screenWriter{want: []byte(tc.waitFor), seen: make(chan struct{})}
+			seen := make(chan struct{})
+			out := &screenWriter{want: []byte(tc.waitFor), seen: seen}
 			if tc.waitFor != "" {
 				go func() {
 					select {
-					case <-out.seen:
+					case <-seen:
 						io.WriteString(typing, tc.keys)
 					case <-time.After(10 * time.Second):
 					}
