@@ -59,6 +59,13 @@ type Builder struct {
 	// state of the layer being applied
 	state   map[int32]*pending
 	touched []int32
+	// emptied holds the directories whose children this layer has hidden
+	// all of, each with the children set since (the only ones that can
+	// show): emptying one again costs what came back, not all it holds.
+	emptied map[int32][]int32
+	ctx     context.Context
+	err     error // the context's, once a step saw it
+	steps   int
 }
 
 type wasteRec struct {
@@ -76,37 +83,51 @@ func NewBuilder() *Builder {
 	}
 }
 
-// Apply merges the next layer's change set onto the layers below it.
+// Apply merges the next layer's change set onto the layers below it. Its
+// time is linear in the change set and in what it hides, whatever the
+// markers repeat; it checks ctx as it goes. After an error the Builder
+// must not be used.
 func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) {
 	L := int32(len(b.layers))
-	b.state = make(map[int32]*pending)
-	b.touched = b.touched[:0]
 	st := LayerStats{Bytes: cs.Bytes}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	b.state = make(map[int32]*pending)
+	b.emptied = make(map[int32][]int32)
+	b.touched = b.touched[:0]
+	b.ctx, b.err = ctx, nil
+	defer func() { b.ctx, b.state, b.emptied = nil, nil, nil }()
 
 	// Whiteouts act on the layers below only, wherever they stand in the tar.
 	for _, p := range cs.Whiteouts {
+		if !b.step() {
+			return st, b.err
+		}
 		if n, ok := b.index[p]; ok && b.present(n) {
 			b.hide(n, L, &st)
 		}
 	}
+	// A directory is emptied once: a repeated marker finds it emptied, and
+	// so does the marker of a directory under one emptied already.
 	for _, p := range cs.Opaques {
+		if !b.step() {
+			return st, b.err
+		}
 		n, ok := b.index[p]
 		if p == "" {
 			n, ok = 0, true
 		}
 		if ok && b.present(n) {
-			for c := b.nodes[n].firstChild; c >= 0; c = b.nodes[c].nextSibling {
-				if b.present(c) {
-					b.hide(c, L, &st)
-				}
-			}
+			b.hideChildren(n, L, &st)
 		}
 	}
+	if b.err != nil {
+		return st, b.err
+	}
 	for i := range cs.Entries {
-		if i&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return st, err
-			}
+		if !b.step() {
+			return st, b.err
 		}
 		e := &cs.Entries[i]
 		n := b.lookup(e.Path, L, &st)
@@ -127,16 +148,30 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 		}
 		b.set(n, e.Meta)
 	}
+	if b.err != nil {
+		return st, b.err
+	}
 	for _, w := range cs.Warnings {
 		b.Warn("layer %d: %s", L, w)
 	}
 	if len(b.nodes) > MaxNodes {
 		return st, fmt.Errorf("%w: more than %d in the image", ErrTooManyPaths, MaxNodes)
 	}
-	b.finish(L, &st)
+	if err := b.finish(L, &st); err != nil {
+		return st, err
+	}
 	b.layers = append(b.layers, st)
-	b.state = nil
 	return st, nil
+}
+
+// step counts a unit of the merge's work and checks the context every
+// 4096. It reports false once the context is done: every loop stops.
+func (b *Builder) step() bool {
+	b.steps++
+	if b.steps&4095 == 0 && b.err == nil {
+		b.err = b.ctx.Err()
+	}
+	return b.err == nil
 }
 
 // present reports whether n exists in the tree as it stands (within the
@@ -185,6 +220,13 @@ func (b *Builder) touch(n int32) *pending {
 
 func (b *Builder) set(n int32, m Meta) {
 	p := b.touch(n)
+	if !p.exists {
+		if parent := b.nodes[n].parent; parent >= 0 {
+			if back, ok := b.emptied[parent]; ok {
+				b.emptied[parent] = append(back, n)
+			}
+		}
+	}
 	p.meta, p.exists, p.own = m, true, true
 }
 
@@ -198,12 +240,31 @@ func (b *Builder) hide(n, L int32, st *LayerStats) {
 	p.exists, p.own = false, false
 }
 
+// hideChildren hides all n holds. The first time in a layer it looks at
+// every child; after that only at the children set since: nothing else
+// can have come back (hiding never makes a path show).
 func (b *Builder) hideChildren(n, L int32, st *LayerStats) {
+	if back, ok := b.emptied[n]; ok {
+		b.emptied[n] = back[:0] // hiding sets nothing: back stays as it is
+		for _, c := range back {
+			if !b.step() {
+				return
+			}
+			if b.present(c) {
+				b.hide(c, L, st)
+			}
+		}
+		return
+	}
 	for c := b.nodes[n].firstChild; c >= 0; c = b.nodes[c].nextSibling {
+		if !b.step() {
+			return
+		}
 		if b.present(c) {
 			b.hide(c, L, st)
 		}
 	}
+	b.emptied[n] = nil
 }
 
 // lookup returns the node for a clean path, creating it and any missing
@@ -249,8 +310,11 @@ func (b *Builder) ensureDir(n, L int32, st *LayerStats) {
 }
 
 // finish decides what the layer changed, path by path, and records it.
-func (b *Builder) finish(L int32, st *LayerStats) {
+func (b *Builder) finish(L int32, st *LayerStats) error {
 	for _, n := range b.touched {
+		if !b.step() {
+			return b.err
+		}
 		p := b.state[n]
 		var below *version
 		if p.from >= 0 {
@@ -279,6 +343,7 @@ func (b *Builder) finish(L int32, st *LayerStats) {
 		b.versions = append(b.versions, version{Meta: m, layer: L, prev: b.nodes[n].cur})
 		b.nodes[n].cur = int32(len(b.versions) - 1)
 	}
+	return nil
 }
 
 // addWaste counts an event's bytes as wasted at node n. st, when not nil,

@@ -64,6 +64,14 @@ func TestMerge(t *testing.T) {
 		stats:  tree.ImageStats{Files: 3, RegularFiles: 2, FinalBytes: 7, ContentBytes: 17, WastedBytes: 10, BaseBytes: 15},
 		waste:  []tree.Waste{{Path: "a/x", Bytes: 10, Layers: []int{0}}},
 	}, {
+		name: "opaque markers of nested directories, repeated, in any order",
+		layers: [][]byte{it.Layer(it.Dir("a/"), it.Dir("a/b/"), it.Reg("a/b/x", "xx"), it.Reg("a/y", "y")),
+			it.Layer(it.Opaque("a/b"), it.Reg("a/b/new", "n"), it.Opaque("a"), it.Opaque("a/b"), it.Opaque("a"))},
+		// a/b is hidden and made again as it was: no change of its own
+		counts: []counts{{4, 0, 0}, {1, 0, 2}},
+		stats:  tree.ImageStats{Files: 3, RegularFiles: 1, FinalBytes: 1, ContentBytes: 4, WastedBytes: 3, BaseBytes: 3},
+		waste:  []tree.Waste{{Path: "a/b/x", Bytes: 2, Layers: []int{0}}, {Path: "a/y", Bytes: 1, Layers: []int{0}}},
+	}, {
 		name:   "whiteout acts on layers below only, wherever it stands",
 		layers: [][]byte{base, it.Layer(it.Reg("a/x", "new"), it.Whiteout("a", "x"))},
 		counts: []counts{{3, 0, 0}, {0, 1, 0}},

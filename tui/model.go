@@ -6,7 +6,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -37,7 +36,10 @@ type (
 	loadErrMsg struct{ err error }
 	tickMsg    struct{}
 	sizesMsg   struct{ sizes *dirSizes }
-	matchesMsg struct {
+	// sizesDueMsg: the view stayed on a layer and mode for sizesDebounce
+	// since request gen.
+	sizesDueMsg struct{ gen uint64 }
+	matchesMsg  struct {
 		seq int
 		ms  *matchSet
 	}
@@ -78,7 +80,9 @@ type Model struct {
 	filterSeq int
 
 	badges    map[tree.NodeID][]int // findings that name a node
-	sizeCache map[[2]int]*dirSizes
+	sizes     *sizeCache
+	walks     *sizeWalks
+	sizeDelay time.Duration // sizesDebounce; tests set 0
 	status    string
 }
 
@@ -91,7 +95,7 @@ func New(ctx context.Context, load Loader) Model {
 	m := Model{
 		load: load, prog: image.NewProgress(), ctx: ctx, cancel: cancel, start: time.Now(),
 		width: 80, height: 24, styles: DefaultStyles(true), keys: DefaultKeyMap(), help: help.New(),
-		filter: ti, sizeCache: map[[2]int]*dirSizes{}, findCursor: -1,
+		filter: ti, sizes: &sizeCache{}, walks: &sizeWalks{}, sizeDelay: sizesDebounce, findCursor: -1,
 	}
 	m.help.Styles = help.DefaultStyles(true)
 	return m
@@ -138,13 +142,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case loadErrMsg:
-		m.err = msg.err
+		if m.err == nil { // after a quit, the load ends cancelled: the quit says why
+			m.err = msg.err
+		}
 		return m, tea.Quit
 	case loadedMsg:
 		m.setReport(msg.rep)
 		return m, m.sizesCmd()
+	case sizesDueMsg:
+		if msg.gen != m.walks.gen.Load() {
+			return m, nil // a newer key asked for other sizes
+		}
+		return m, m.walkCmd(msg.gen)
 	case sizesMsg:
-		m.sizeCache[[2]int{msg.sizes.layer, boolInt(msg.sizes.whole)}] = msg.sizes
+		m.sizes.put(msg.sizes)
 		if m.tv != nil && msg.sizes.layer == m.tv.layer && msg.sizes.whole == m.tv.whole {
 			m.setSizes(msg.sizes)
 		}
@@ -167,13 +178,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.click(msg)
 	}
 	return m, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // setReport builds the views once the analysis is done.
@@ -201,20 +205,22 @@ func (m *Model) setReport(rep *report.Report) {
 // enough to do on the key path.
 const inlineNodes = 20_000
 
-// sizesCmd computes directory sizes for the current layer and mode, off
-// the key path, unless they are cached.
+// sizesCmd shows the directory sizes of the current layer and mode: at
+// once when cached or cheap, else once the keys have paused (sizeDelay)
+// and a walk has computed them. Every call makes older walks stale.
 func (m *Model) sizesCmd() tea.Cmd {
 	if m.tv == nil {
 		return nil
 	}
+	gen := m.walks.gen.Add(1)
 	layer, whole, t := m.tv.layer, m.tv.whole, m.tv.t
-	if s, ok := m.sizeCache[[2]int{layer, boolInt(whole)}]; ok {
+	if s := m.sizes.get(layer, whole); s != nil {
 		m.setSizes(s)
 		return nil
 	}
 	if t.Len() < inlineNodes {
-		s := computeSizes(t, layer, whole) // well under a millisecond
-		m.sizeCache[[2]int{layer, boolInt(whole)}] = s
+		s := computeSizes(t, m.tv.dirs, layer, whole, nil) // well under a millisecond
+		m.sizes.put(s)
 		m.setSizes(s)
 		return nil
 	}
@@ -222,7 +228,25 @@ func (m *Model) sizesCmd() tea.Cmd {
 		m.tv.sizes = nil
 		m.tv.order = map[tree.NodeID][]tree.NodeID{}
 	})
-	return func() tea.Msg { return sizesMsg{computeSizes(t, layer, whole)} }
+	if m.sizeDelay <= 0 {
+		return func() tea.Msg { return sizesDueMsg{gen} }
+	}
+	return tea.Tick(m.sizeDelay, func(time.Time) tea.Msg { return sizesDueMsg{gen} })
+}
+
+// walkCmd computes the sizes that request gen asked for, off the key
+// path; the walk stops, with no message, once a newer request exists.
+func (m *Model) walkCmd(gen uint64) tea.Cmd {
+	t, dirs, layer, whole, walks := m.tv.t, m.tv.dirs, m.tv.layer, m.tv.whole, m.walks
+	return func() tea.Msg {
+		walks.started.Add(1)
+		s := computeSizes(t, dirs, layer, whole, func() bool { return walks.gen.Load() != gen })
+		if s == nil {
+			walks.stopped.Add(1)
+			return nil
+		}
+		return sizesMsg{s}
+	}
 }
 
 func (m *Model) setSizes(s *dirSizes) {
@@ -293,7 +317,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.rep == nil {
 		if key.Matches(msg, k.Quit) {
 			m.cancel()
-			m.err = context.Canceled
+			m.err = ErrQuit
 			return m, tea.Quit
 		}
 		return m, nil
@@ -633,18 +657,31 @@ func (m Model) click(msg tea.MouseClickMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// ErrQuit is what Run returns when the user quits before the analysis
+// has finished: their choice, not a failure. It also matches
+// context.Canceled (errors.Is), as an interrupt does, so that a caller
+// can treat both alike (exit 130).
+var ErrQuit error = quitError{}
+
+type quitError struct{}
+
+func (quitError) Error() string        { return "quit before the analysis finished" }
+func (quitError) Is(target error) bool { return target == context.Canceled }
+
 // Run opens the explorer, analyses the image with load while it shows
-// progress, and returns the report once the user quits. A load that fails
-// or is cancelled returns its error.
+// progress, and returns the report once the user quits. A user who quits
+// before the report is ready gets ErrQuit; a load that fails returns its
+// error.
 func Run(ctx context.Context, load Loader) (*report.Report, error) {
-	final, err := tea.NewProgram(New(ctx, load), tea.WithContext(ctx)).Run()
+	return run(ctx, load)
+}
+
+func run(ctx context.Context, load Loader, opts ...tea.ProgramOption) (*report.Report, error) {
+	final, err := tea.NewProgram(New(ctx, load), append([]tea.ProgramOption{tea.WithContext(ctx)}, opts...)...).Run()
 	if err != nil {
 		return nil, fmt.Errorf("terminal: %w", err)
 	}
 	m := final.(Model)
-	if errors.Is(m.err, context.Canceled) {
-		return nil, errors.New("cancelled")
-	}
 	if m.err != nil {
 		return nil, m.err
 	}

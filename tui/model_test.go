@@ -15,17 +15,20 @@ import (
 )
 
 // drive feeds messages to a model as the program would, running the
-// commands that come back (sizes, matches) but not timers.
+// commands that come back (sizes, matches), and the ones those return,
+// but not timers. Give it a model with sizeDelay 0 (ready does) for the
+// sizes to come.
 func drive(t *testing.T, m Model, msgs ...tea.Msg) Model {
 	t.Helper()
 	var model tea.Model = m
 	for _, msg := range msgs {
-		var cmd tea.Cmd
-		model, cmd = model.Update(msg)
-		for _, out := range runCmd(cmd) {
-			model, _ = model.Update(out)
+		queue := []tea.Msg{msg}
+		for len(queue) > 0 {
+			var cmd tea.Cmd
+			model, cmd = model.Update(queue[0])
+			queue = append(queue[1:], runCmd(cmd)...)
+			model.View() // must not panic, at any point
 		}
-		model.View() // must not panic, at any point
 	}
 	return model.(Model)
 }
@@ -47,7 +50,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 				out = append(out, runCmd(c)...)
 			}
 			return out
-		case sizesMsg, matchesMsg:
+		case sizesMsg, matchesMsg, sizesDueMsg:
 			return []tea.Msg{msg}
 		}
 	case <-time.After(50 * time.Millisecond):
@@ -55,9 +58,13 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 	return nil
 }
 
+// ready is a model that has loaded rep, with no debounce before a sizes
+// walk (drive does not run timers).
 func ready(t *testing.T, rep *report.Report, w, h int) Model {
 	t.Helper()
-	return drive(t, New(context.Background(), loaded(rep)), tea.WindowSizeMsg{Width: w, Height: h}, loadedMsg{rep})
+	m := New(context.Background(), loaded(rep))
+	m.sizeDelay = 0
+	return drive(t, m, tea.WindowSizeMsg{Width: w, Height: h}, loadedMsg{rep})
 }
 
 func screen(m Model) string { return ansi.Strip(m.View().Content) }
@@ -167,6 +174,9 @@ func TestSizesArriveWithoutMovingTheCursor(t *testing.T) {
 	m = drive(t, m, keys("tab", "s", "j", "j", "j")...)
 	before := m.tv.node(m.cursor)
 	m = drive(t, m, keys("tab", "k")...) // another layer: sizes are recomputed
+	if m.tv.sizes == nil || m.tv.sizes.layer != m.layer {
+		t.Fatalf("layer %d: the sizes did not arrive", m.layer)
+	}
 	if after := m.tv.node(m.cursor); after != before {
 		if _, ok := m.tv.t.At(before, m.layer); ok {
 			t.Errorf("cursor moved from %s to %s", m.tv.t.Path(before), m.tv.t.Path(after))

@@ -21,16 +21,10 @@ type treeView struct {
 	hide     [4]bool // by tree.Change: hide unchanged, added, modified, removed
 	collapse map[tree.NodeID]bool
 	bySize   bool
+	dirs     *dirIndex                     // the nodes that hold something
 	sizes    *dirSizes                     // sizes for (layer, whole), once computed
 	matches  *matchSet                     // the path filter's result, when one is active
 	order    map[tree.NodeID][]tree.NodeID // children by size, per directory
-}
-
-// dirSizes are the bytes every directory holds for one layer and mode.
-type dirSizes struct {
-	layer int
-	whole bool
-	bytes []int64
 }
 
 // matchSet is the nodes a path filter keeps: the matches and their parents.
@@ -43,6 +37,7 @@ type matchSet struct {
 func newTreeView(t *tree.Tree) *treeView {
 	v := &treeView{t: t, whole: true, collapse: map[tree.NodeID]bool{}, order: map[tree.NodeID][]tree.NodeID{}}
 	v.masks, v.below = layerMasks(t)
+	v.dirs = newDirIndex(t)
 	return v
 }
 
@@ -124,7 +119,7 @@ func (v *treeView) size(n tree.NodeID) int64 {
 		if v.sizes == nil {
 			return -1
 		}
-		return v.sizes.bytes[n]
+		return v.sizes.of(n)
 	}
 	return m.Size
 }
@@ -262,20 +257,6 @@ func (v *treeView) find(n tree.NodeID) pos {
 		parent = chain[i]
 	}
 	return p
-}
-
-// computeSizes sums, for every directory, what it holds for a layer and
-// mode: what the image holds after the layer, or what the layer wrote.
-func computeSizes(t *tree.Tree, layer int, whole bool) *dirSizes {
-	s := &dirSizes{layer: layer, whole: whole, bytes: make([]int64, t.Len())}
-	for n := tree.NodeID(t.Len() - 1); n > 0; n-- {
-		m, ok := t.At(n, layer)
-		if ok && m.Kind == tree.KindFile && (whole || t.Change(n, layer) != tree.Unchanged) {
-			s.bytes[n] += m.Size
-		}
-		s.bytes[t.Parent(n)] += s.bytes[n]
-	}
-	return s
 }
 
 // computeMatches keeps the nodes whose path contains the pattern (case

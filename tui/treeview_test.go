@@ -72,7 +72,7 @@ func TestTreeView(t *testing.T) {
 		{"hide removed", func() { v.hide[tree.Removed] = true }, []string{"a", " x", " y", "c", " d", "  e", "f"}},
 		{"hide unchanged", func() { v.hide[tree.Unchanged] = true }, []string{"a", " x", "b", "f"}},
 		{"collapsed", func() { v.collapse[mustLookup(tr, "a")] = true; v.collapse[mustLookup(tr, "c")] = true }, []string{"a", "b", "c", "f"}},
-		{"sorted by size", func() { v.bySize = true; v.sizes = computeSizes(tr, 1, true) }, []string{"c", " d", "  e", "a", " x", " y", "b", "f"}},
+		{"sorted by size", func() { v.bySize = true; v.sizes = computeSizes(tr, v.dirs, 1, true, nil) }, []string{"c", " d", "  e", "a", " x", " y", "b", "f"}},
 		{"filtered", func() { v.matches = computeMatches(tr, "X") }, []string{"a", " x"}},
 	}
 	for _, tc := range tests {
@@ -100,11 +100,12 @@ func TestTreeView(t *testing.T) {
 			}
 		})
 	}
-	if s := computeSizes(tr, 1, true); s.bytes[mustLookup(tr, "a")] != 21 || s.bytes[0] != 122 {
-		t.Errorf("sizes after layer 1: a=%d root=%d, want 21 and 122", s.bytes[mustLookup(tr, "a")], s.bytes[0])
+	dirs := newDirIndex(tr)
+	if s := computeSizes(tr, dirs, 1, true, nil); s.of(mustLookup(tr, "a")) != 21 || s.of(0) != 122 {
+		t.Errorf("sizes after layer 1: a=%d root=%d, want 21 and 122", s.of(mustLookup(tr, "a")), s.of(0))
 	}
-	if s := computeSizes(tr, 1, false); s.bytes[0] != 21 {
-		t.Errorf("bytes layer 1 wrote: %d, want 21", s.bytes[0])
+	if s := computeSizes(tr, dirs, 1, false, nil); s.of(0) != 21 {
+		t.Errorf("bytes layer 1 wrote: %d, want 21", s.of(0))
 	}
 }
 

@@ -3,8 +3,11 @@ package tui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,8 +138,8 @@ func TestQuitWhileLoadingCancels(t *testing.T) {
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("q to cancel")) })
 	tm.Send(press("q"))
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
-	if final.Err() != context.Canceled {
-		t.Fatalf("err = %v, want context.Canceled", final.Err())
+	if final.Err() != ErrQuit {
+		t.Fatalf("err = %v, want ErrQuit", final.Err())
 	}
 }
 
@@ -157,5 +160,82 @@ func TestHostileNamesAreEscaped(t *testing.T) {
 	}
 	if !strings.Contains(ansi.Strip(view), `evil\x1b]0;pwned\x07\x1b[2J`) {
 		t.Errorf("escaped name missing:\n%s", ansi.Strip(view))
+	}
+}
+
+// screenWriter is a program's output that says when it first shows want.
+type screenWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want []byte
+	seen chan struct{}
+}
+
+func (w *screenWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.seen != nil && bytes.Contains(w.buf.Bytes(), w.want) {
+		close(w.seen)
+		w.seen = nil
+	}
+	return len(p), nil
+}
+
+// TestRun: how the explorer ends decides main's exit code. Quitting
+// before the report is ready is ErrQuit, which is also context.Canceled
+// (an interrupt's exit 130); a failed load is its own error (exit 2).
+func TestRun(t *testing.T) {
+	rep := sampleReport(t)
+	waitForCancel := func(ctx context.Context, _ *image.Progress) (*report.Report, error) {
+		<-ctx.Done()
+		return nil, fmt.Errorf("reading layer 3: %w", ctx.Err())
+	}
+	fail := func(context.Context, *image.Progress) (*report.Report, error) {
+		return nil, fmt.Errorf("image %q not found", "nope")
+	}
+	tests := []struct {
+		name     string
+		load     Loader
+		waitFor  string // on screen before the keys are typed
+		keys     string
+		wantRep  bool
+		wantQuit bool
+		wantErr  string
+	}{
+		{name: "q while loading", load: waitForCancel, waitFor: "q to cancel", keys: "q", wantQuit: true},
+		{name: "ctrl+c while loading", load: waitForCancel, waitFor: "q to cancel", keys: "\x03", wantQuit: true},
+		{name: "a load that fails", load: fail, wantErr: `image "nope" not found`},
+		{name: "q once the report shows", load: loaded(rep), waitFor: "Layers", keys: "q", wantRep: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in, typing := io.Pipe()
+			defer typing.Close()
+			seen := make(chan struct{})
+			out := &screenWriter{want: []byte(tc.waitFor), seen: seen}
+			if tc.waitFor != "" {
+				go func() {
+					select {
+					case <-seen:
+						io.WriteString(typing, tc.keys)
+					case <-time.After(10 * time.Second):
+					}
+				}()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			got, err := run(ctx, tc.load, tea.WithInput(in), tea.WithOutput(out), tea.WithWindowSize(80, 24))
+			switch {
+			case ctx.Err() != nil:
+				t.Fatalf("the explorer did not end: %v", err)
+			case tc.wantRep && (err != nil || got != rep):
+				t.Errorf("run = %v, %v; want the report", got != nil, err)
+			case tc.wantQuit && (!errors.Is(err, ErrQuit) || !errors.Is(err, context.Canceled) || got != nil):
+				t.Errorf("run = %v, %v; want ErrQuit, which is context.Canceled", got != nil, err)
+			case tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr || errors.Is(err, context.Canceled)):
+				t.Errorf("run error = %v, want %s", err, tc.wantErr)
+			}
+		})
 	}
 }
