@@ -129,9 +129,12 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 		}
 	}
 	if w := r.CI.Waste; w.Judged != "" && hasWasteRule(r.CI.Rules) {
-		if w.Judged == "all" {
+		switch {
+		case w.Judged == "all":
 			ew.printf("  waste judged: all %s wasted (strict)\n", Size(w.Bytes))
-		} else {
+		case s.UnavoidableWastedBytes == 0:
+			ew.printf("  waste judged: all %s wasted (none of it package-database updates)\n", Size(w.Bytes))
+		default:
 			ew.printf("  waste judged: %s, the wasted bytes less %s of package-database updates (--strict-waste judges all %s)\n",
 				Size(w.Bytes), Size(s.UnavoidableWastedBytes), Size(s.WastedBytes))
 		}
