@@ -67,6 +67,7 @@ type options struct {
 	maxWaste        string
 	maxWastePercent string
 	minEfficiency   string
+	strictWaste     string
 	ciConfig        string
 	failOn          string
 	listRules       bool
@@ -85,6 +86,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.maxWaste, "max-waste", "", "")
 	fs.StringVar(&o.maxWastePercent, "max-waste-percent", "", "")
 	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
+	fs.BoolFunc("strict-waste", "", func(v string) error { o.strictWaste = v; return nil })
 	fs.StringVar(&o.ciConfig, "ci-config", "", "")
 	fs.StringVar(&o.failOn, "fail-on", "", "")
 	fs.BoolVar(&o.listRules, "list-rules", false, "")
@@ -133,6 +135,9 @@ Flags:
                           (all layers but the base). Default 10. e.g. --max-waste-percent 5
   --min-efficiency F      fail when efficiency (1 - wasted/all layer bytes) is below
                           F, from 0 to 1. Default 0.9. e.g. --min-efficiency 0.95
+  --strict-waste          judge every wasted byte, package-database updates too (by
+                          default the waste rules judge wasted bytes less those, and
+                          the percent and efficiency rules only from 1 MB). e.g. --strict-waste
   --fail-on LIST          fail on findings of these categories or severities
                           (default: secret,error; 'none' for never). e.g.
                           --fail-on secret,toolchain,warning
@@ -379,6 +384,8 @@ func resolveLimits(o *options, cfg *config.Config) (config.Limits, error) {
 		{&limits.MaxWaste, &cfg.Limits.MaxWaste},
 		{&limits.MaxWastePercent, &cfg.Limits.MaxWastePercent},
 		{&limits.MinEfficiency, &cfg.Limits.MinEfficiency},
+		{&limits.StrictWaste, &cfg.Limits.StrictWaste},
+		{&limits.WasteFloor, &cfg.Limits.WasteFloor},
 	} {
 		if p.src.From != "" {
 			*p.dst = *p.src
@@ -392,6 +399,7 @@ func resolveLimits(o *options, cfg *config.Config) (config.Limits, error) {
 		{"max-waste", o.maxWaste, &limits.MaxWaste, config.ParseSize},
 		{"max-waste-percent", o.maxWastePercent, &limits.MaxWastePercent, config.ParsePercent},
 		{"min-efficiency", o.minEfficiency, &limits.MinEfficiency, config.ParseFraction},
+		{"strict-waste", o.strictWaste, &limits.StrictWaste, config.ParseBool},
 	} {
 		if f.value == "" {
 			continue

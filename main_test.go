@@ -45,7 +45,8 @@ func TestExitCodes(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"defaults fail the sample", []string{"--ci", sample}, 1, "Result: FAIL (3 of 3 rules failed)", ""},
+		{"defaults fail the sample", []string{"--ci", sample}, 1, "Result: FAIL (1 of 3 rules failed)", ""},
+		{"its 422 kB of waste is under the 1 MB floor", []string{"--ci", "--fail-on", "none", sample}, 0, "not judged: 422 kB wasted is below the floor of 1.0 MB", ""},
 		{"limits it meets", []string{"--ci", "--min-efficiency", "0.75", "--max-waste-percent", "30", "--fail-on", "none", sample}, 0, "Result: PASS", ""},
 		{"flags after the image", []string{sample, "--ci", "--min-efficiency=0.75", "--max-waste-percent=30", "--fail-on=none"}, 0, "Result: PASS", ""},
 		{"fail on a category", []string{"--ci", "--min-efficiency=off", "--max-waste-percent=off", "--fail-on", "toolchain", sample}, 1, "FAIL  fail-on            limit toolchain  value 1", ""},
@@ -93,8 +94,8 @@ func TestExitCodes(t *testing.T) {
 // TestStdinWithRef picks one image of an archive on standard input.
 func TestStdinWithRef(t *testing.T) {
 	t.Setenv("CI", "")
-	a := it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "aaaa"))}, Tags: []string{"api:1"}, User: "app"}
-	b := it.Image{Layers: [][]byte{it.Layer(it.Reg("b", "bb"))}, Tags: []string{"web:1"}, User: "app"}
+	a := it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "aaaa"))}, Tags: []string{"api:1"}, User: "10001"}
+	b := it.Image{Layers: [][]byte{it.Layer(it.Reg("b", "bb"))}, Tags: []string{"web:1"}, User: "10001"}
 	archive := it.Tar(it.DockerArchive(a, b))
 	code, stdout, stderr := layerscope(t, archive, "--ci", "--format", "json", "-:web:1")
 	if code != 0 || !strings.Contains(stdout, `"ref": "web:1"`) || !strings.Contains(stdout, `"finalBytes": 2`) {
@@ -154,8 +155,14 @@ func TestConfigFiles(t *testing.T) {
 		{"rules switched off and added", ".layerscope.yaml", "disable: [go-toolchain]\nadd:\n  - {id: no-sample, category: config, severity: error, paths: [\"etc/os-release\"], what: the sample's os-release, advice: none}\n", []string{"--fail-on", "error"}, 1,
 			[]string{"the sample's os-release: 1 file", "limit error      value 4"}},
 		{"a bad rule in the config", ".layerscope.yaml", "disable: [nope]\n", nil, 2, []string{`config file .layerscope.yaml: disable: no rule "nope"`}},
-		{"a flag wins over the config", ".layerscope.yaml", "rules:\n  min-efficiency: 0.75\n  max-waste-percent: 30\n", []string{"--min-efficiency", "0.8"}, 1,
+		{"a flag wins over the config", ".layerscope.yaml", "rules:\n  min-efficiency: 0.75\n  max-waste-percent: 30\n  waste-floor: 0\n", []string{"--min-efficiency", "0.8"}, 1,
 			[]string{"FAIL  min-efficiency     limit 0.8", "(flag)", "(.layerscope.yaml)"}},
+		{"a waste floor of 0 judges any waste", ".layerscope.yaml", "rules:\n  waste-floor: 0\n", []string{"--fail-on=none"}, 1,
+			[]string{"FAIL  max-waste-percent  limit 10.0 %     value 25.5 %", "FAIL  min-efficiency"}},
+		{"strict-waste from the config", ".layerscope.yaml", "rules:\n  strict-waste: true\n", []string{"--fail-on=none"}, 0,
+			[]string{"waste judged: all 422 kB wasted (strict)"}},
+		{"--strict-waste=false wins over the config", ".layerscope.yaml", "rules:\n  strict-waste: true\n", []string{"--fail-on=none", "--strict-waste=false"}, 0,
+			[]string{"waste judged: all 422 kB wasted (none of it package-database updates)"}},
 		{"dive's .dive-ci", ".dive-ci", "rules:\n  lowestEfficiency: 0.75\n  highestWastedBytes: disabled\n  highestUserWastedPercent: 0.30\n", []string{"--fail-on=none"}, 0,
 			[]string{"limit 30.0 %", "(.dive-ci)", "never count the copy of a file that is kept"}},
 		{"dive's .dive-ci that fails", ".dive-ci", "rules:\n  highestWastedBytes: 100KB\n", nil, 1,

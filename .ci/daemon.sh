@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # A local Docker daemon and the test images layerscope's daemon tests use.
 #
-#   .ci/daemon.sh install      apt-get install docker.io busybox-static skopeo tmux
+#   .ci/daemon.sh install      apt-get install docker.io busybox-static skopeo tmux debootstrap
 #   .ci/daemon.sh start        start dockerd unless a daemon answers at /var/run/docker.sock
 #   .ci/daemon.sh stop         stop the dockerd that `start` started (nothing else)
 #   .ci/daemon.sh status       say whether a daemon answers, and whose it is
-#   .ci/daemon.sh images       build layerscope-test/base:1 and layerscope-test/NAME:{legacy,buildkit}
+#   .ci/daemon.sh images       build layerscope-test/base:1, layerscope-test/debian:12 and
+#                              layerscope-test/NAME:{legacy,buildkit}
 #   .ci/daemon.sh export DIR   write NAME-BUILDER.{docker.tar,oci,oci.tar,oci-zstd,oci-plain,
 #                              oci-plain-as-gzip} into DIR
 #   .ci/daemon.sh export-vfs DIR  NAME-BUILDER-vfs.docker.tar: the same builds on a
@@ -15,7 +16,9 @@
 # Images come from testdata/dockerfiles/NAME/Dockerfile, each built twice:
 # with the legacy builder (the docker CLI on PATH, DOCKER_BUILDKIT=0) and
 # with BuildKit (Debian's /usr/bin/docker, DOCKER_BUILDKIT=1). Nothing is
-# pulled: the base image is imported from a busybox-static rootfs.
+# pulled: the base image is imported from a busybox-static rootfs, and the
+# Debian image from a debootstrap --variant=minbase rootfs (made once per
+# machine from the host's apt mirror, stamped).
 # See .ci/NOTES-daemon.md for what the daemon and skopeo produce here.
 set -euo pipefail
 
@@ -36,7 +39,9 @@ START_TIMEOUT="${LAYERSCOPE_DOCKERD_TIMEOUT:-60}"
 STOP_TIMEOUT=60
 
 BASE=layerscope-test/base:1
-NAMES=(waste multistage secret whiteouts gobuild gomulti python)
+DEBIAN=layerscope-test/debian:12
+NAMES=(waste multistage secret whiteouts gobuild gomulti python
+  debslim debuser scratchuser lockfirst contextcopy jdk junk)
 BUILDERS=(legacy buildkit)
 
 # dockerd flags. The daemon comes up here with its defaults (overlay2 on
@@ -66,7 +71,7 @@ need_daemon() {
 
 # --- install ---------------------------------------------------------------
 
-PKGS=(docker.io busybox-static skopeo tmux)
+PKGS=(docker.io busybox-static skopeo tmux debootstrap)
 
 missing_pkgs() {
   local p
@@ -272,6 +277,63 @@ build_base() {
   log "images: imported $BASE ($(image_id "$BASE"))"
 }
 
+# The host's Debian mirror and suite: debootstrap uses what apt uses.
+debian_mirror() {
+  local m
+  m="$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n 1)"
+  [ -n "$m" ] || m="$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v security | head -n 1)"
+  echo "${m:-http://deb.debian.org/debian}"
+}
+debian_suite() { (. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}"); }
+
+# The packages the test images install, served from a flat file: repository
+# inside the image (builds run with --network=none).
+DEBIAN_LOCAL_PKGS=(ca-certificates openssl libssl3)
+
+# build_debian: a real Debian minbase rootfs from debootstrap, slimmed the
+# way the official debian:*-slim images are (no docs, no apt caches, apt
+# told not to keep its binary caches), with a local apt repository
+# holding DEBIAN_LOCAL_PKGS, imported as $DEBIAN. Runs once per machine.
+build_debian() {
+  local suite mirror hash
+  suite="$(debian_suite)"
+  mirror="$(debian_mirror)"
+  hash="$( { declare -f build_debian; echo "$suite $mirror ${DEBIAN_LOCAL_PKGS[*]}"; } | sha256sum | cut -d' ' -f1)"
+  if stamp_ok debian "$hash" "$DEBIAN"; then log "images: $DEBIAN up to date"; return 0; fi
+  command -v debootstrap >/dev/null || die "debootstrap missing: run '$SCRIPT install'"
+  local tmp t0=$SECONDS
+  tmp="$(mktemp -d /tmp/layerscope-debian.XXXXXX)"
+  local r="$tmp/rootfs" repo=var/lib/layerscope-apt
+  log "images: debootstrap --variant=minbase $suite from $mirror (once per machine)"
+  debootstrap --variant=minbase "$suite" "$r" "$mirror" >"$tmp/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$tmp/debootstrap.log" >&2; die "debootstrap failed (log: $tmp/debootstrap.log)"; }
+  mkdir -p "$r/$repo"
+  (cd "$r/$repo" && apt-get download -q "${DEBIAN_LOCAL_PKGS[@]}" >/dev/null 2>&1) \
+    || die "apt-get download ${DEBIAN_LOCAL_PKGS[*]} failed"
+  local deb
+  for deb in "$r/$repo"/*.deb; do
+    dpkg-deb -f "$deb"
+    printf 'Filename: ./%s\nSize: %s\nSHA256: %s\n\n' "$(basename "$deb")" "$(stat -c %s "$deb")" "$(sha256sum "$deb" | cut -d' ' -f1)"
+  done >"$r/$repo/Packages"
+  rm -f "$r/etc/apt/sources.list" "$r"/etc/apt/sources.list.d/*
+  echo "deb [trusted=yes] file:/$repo ./" >"$r/etc/apt/sources.list.d/layerscope-local.list"
+  # As the official images (debuerreotype) do.
+  printf 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nAPT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nDir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n' \
+    >"$r/etc/apt/apt.conf.d/docker-clean"
+  printf 'path-exclude /usr/share/doc/*\npath-include /usr/share/doc/*/copyright\npath-exclude /usr/share/man/*\npath-exclude /usr/share/info/*\npath-exclude /usr/share/locale/*\n' \
+    >"$r/etc/dpkg/dpkg.cfg.d/docker-slim"
+  find "$r/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete
+  rm -rf "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* \
+    "$r"/var/cache/apt/archives/*.deb "$r"/var/cache/apt/*.bin "$r"/var/lib/apt/lists/* "$r"/var/log/*.log "$r"/var/log/apt/*
+  tar --numeric-owner --format=gnu -C "$r" -cf "$tmp/rootfs.tar" .
+  "$BK_DOCKER" import --change 'CMD ["bash"]' \
+    --message "layerscope-test debian: debootstrap --variant=minbase $suite" \
+    "$tmp/rootfs.tar" "$DEBIAN" >/dev/null
+  rm -rf "$tmp"
+  stamp_write debian "$hash" "$DEBIAN"
+  log "images: imported $DEBIAN ($(image_id "$DEBIAN")) in $((SECONDS - t0)) s"
+}
+
 build_args() { # NAME
   case "$1" in
     secret) echo "--build-arg NPM_TOKEN=fake-token-123" ;;
@@ -289,6 +351,11 @@ build_one() { # NAME BUILDER
     find "$ctx" -type f -perm -u+x -printf '%P x\n' | LC_ALL=C sort
     recipe
     image_id "$BASE"
+    # Every other layerscope-test image the Dockerfile builds FROM.
+    local from
+    for from in $(awk 'toupper($1) == "FROM" { for (i = 2; i <= NF; i++) if ($i !~ /^--/) { print $i; break } }' "$ctx/Dockerfile" | grep '^layerscope-test/' | grep -vx "$BASE" | sort -u); do
+      image_id "$from"
+    done
     echo "$builder ${args[*]}"
   } | sha256sum | cut -d' ' -f1)"
   if stamp_ok "$name-$builder" "$hash" "$img"; then log "images: $img up to date"; return 0; fi
@@ -315,6 +382,7 @@ cmd_images() {
   need_daemon
   [ -x "$LEGACY_DOCKER" ] || die "no docker CLI for the legacy builder ($LEGACY_DOCKER)"
   build_base
+  build_debian
   local n b
   for n in "${NAMES[@]}"; do
     for b in "${BUILDERS[@]}"; do build_one "$n" "$b"; done

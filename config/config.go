@@ -44,6 +44,12 @@ type Limits struct {
 	MaxWaste        Limit // bytes
 	MaxWastePercent Limit // percent of what the build added
 	MinEfficiency   Limit // 0 to 1
+	// StrictWaste, when set with a value other than 0, has the waste rules
+	// judge every wasted byte, package-database rewrites too.
+	StrictWaste Limit
+	// WasteFloor is the waste (bytes) below which the percent and
+	// efficiency rules do not judge; 0 judges any waste.
+	WasteFloor Limit
 }
 
 // Ignore suppresses findings: by rule or category, and a path glob.
@@ -254,7 +260,7 @@ func keepKeys(kv []*yaml.Node, keep func(k, v *yaml.Node) bool) []*yaml.Node {
 	return out
 }
 
-var errUnknownRule = errors.New("unknown rule (want max-waste, max-waste-percent, min-efficiency, or dive's lowestEfficiency, highestWastedBytes, highestUserWastedPercent)")
+var errUnknownRule = errors.New("unknown rule (want max-waste, max-waste-percent, min-efficiency, strict-waste, waste-floor, or dive's lowestEfficiency, highestWastedBytes, highestUserWastedPercent)")
 
 // setRule maps one key of rules: to a limit, in layerscope's names or
 // dive's.
@@ -280,6 +286,10 @@ func (c *Config) setRule(key, value string) error {
 		}
 	case "lowestEfficiency":
 		l, parse, c.Dive = &c.Limits.MinEfficiency, ParseFraction, true
+	case "strict-waste":
+		l, parse = &c.Limits.StrictWaste, ParseBool
+	case "waste-floor":
+		l, parse = &c.Limits.WasteFloor, ParseSize
 	default:
 		return errUnknownRule
 	}
@@ -313,6 +323,18 @@ func ParseSize(s string) (float64, error) {
 		return 0, fmt.Errorf("bad size %q (want e.g. 50MB or 20MiB)", s)
 	}
 	return float64(n), nil
+}
+
+// ParseBool reads true or false (1 or 0).
+func ParseBool(s string) (float64, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("bad value %q (want true or false)", s)
+	}
+	if b {
+		return 1, nil
+	}
+	return 0, nil
 }
 
 // ParsePercent reads a percentage from 0 to 100 ("10" or "10%").

@@ -26,12 +26,17 @@ type FailOn struct {
 	From string
 }
 
+// DefaultWasteFloor is the judged waste below which the percent and
+// efficiency rules do not judge: 4 B wasted is 25 % of a tiny build.
+const DefaultWasteFloor = 1_000_000
+
 // DefaultLimits are in force when neither a flag nor a config file sets a
 // limit: dive's defaults, judged on figures that never count the kept copy.
 func DefaultLimits() config.Limits {
 	return config.Limits{
 		MaxWastePercent: config.Limit{Value: 10, From: "default"},
 		MinEfficiency:   config.Limit{Value: 0.9, From: "default"},
+		WasteFloor:      config.Limit{Value: DefaultWasteFloor, From: "default"},
 	}
 }
 
@@ -78,15 +83,42 @@ func (r *Report) Check(l config.Limits, dive bool, failOn FailOn) {
 		r.CI.Pass = r.CI.Pass && pass
 	}
 	s := r.Summary
+	// The waste rules judge wasted bytes less the unavoidable ones, unless
+	// told to be strict; the figures in the summary stay exact.
+	w := WasteRule{Judged: "avoidable", Bytes: max(s.WastedBytes-s.UnavoidableWastedBytes, 0)}
+	if l.StrictWaste.Set() && l.StrictWaste.Value != 0 {
+		w = WasteRule{Judged: "all", Bytes: s.WastedBytes}
+	}
+	if l.WasteFloor.Set() {
+		w.Floor = int64(l.WasteFloor.Value)
+	}
+	r.CI.Waste = w
+	percent, efficiency := s.WastePercent, s.Efficiency
+	if w.Judged != "all" {
+		if own := s.ContentBytes - s.baseBytes; own > 0 {
+			percent = 100 * float64(w.Bytes) / float64(own)
+		}
+		if s.ContentBytes > 0 {
+			efficiency = 1 - float64(w.Bytes)/float64(s.ContentBytes)
+		}
+	}
+	belowFloor := w.Bytes < w.Floor
+	floorNote := func(r *Rule) {
+		if belowFloor {
+			r.Note = "not judged: " + Size(w.Bytes) + " wasted is below the floor of " + Size(w.Floor)
+		}
+	}
 	if l.MaxWaste.Set() {
 		limit := int64(l.MaxWaste.Value)
-		add(RuleMaxWaste, limit, s.WastedBytes, s.WastedBytes <= limit, l.MaxWaste.From)
+		add(RuleMaxWaste, limit, w.Bytes, w.Bytes <= limit, l.MaxWaste.From)
 	}
 	if l.MaxWastePercent.Set() {
-		add(RuleMaxWastePercent, l.MaxWastePercent.Value, s.WastePercent, s.WastePercent <= l.MaxWastePercent.Value, l.MaxWastePercent.From)
+		add(RuleMaxWastePercent, l.MaxWastePercent.Value, percent, belowFloor || percent <= l.MaxWastePercent.Value, l.MaxWastePercent.From)
+		floorNote(&r.CI.Rules[len(r.CI.Rules)-1])
 	}
 	if l.MinEfficiency.Set() {
-		add(RuleMinEfficiency, l.MinEfficiency.Value, s.Efficiency, s.Efficiency >= l.MinEfficiency.Value, l.MinEfficiency.From)
+		add(RuleMinEfficiency, l.MinEfficiency.Value, efficiency, belowFloor || efficiency >= l.MinEfficiency.Value, l.MinEfficiency.From)
+		floorNote(&r.CI.Rules[len(r.CI.Rules)-1])
 	}
 	if failOn.From != "" {
 		failing := 0

@@ -49,6 +49,12 @@ type Summary struct {
 	WastedBytes  int64   `json:"wastedBytes"`
 	WastePercent float64 `json:"wastePercent"`
 	Efficiency   float64 `json:"efficiency"`
+	// UnavoidableWastedBytes are the wasted bytes of package-database
+	// rewrites (dpkg, debconf, apt state, ld.so.cache, alternatives, apk,
+	// rpm): any package install on a base makes them. Part of WastedBytes.
+	UnavoidableWastedBytes int64 `json:"unavoidableWastedBytes"`
+	// BaseBytes is layer 0's bytes: what waste percent leaves out.
+	baseBytes int64
 }
 
 // Layer is one layer's row: index counts from 0, the base first.
@@ -93,9 +99,21 @@ type Finding struct {
 
 // CI is the verdict: every rule, and whether all passed.
 type CI struct {
-	Pass  bool     `json:"pass"`
-	Rules []Rule   `json:"rules"`
-	Notes []string `json:"notes,omitempty"`
+	Pass  bool      `json:"pass"`
+	Rules []Rule    `json:"rules"`
+	Waste WasteRule `json:"waste"`
+	Notes []string  `json:"notes,omitempty"`
+}
+
+// WasteRule says which wasted bytes the waste rules judged.
+type WasteRule struct {
+	// Judged is "avoidable" (wasted bytes less the unavoidable ones, the
+	// default) or "all" (--strict-waste).
+	Judged string `json:"judged"`
+	Bytes  int64  `json:"bytes"` // the bytes judged
+	// Floor is the judged bytes below which the percent and efficiency
+	// rules do not judge (0: always).
+	Floor int64 `json:"floor"`
 }
 
 // Rule is one check: its limit, the image's value, and where the limit
@@ -106,6 +124,7 @@ type Rule struct {
 	Value any    `json:"value"`
 	Pass  bool   `json:"pass"`
 	From  string `json:"from"`
+	Note  string `json:"note,omitempty"` // why it passed without judging
 }
 
 // Build merges an image's layers, in order, and fills in every figure.
@@ -128,6 +147,7 @@ func Build(ctx context.Context, img *image.Image) (*Report, error) {
 		Summary: Summary{
 			Layers: len(img.Layers), Files: st.Files, RegularFiles: st.RegularFiles, FinalBytes: st.FinalBytes,
 			ContentBytes: st.ContentBytes, WastedBytes: st.WastedBytes, WastePercent: st.WastePercent(), Efficiency: st.Efficiency(),
+			baseBytes: st.BaseBytes,
 		},
 		Layers:   []Layer{},
 		Waste:    []Waste{},

@@ -83,6 +83,9 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 	ew.printf("  files          %s (%s regular files, %s)\n", humanize.Comma(int64(s.Files)), humanize.Comma(int64(s.RegularFiles)), Size(s.FinalBytes))
 	ew.printf("  layers hold    %s\n", Size(s.ContentBytes))
 	ew.printf("  wasted         %s: %s of what the build added\n", Size(s.WastedBytes), Percent(s.WastePercent))
+	if s.UnavoidableWastedBytes > 0 {
+		ew.printf("  unavoidable    %s of it: package-database updates\n", Size(s.UnavoidableWastedBytes))
+	}
 	ew.printf("  efficiency     %s\n", Percent(100*s.Efficiency))
 
 	if len(r.Waste) > 0 {
@@ -121,6 +124,20 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 			failed++
 		}
 		ew.printf("  %s  %-18s limit %-10s value %-10s (%s)\n", verdict, rule.Name, formatRule(rule.Name, rule.Limit), formatRule(rule.Name, rule.Value), rule.From)
+		if rule.Note != "" {
+			ew.printf("        %s\n", rule.Note)
+		}
+	}
+	if w := r.CI.Waste; w.Judged != "" && hasWasteRule(r.CI.Rules) {
+		switch {
+		case w.Judged == "all":
+			ew.printf("  waste judged: all %s wasted (strict)\n", Size(w.Bytes))
+		case s.UnavoidableWastedBytes == 0:
+			ew.printf("  waste judged: all %s wasted (none of it package-database updates)\n", Size(w.Bytes))
+		default:
+			ew.printf("  waste judged: %s, the wasted bytes less %s of package-database updates (--strict-waste judges all %s)\n",
+				Size(w.Bytes), Size(s.UnavoidableWastedBytes), Size(s.WastedBytes))
+		}
 	}
 	for _, n := range r.CI.Notes {
 		ew.printf("  note: %s\n", n)
@@ -131,6 +148,15 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 		ew.printf("\nResult: FAIL (%d of %d rules failed)\n", failed, len(r.CI.Rules))
 	}
 	return ew.err
+}
+
+func hasWasteRule(rules []Rule) bool {
+	for _, r := range rules {
+		if r.Name != RuleFailOn {
+			return true
+		}
+	}
+	return false
 }
 
 func formatRule(name string, v any) string {

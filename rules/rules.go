@@ -3,7 +3,6 @@ package rules
 import (
 	"cmp"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -166,6 +165,7 @@ func (s *Set) Find(r *report.Report, img *image.Image) []report.Finding {
 	}
 	f.walk(0, claim{rule: len(s.rules)})
 	f.deletedSecrets()
+	copies := f.copyFiles(r.Layers)
 
 	out := []report.Finding{} // never null in the JSON report
 	hasCompiler := false
@@ -174,16 +174,28 @@ func (s *Set) Find(r *report.Report, img *image.Image) []report.Finding {
 			hasCompiler = true
 		}
 	}
+	vcsLayers := f.mergeVCS(r.Tree.Waste())
 	for _, k := range f.order {
 		g := f.groups[k]
 		rule := s.rules[k.rule]
-		if g.files == 0 || (rule.Category == DevFiles && hasCompiler) {
+		if g.files == 0 || (rule.Category == DevFiles && hasCompiler) || rule.ID == "jdk" {
 			continue
 		}
-		out = append(out, f.finding(g, r.Layers))
+		fd := f.finding(g, r.Layers)
+		switch {
+		case rule.ID == "build-files":
+			fd.Advice = buildFilesAdvice(r.Layers, g.layer, hasCompiler)
+		case len(vcsLayers[k]) > 1:
+			fd.Message += " (layers " + joinInts(vcsLayers[k]) + ")"
+		}
+		out = append(out, fd)
 	}
+	out = append(out, f.jdk(r.Layers)...)
+	out = append(out, f.hostNodeModules(r.Layers, copies)...)
 	out = append(out, f.waste(r)...)
 	out = append(out, s.configFindings(r, img)...)
+	out = append(out, f.userFindings(r, img)...)
+	out = append(out, f.installAfterCopy(r.Layers, copies)...)
 	slices.SortStableFunc(out, compareFindings)
 	return out
 }
@@ -260,6 +272,9 @@ func (f *finder) match(p string, m *tree.Meta, limit int) (int, int) {
 			if rule.Content != 0 && (m.Kind != tree.KindFile || m.Flags&rule.Content == 0) {
 				continue
 			}
+			if rule.ID == "build-files" && m.Size < tinyFile && tree.Base(p) == ".dockerignore" {
+				continue // a few lines of .dockerignore are not worth a warning
+			}
 			if !pat.match(p) || rule.excepted(p) || !f.sourceOK(rule, p) {
 				continue
 			}
@@ -274,6 +289,63 @@ func (f *finder) match(p string, m *tree.Meta, limit int) (int, int) {
 	try(f.s.byParent[tree.Dir(p)])
 	try(f.s.generic)
 	return best, bestPat
+}
+
+// tinyFile is the size below which a .dockerignore is not worth a finding.
+const tinyFile = 1024
+
+// mergeVCS makes one finding of a version-control folder that several
+// layers touched (a later layer rewriting .git/index): the first layer's
+// group takes the others in, and the layers are returned by its key.
+func (f *finder) mergeVCS(waste []tree.Waste) map[groupKey][]int {
+	type folder struct {
+		rule int
+		dir  string
+	}
+	firsts := map[folder]groupKey{}
+	layers := map[groupKey][]int{}
+	for _, k := range f.order {
+		if f.s.rules[k.rule].Category != VCS || !f.dirs[k] {
+			continue
+		}
+		fk := folder{k.rule, k.dir}
+		first, ok := firsts[fk]
+		if !ok {
+			firsts[fk] = k
+			layers[k] = []int{k.layer}
+			continue
+		}
+		g, into := f.groups[k], f.groups[first]
+		into.bytes += g.bytes
+		into.files += g.files
+		for _, pb := range g.top {
+			into.top = append(into.top, pb)
+		}
+		g.files = 0 // merged: no finding of its own
+		layers[first] = append(layers[first], k.layer)
+	}
+	// The layers whose copies a later one replaced touched it too.
+	for fk, k := range firsts {
+		for _, w := range waste {
+			if strings.HasPrefix(w.Path, fk.dir+"/") {
+				for _, ev := range w.Events {
+					if !slices.Contains(layers[k], ev.Layer) {
+						layers[k] = append(layers[k], ev.Layer)
+					}
+				}
+			}
+		}
+		slices.Sort(layers[k])
+	}
+	return layers
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func (r *compiled) excepted(p string) bool {
@@ -392,13 +464,30 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 	}
 	groups := map[key]*group{}
 	var order []key
+	var unavoidable int64
+	pkg := key{rule: "package-db", layer: -1}
+	var pkgBy []int
 	for _, w := range r.Tree.Waste() {
+		if packageDB(w.Path) {
+			for _, ev := range w.Events {
+				unavoidable += ev.Bytes
+				if !slices.Contains(pkgBy, ev.By) {
+					pkgBy = append(pkgBy, ev.By)
+				}
+			}
+		}
 		if f.claimed[w.Path] {
 			continue
 		}
 		for _, ev := range w.Events {
 			k := key{"overwritten", ev.Layer, ev.By}
 			switch {
+			case packageDB(w.Path):
+				k = pkg
+			case ev.SameContent && ev.SameMeta && ev.By != ev.Layer && isCopy(createdBy(r.Layers, ev.By)):
+				continue // a COPY of the lock files first, then of all: expected
+			case ev.SameContent && ev.SameMeta:
+				k.rule = "rewritten-unchanged"
 			case ev.SameContent:
 				k.rule = "metadata-only"
 			case ev.Removed:
@@ -416,6 +505,8 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 			g.add(w.Path, ev.Bytes)
 		}
 	}
+	r.Summary.UnavoidableWastedBytes = unavoidable
+	slices.Sort(pkgBy)
 	var out []report.Finding
 	for _, k := range order {
 		g := groups[k]
@@ -428,6 +519,11 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 		by := fmt.Sprintf("layer %d (%s)", k.by, oneLineCmd(createdBy(r.Layers, k.by)))
 		var msg string
 		switch k.rule {
+		case "package-db":
+			k.layer = pkgBy[0]
+			msg = fmt.Sprintf("package database updates: %s rewritten by layer %s; no Dockerfile can avoid them", files(g.files, g.bytes), joinInts(pkgBy))
+		case "rewritten-unchanged":
+			msg = fmt.Sprintf("%s shipped here and written again by %s with the same bytes, mode and owner", files(g.files, g.bytes), by)
 		case "metadata-only":
 			msg = fmt.Sprintf("%s shipped here and again, unchanged but for mode or owner, by %s", files(g.files, g.bytes), by)
 		case "removed-later":
@@ -435,7 +531,7 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 		default:
 			msg = fmt.Sprintf("%s shipped here and replaced by %s", files(g.files, g.bytes), by)
 		}
-		if k.by == k.layer {
+		if k.by == k.layer && k.rule != "package-db" {
 			msg = fmt.Sprintf("%s written twice in this layer: the first copy still ships", files(g.files, g.bytes))
 		}
 		sev := rule.Severity
@@ -461,13 +557,8 @@ func (s *Set) ruleIndex(id string) int {
 	return slices.IndexFunc(s.rules, func(c compiled) bool { return c.ID == id })
 }
 
-var (
-	contextCopy = regexp.MustCompile(`^(COPY|ADD)( --\S+)* (\.|\./|dir:\S+ in) `)
-	install     = regexp.MustCompile(`\b(npm (ci|install|i)\b|yarn( install)?( +--?[\w-]+)* *($|&&|;|\|)|pnpm (install|i)\b|pip3? install\b|poetry install\b|bundle install\b|composer install\b|go mod download\b|mvn [^&|;]*dependency|cargo fetch\b|gradle[^&|;]* dependencies\b)`)
-)
-
-// configFindings checks the image config and history: secrets there, the
-// user it runs as, and the order of COPY and install.
+// configFindings checks the image config and history for secrets (the
+// user and the order of COPY and install: see build.go).
 func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Finding {
 	var out []report.Finding
 	add := func(id string, layer int, cmdLine string, msg string, bytes int64) {
@@ -505,23 +596,5 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 		}
 	}
 
-	// The user the image runs as.
-	switch u := img.Config.User; {
-	case u == "":
-		add("run-as-root", max(last, 0), "", "the image runs as root: no USER instruction", 0)
-	case u == "root" || u == "0" || strings.HasPrefix(u, "root:") || strings.HasPrefix(u, "0:"):
-		add("run-as-root", max(last, 0), "USER "+u, "the image runs as root: USER "+u, 0)
-	}
-
-	// A dependency install after a COPY of the whole build context.
-	copied := -1
-	for _, l := range r.Layers {
-		if copied < 0 && contextCopy.MatchString(l.CreatedBy) {
-			copied = l.Index
-		} else if copied >= 0 && strings.HasPrefix(l.CreatedBy, "RUN ") && install.MatchString(l.CreatedBy) {
-			add("install-after-copy", l.Index, l.CreatedBy, fmt.Sprintf("this install follows the COPY of the build context in layer %d: every source change re-runs it and re-ships %s", copied, humanize.Bytes(uint64(l.Bytes))), l.Bytes)
-			break // once is enough
-		}
-	}
 	return out
 }

@@ -69,7 +69,7 @@ func TestSample(t *testing.T) {
 	}
 }
 
-var passwd = it.Reg("etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n")
+var passwd = it.Reg("etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\nnode:x:1001:1001::/home/node:/bin/sh\n")
 
 // Precision matters more than recall: these images must draw no finding.
 func TestNoFalseAlarms(t *testing.T) {
@@ -98,7 +98,7 @@ func TestNoFalseAlarms(t *testing.T) {
 			History: []it.History{{CreatedBy: "ADD rootfs.tar /"}, {CreatedBy: "ENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D PYTHON_VERSION=3.12.1", EmptyLayer: true},
 				{CreatedBy: "RUN /bin/sh -c pip install --no-cache-dir -r requirements.txt # buildkit"}, {CreatedBy: "COPY app/ /app # buildkit"}},
 			Env:  []string{"GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D", "PYTHON_VERSION=3.12.1"},
-			User: "app"},
+			User: "10001"},
 	}, {
 		name: "a Node app: TypeScript with no compiled JavaScript beside it, and node_modules",
 		img: it.Image{Layers: [][]byte{
@@ -137,7 +137,7 @@ func TestSecrets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			img := it.Image{Layers: [][]byte{it.Layer(tc.files...)}, User: "app"}
+			img := it.Image{Layers: [][]byte{it.Layer(tc.files...)}, User: "10001"}
 			if got := strings.Join(brief(analyse(t, img, nil).Findings), "|"); got != tc.want {
 				t.Errorf("findings %q, want %q", got, tc.want)
 			}
@@ -153,7 +153,7 @@ func TestDeletedSecretStillShips(t *testing.T) {
 			it.Layer(it.Reg("root/.ssh/known_hosts", "github.com ssh-ed25519 AAAA")),
 			it.Layer(it.Whiteout("root/.ssh", "id_rsa")),
 		},
-		User: "app",
+		User: "10001",
 	}
 	fs := analyse(t, img, nil).Findings
 	if len(fs) != 1 || fs[0].Rule != "private-key" || fs[0].Layer != 1 || !strings.Contains(fs[0].Message, "still shipped in layer 1") {
@@ -173,7 +173,7 @@ func TestHistorySecrets(t *testing.T) {
 			{CreatedBy: "RUN |1 NPM_TOKEN=npm_abc /bin/sh -c npm ci # buildkit"},
 		},
 		Env:  []string{"DB_PASSWORD=hunter2", "AWS_SECRET_ACCESS_KEY=abc", "GPG_KEY=ABCD"},
-		User: "app",
+		User: "10001",
 	}
 	r := analyse(t, img, nil)
 	got := brief(r.Findings)
@@ -199,7 +199,7 @@ func TestWasteFindings(t *testing.T) {
 			it.Layer(it.Reg("etc/conf", "two")),
 		},
 		History: []it.History{{CreatedBy: "/bin/sh -c make data"}, {CreatedBy: "/bin/sh -c rm -rf /data"}, {CreatedBy: "/bin/sh -c echo two > /etc/conf"}},
-		User:    "app",
+		User:    "10001",
 	}
 	fs := analyse(t, img, nil).Findings
 	if got := brief(fs); !reflect.DeepEqual(got, []string{"removed-later@0 /data/big,/data/keep", "overwritten@0 /etc/conf"}) {
@@ -214,39 +214,67 @@ func TestWasteFindings(t *testing.T) {
 }
 
 func TestConfigFindings(t *testing.T) {
+	// What a whole-context COPY holds: a manifest beside the source.
+	context := []it.File{it.Reg("app/package.json", "{}"), it.Reg("app/requirements.txt", "flask"), it.Reg("app/Gemfile", "gem"), it.Reg("app/main.js", "x")}
 	tests := []struct {
 		name    string
+		copied  []it.File // layer 0, the COPY
 		history []it.History
-		user    string
 		want    []string
+		advice  string
 	}{
-		{"root by name", nil, "root", []string{"run-as-root@1 "}},
-		{"root by id", nil, "0:0", []string{"run-as-root@1 "}},
-		{"install after COPY . (BuildKit)", []it.History{{CreatedBy: "COPY . /app # buildkit"}, {CreatedBy: "RUN /bin/sh -c npm ci # buildkit"}}, "node",
-			[]string{"install-after-copy@1 "}},
-		{"install after COPY . (legacy builder)", []it.History{{CreatedBy: "/bin/sh -c #(nop) COPY dir:0123abcd in /app "}, {CreatedBy: "/bin/sh -c pip install -r requirements.txt"}}, "app",
-			[]string{"install-after-copy@1 "}},
-		{"yarn with flags is an install", []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c yarn --frozen-lockfile && yarn build # buildkit"}}, "node",
-			[]string{"install-after-copy@1 "}},
-		{"yarn build is not an install", []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c yarn build # buildkit"}}, "node", nil},
-		{"lock files first", []it.History{{CreatedBy: "COPY package.json package-lock.json ./ # buildkit"}, {CreatedBy: "RUN /bin/sh -c npm ci # buildkit"}}, "node", nil},
+		{"root by name", nil, []it.History{{CreatedBy: "USER root", EmptyLayer: true}}, []string{"run-as-root@1 "}, ""},
+		{"install after COPY . (BuildKit)", context, []it.History{{CreatedBy: "COPY . /app # buildkit"}, {CreatedBy: "RUN /bin/sh -c npm ci # buildkit"}},
+			[]string{"install-after-copy@1 "}, "npm ci"},
+		{"install after COPY . (legacy builder)", context, []it.History{{CreatedBy: "/bin/sh -c #(nop) COPY dir:0123abcd in /app "}, {CreatedBy: "/bin/sh -c pip install -r requirements.txt"}},
+			[]string{"install-after-copy@1 "}, "requirements.txt"},
+		{"go get", context, []it.History{{CreatedBy: "/bin/sh -c #(nop) COPY dir:0123abcd in /go/src/x "}, {CreatedBy: "/bin/sh -c go get github.com/foo/bar"}},
+			[]string{"install-after-copy@1 "}, "go mod download"},
+		{"go install", context, []it.History{{CreatedBy: "COPY ./ /src # buildkit"}, {CreatedBy: "RUN /bin/sh -c go install ./cmd/x # buildkit"}}, []string{"install-after-copy@1 "}, "go.mod"},
+		{"bundler", context, []it.History{{CreatedBy: "COPY ./ /opt/myapp # buildkit"}, {CreatedBy: "RUN /bin/sh -c bundle install # buildkit"}}, []string{"install-after-copy@1 "}, "Gemfile"},
+		{"composer", context, []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c composer install # buildkit"}}, []string{"install-after-copy@1 "}, "composer.lock"},
+		{"cargo", context, []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c cargo build --release # buildkit"}}, []string{"install-after-copy@1 "}, "cargo fetch"},
+		{"maven", context, []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c ./mvnw -B package # buildkit"}}, []string{"install-after-copy@1 "}, "go-offline"},
+		{"gradle", context, []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c gradle build # buildkit"}}, []string{"install-after-copy@1 "}, "gradle dependencies"},
+		{"apt-get install", context, []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c apt-get update && apt-get install -y protobuf-compiler # buildkit"}},
+			[]string{"install-after-copy@1 "}, "system packages before"},
+		{"yarn with flags is an install", context, []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c yarn --frozen-lockfile && yarn build # buildkit"}},
+			[]string{"install-after-copy@1 "}, ""},
+		{"yarn build is not an install", context, []it.History{{CreatedBy: "COPY . . # buildkit"}, {CreatedBy: "RUN /bin/sh -c yarn build # buildkit"}}, nil, ""},
+		{"lock files first", []it.File{it.Reg("app/package.json", "{}"), it.Reg("app/package-lock.json", "{}")},
+			[]it.History{{CreatedBy: "COPY package.json package-lock.json ./ # buildkit"}, {CreatedBy: "RUN /bin/sh -c npm ci # buildkit"}}, nil, ""},
+		{"a sub-folder after the lock files (legacy builder)", []it.File{it.Reg("opt/myapp/patches/a.patch", "---")},
+			[]it.History{{CreatedBy: "/bin/sh -c #(nop) COPY dir:0123abcd in /opt/myapp/patches/ "}, {CreatedBy: "/bin/sh -c npm install"}}, nil, ""},
+		{"from another stage", context, []it.History{{CreatedBy: "COPY --from=build /app /app # buildkit"}, {CreatedBy: "RUN /bin/sh -c npm ci # buildkit"}}, nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			img := it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "a")), it.Layer(it.Reg("b", "b"))}, History: tc.history, User: tc.user}
-			got := brief(analyse(t, img, nil).Findings)
+			copied := tc.copied
+			if copied == nil {
+				copied = []it.File{it.Reg("a", "a")}
+			}
+			user := "10001"
+			if tc.name == "root by name" {
+				user = "root"
+			}
+			img := it.Image{Layers: [][]byte{it.Layer(copied...), it.Layer(it.Reg("b", "b"))}, History: tc.history, User: user}
+			fs := analyse(t, img, nil).Findings
+			got := brief(fs)
 			if len(got) == 0 && tc.want == nil {
 				return
 			}
 			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("findings %v, want %v", got, tc.want)
+				t.Fatalf("findings %v, want %v", got, tc.want)
+			}
+			if !strings.Contains(fs[0].Advice, tc.advice) {
+				t.Errorf("advice %q, want it to say %q", fs[0].Advice, tc.advice)
 			}
 		})
 	}
 }
 
 func TestDevFilesWithoutCompiler(t *testing.T) {
-	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("usr/include/zlib.h", "h"), it.Reg("usr/lib/x86_64-linux-gnu/libz.a", "a"))}, User: "app"}
+	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("usr/include/zlib.h", "h"), it.Reg("usr/lib/x86_64-linux-gnu/libz.a", "a"))}, User: "10001"}
 	if got := brief(analyse(t, img, nil).Findings); !reflect.DeepEqual(got, []string{"c-headers@0 /usr/include", "static-libs@0 /usr/lib/x86_64-linux-gnu/libz.a"}) {
 		t.Errorf("findings %v", got)
 	}
@@ -262,7 +290,7 @@ func TestRuleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("infra/prod.tfstate", "{}"), it.Reg("infra/.git/HEAD", "ref"))}, User: "app"}
+	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("infra/prod.tfstate", "{}"), it.Reg("infra/.git/HEAD", "ref"))}, User: "10001"}
 	r := analyse(t, img, set)
 	if got := brief(r.Findings); !reflect.DeepEqual(got, []string{"terraform-state@0 /infra/prod.tfstate"}) {
 		t.Fatalf("findings %v", got)
@@ -299,12 +327,12 @@ func TestNoSecretFalseAlarms(t *testing.T) {
 		{it.Reg("var/www/html/vendor/firebase/php-jwt/tests/data/rsa1-private.pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n")},
 		{it.Reg("root/.docker/config.json", `{"auths":{"ghcr.io":{"auth":"$DOCKER_AUTH"}}}`)},
 	} {
-		img := it.Image{Layers: [][]byte{it.Layer(files...)}, User: "app"}
+		img := it.Image{Layers: [][]byte{it.Layer(files...)}, User: "10001"}
 		if got := analyse(t, img, nil).Findings; len(got) > 0 {
 			t.Errorf("%s: false alarm %v", files[0].Name, brief(got))
 		}
 	}
-	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "a"))}, User: "app",
+	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "a"))}, User: "10001",
 		History: []it.History{{CreatedBy: "RUN /bin/sh -c GITHUB_TOKEN=$(cat /run/secrets/gh) ./fetch.sh # buildkit"}},
 		Env:     []string{"MYSQL_ALLOW_EMPTY_PASSWORD=yes", "POSTGRES_HOST_AUTH_METHOD=trust", "POSTGRES_PASSWORD_FILE=/run/secrets/pg"}}
 	if got := analyse(t, img, nil).Findings; len(got) > 0 {
@@ -343,13 +371,15 @@ func TestEveryRule(t *testing.T) {
 		"pkg-config":       {it.Reg("usr/lib/x86_64-linux-gnu/pkgconfig/openssl.pc", "pc")},
 		"source-code":      {it.Reg("workspace/app/src/main/java/App.java", "class App {}")},
 		"build-files":      {it.Reg("workspace/app/pom.xml", "<project/>")},
+		"context-junk":     {it.Reg("app/.vscode/settings.json", "{}")},
 	}
 	tested := map[string]bool{"removed-later": true, "metadata-only": true, "overwritten": true, // TestWasteFindings
-		"secret-env": true, "run-as-root": true, "install-after-copy": true} // TestHistorySecrets, TestConfigFindings
+		"secret-env": true, "run-as-root": true, "install-after-copy": true, // TestHistorySecrets, TestConfigFindings
+		"package-db": true, "rewritten-unchanged": true, "user-undefined": true} // TestLeftoversSecondPass
 	for id, files := range cases {
 		tested[id] = true
 		t.Run(id, func(t *testing.T) {
-			img := it.Image{Layers: [][]byte{it.Layer(files...)}, User: "app"}
+			img := it.Image{Layers: [][]byte{it.Layer(files...)}, User: "10001"}
 			fs := analyse(t, img, nil).Findings
 			if len(fs) != 1 || fs[0].Rule != id || fs[0].Layer != 0 || fs[0].Advice == "" {
 				t.Errorf("findings %v, want one %s finding with advice", brief(fs), id)

@@ -35,6 +35,7 @@ var (
 // Sniff is the tree.Sniffer layerscope parses with: it looks at the first
 // bytes of every regular file, once, as they stream past.
 func Sniff(p string, head []byte) tree.Flags {
+	noteSystemFile(p, head) // the names in /etc/passwd and the like: see system.go
 	var f tree.Flags
 	// A PEM block starts a line and has a body: the header quoted in a
 	// README is not a key.

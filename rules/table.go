@@ -82,13 +82,14 @@ var Table = []Rule{
 			"usr/local/bin/gcc", "usr/local/bin/clang"},
 		What: "a C/C++ compiler", Advice: adviceBuilder},
 	{ID: "jdk", Category: Toolchain, Severity: Warning, Paths: []string{"**/bin/javac"},
-		What: "a JDK (javac) where a JRE would do", Advice: "run on a JRE image (e.g. eclipse-temurin:21-jre) and COPY --from=build only the jar"},
+		What: "a JDK where a JRE would do (jmods, headers, compiler and tools, src.zip, ct.sym)", Advice: "run on a JRE image (e.g. eclipse-temurin:21-jre) and COPY --from=build only the jar"},
 	{ID: "rust-toolchain", Category: Toolchain, Severity: Warning,
 		Paths: []string{"**/.rustup/toolchains/", "**/.cargo/bin/", "usr/local/rustup/", "usr/local/cargo/bin/", "usr/bin/rustc", "usr/bin/cargo", "usr/lib/rustlib/"},
 		What:  "the Rust toolchain", Advice: adviceBuilder},
 	{ID: "build-tools", Category: Toolchain, Severity: Warning,
-		Paths: []string{"usr/bin/make", "usr/bin/cmake", "usr/share/cmake-*/", "usr/bin/autoconf", "usr/bin/automake", "usr/share/autoconf/", "usr/share/automake-*/", "usr/bin/ninja", "usr/bin/ld", "usr/bin/ld.bfd", "usr/bin/ld.gold", "usr/bin/as"},
-		What:  "build tools (make, cmake, autotools, binutils)", Advice: adviceBuilder},
+		Paths: []string{"usr/bin/make", "usr/bin/cmake", "usr/share/cmake-*/", "usr/bin/autoconf", "usr/bin/automake", "usr/share/autoconf/", "usr/share/automake-*/", "usr/bin/ninja", "usr/bin/ld", "usr/bin/ld.bfd", "usr/bin/ld.gold", "usr/bin/as",
+			"usr/bin/git", "usr/local/bin/git", "usr/lib/git-core/", "usr/libexec/git-core/", "usr/share/git-core/", "usr/bin/protoc", "usr/local/bin/protoc", "usr/bin/protoc-*", "usr/local/bin/protoc-gen-*", "**/go/bin/protoc-gen-*"},
+		What: "build tools (make, cmake, autotools, binutils, git, protoc)", Advice: adviceBuilder},
 	{ID: "node-gyp", Category: Toolchain, Severity: Warning, Paths: []string{"**/.node-gyp/", "**/.cache/node-gyp/"},
 		What: "node-gyp's headers and build toolchain", Advice: adviceBuilder},
 
@@ -140,13 +141,19 @@ var Table = []Rule{
 		Paths: []string{"**/Makefile", "**/go.mod", "**/go.sum", "**/Cargo.toml", "**/Cargo.lock", "**/pom.xml", "**/build.gradle", "**/build.gradle.kts",
 			"**/CMakeLists.txt", "**/Dockerfile", "**/*.Dockerfile", "**/Containerfile", "**/.dockerignore"},
 		Except: append([]string{"**/vendor/"}, systemTrees...), What: "build files copied in with the source", Advice: adviceIgnore},
+	{ID: "context-junk", Category: Source, Severity: Warning,
+		Paths:  []string{"**/.idea/", "**/.vscode/", "**/docker-compose*.yml", "**/docker-compose*.yaml"},
+		Except: systemTrees, What: "editor and compose files from the build context", Advice: adviceIgnore},
 
 	// waste and config are computed, not matched by path
 	{ID: "removed-later", Category: Waste, Severity: Warning, What: "bytes removed by a later layer", Advice: "remove them in the same RUN that created them, or build in a builder stage: a later rm only hides them"},
+	{ID: "package-db", Category: Waste, Severity: Info, What: "package database updates: no Dockerfile can avoid them", Advice: "nothing to do: any package install on a base rewrites these databases (the CI waste rules leave them out unless --strict-waste)"},
 	{ID: "metadata-only", Category: Waste, Severity: Warning, What: "files re-shipped whole for a chmod or chown", Advice: "set the mode and owner where the files are made: COPY --chmod=755 --chown=app:app, or chmod in the same RUN"},
+	{ID: "rewritten-unchanged", Category: Waste, Severity: Warning, What: "files written again with the same bytes, mode and owner", Advice: "keep the step from rewriting files it does not change (npm ci leaves package-lock.json alone; touch and tools that rewrite in place re-ship the whole file)"},
 	{ID: "overwritten", Category: Waste, Severity: Warning, What: "files written again by a later layer", Advice: "write each file once: merge the RUNs, or build in a builder stage"},
 	{ID: "secret-env", Category: Secret, Severity: Error, What: "a secret in the image config or build history", Advice: "pass secrets with RUN --mount=type=secret or at run time; ENV values and build arguments are stored in the image for anyone to read. Rotate this one"},
-	{ID: "run-as-root", Category: Config, Severity: Warning, What: "the image runs as root", Advice: "add a user and switch to it: RUN adduser -D -u 10001 app, then USER app (FROM scratch: USER 65532:65532)"},
+	{ID: "user-undefined", Category: Config, Severity: Error, What: "USER names a user or group the image does not define: docker run fails", Advice: "use a numeric user (USER 65532:65532), or COPY a passwd and group file in that define it"},
+	{ID: "run-as-root", Category: Config, Severity: Warning, What: "the image runs as root", Advice: "add a user and switch to it (the fix is fitted to the image's base: Debian useradd --system --uid 10001 app, Alpine adduser -D -u 10001 app, RHEL useradd -r -u 10001 app), then USER app; FROM scratch or distroless: USER 65532:65532"},
 	{ID: "install-after-copy", Category: Config, Severity: Info, What: "dependencies installed after COPY of the whole build context", Advice: "copy the lock files first (COPY package*.json ./ then RUN npm ci), then COPY . ., so a source change keeps the install layer cached"},
 }
 

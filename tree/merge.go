@@ -133,7 +133,7 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 		n := b.lookup(e.Path, L, &st)
 		if p := b.state[n]; p != nil && p.exists && p.own && p.meta.Kind == KindFile {
 			// The same path twice in one layer: the earlier copy is waste.
-			b.addWaste(n, WasteEvent{Layer: int(L), By: int(L), Bytes: p.meta.Size, SameContent: sameContent(&p.meta, &e.Meta)}, &st)
+			b.addWaste(n, WasteEvent{Layer: int(L), By: int(L), Bytes: p.meta.Size, SameContent: sameContent(&p.meta, &e.Meta), SameMeta: sameMeta(&p.meta, &e.Meta)}, &st)
 		}
 		if e.Kind != KindDir {
 			// A non-directory replaces a directory and all it holds.
@@ -334,7 +334,7 @@ func (b *Builder) finish(L int32, st *LayerStats) error {
 		}
 		if below != nil && below.Kind == KindFile {
 			b.addWaste(n, WasteEvent{Layer: int(below.layer), By: int(L), Bytes: below.Size,
-				Removed: !p.exists, SameContent: p.exists && sameContent(&below.Meta, &p.meta)}, nil)
+				Removed: !p.exists, SameContent: p.exists && sameContent(&below.Meta, &p.meta), SameMeta: p.exists && sameMeta(&below.Meta, &p.meta)}, nil)
 		}
 		var m Meta
 		if p.exists {
@@ -374,6 +374,11 @@ func (b *Builder) addWaste(n int32, ev WasteEvent, st *LayerStats) {
 // metadata changed (a chmod or chown that re-ships the whole file).
 func sameContent(old, new *Meta) bool {
 	return old.Kind == KindFile && new.Kind == KindFile && old.Size == new.Size && old.Hash == new.Hash
+}
+
+// sameMeta reports versions with the same mode and owner.
+func sameMeta(old, new *Meta) bool {
+	return old.Mode == new.Mode && old.UID == new.UID && old.GID == new.GID
 }
 
 // Warn records an oddity that changes no figure.

@@ -49,7 +49,8 @@ type WasteEvent struct {
 	By          int
 	Bytes       int64
 	Removed     bool // hidden, not replaced
-	SameContent bool // replaced by the same bytes: only metadata changed
+	SameContent bool // replaced by the same bytes
+	SameMeta    bool // replaced with the same mode and owner (with SameContent: written again unchanged)
 }
 
 // NodeID names a path of a Tree. The root is 0.

@@ -199,7 +199,7 @@ func TestWasteEvents(t *testing.T) {
 	}
 	want := map[string][]tree.WasteEvent{
 		"a/x": {{Layer: 0, By: 1, Bytes: 10, SameContent: true}, {Layer: 1, By: 3, Bytes: 10, Removed: true}},
-		"b":   {{Layer: 2, By: 2, Bytes: 5}, {Layer: 0, By: 2, Bytes: 5}},
+		"b":   {{Layer: 2, By: 2, Bytes: 5, SameMeta: true}, {Layer: 0, By: 2, Bytes: 5, SameMeta: true}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("events = %+v\nwant %+v", got, want)
