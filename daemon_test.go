@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +36,52 @@ func needDaemon(t *testing.T) {
 		if truthy(os.Getenv("CI")) {
 			t.Fatalf("CI=true and no Docker daemon answers: %v", err)
 		}
-		t.Skipf("no Docker daemon answers (%v): start one and run `bash .ci/daemon.sh images` to run this test", err)
+		t.Skipf("no Docker daemon answers (%v): to run this test, %s", err, buildImages)
+	}
+}
+
+// buildImages is the one command that makes what needTestImages looks for.
+const buildImages = "sudo bash .ci/daemon.sh all (apt-installs docker.io, busybox-static, skopeo, debootstrap and tmux, starts dockerd unless a daemon answers, and builds the layerscope-test/* images)"
+
+var testImages struct {
+	once    sync.Once
+	missing []string
+}
+
+// needTestImages skips a test when the daemon lacks the images that
+// .ci/daemon.sh builds from testdata/dockerfiles, naming the command that
+// builds them, unless CI=true: there a missing image is a failure.
+func needTestImages(t *testing.T) {
+	t.Helper()
+	needDaemon(t)
+	testImages.once.Do(func() {
+		refs := []string{"layerscope-test/base:1", "layerscope-test/debian:12"}
+		dirs, _ := os.ReadDir(filepath.Join("testdata", "dockerfiles"))
+		for _, d := range dirs {
+			if d.IsDir() {
+				refs = append(refs, "layerscope-test/"+d.Name()+":legacy", "layerscope-test/"+d.Name()+":buildkit")
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c, err := image.NewDaemonClient(ctx)
+		if err != nil {
+			testImages.missing = refs
+			return
+		}
+		defer c.Close()
+		for _, ref := range refs {
+			if _, err := c.ImageInspect(ctx, ref); err != nil {
+				testImages.missing = append(testImages.missing, ref)
+			}
+		}
+	})
+	if m := testImages.missing; len(m) > 0 {
+		msg := fmt.Sprintf("the daemon lacks %d test images (%s): build them with %s", len(m), strings.Join(m[:min(3, len(m))], ", "), buildImages)
+		if truthy(os.Getenv("CI")) {
+			t.Fatal("CI=true and " + msg)
+		}
+		t.Skip(msg)
 	}
 }
 
@@ -92,7 +139,7 @@ func figures(rep map[string]any) map[string]any {
 // from `docker save`, and from skopeo's OCI layouts and archives (plain,
 // gzip and zstd), and checks that every figure is the same.
 func TestSourcesAgreeOnRealImages(t *testing.T) {
-	needDaemon(t)
+	needTestImages(t)
 	needTool(t, "docker")
 	needTool(t, "skopeo")
 	t.Setenv("CI", "")
@@ -134,7 +181,7 @@ func TestDaemonErrors(t *testing.T) {
 // built with each builder: each finding names the instruction that caused
 // it, and the images built right draw none.
 func TestFindingsOnRealImages(t *testing.T) {
-	needDaemon(t)
+	needTestImages(t)
 	t.Setenv("CI", "")
 	type want struct{ rule, createdBy, path string }
 	tests := []struct {
@@ -221,7 +268,7 @@ func TestFindingsOnRealImages(t *testing.T) {
 // TestIssue9Verdicts checks the CI verdicts issue 9 asks for on real
 // images from both builders.
 func TestIssue9Verdicts(t *testing.T) {
-	needDaemon(t)
+	needTestImages(t)
 	t.Setenv("CI", "")
 	for _, builder := range []string{"legacy", "buildkit"} {
 		t.Run(builder, func(t *testing.T) {
@@ -259,7 +306,7 @@ func TestIssue9Verdicts(t *testing.T) {
 // Debian base is the line testdata/dockerfiles/debuser builds with, and
 // the image built with it runs as that user.
 func TestRootAdviceRunsOnDebian(t *testing.T) {
-	needDaemon(t)
+	needTestImages(t)
 	needTool(t, "docker")
 	t.Setenv("CI", "")
 	rep := jsonReport(t, "layerscope-test/debian:12")

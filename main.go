@@ -123,8 +123,9 @@ Flags:
                           when a rule fails. CI=true in the environment turns it
                           on; --ci=false turns it off. e.g. --ci
   --format text|json      the report on standard output. e.g. --format json
-  --json FILE             also write the JSON report to FILE (replaced whole), in
-                          any mode. e.g. --json report.json
+  --json FILE             also write the JSON report to FILE (a file is replaced
+                          whole; /dev/stdout or a FIFO is written to), in any
+                          mode. e.g. --json report.json
   --source KIND           read IMAGE as docker (the daemon), docker-archive, oci
                           or oci-archive instead of guessing. e.g. --source docker
   --platform OS/ARCH[/V]  the image to pick from a multi-platform index (default:
@@ -152,7 +153,7 @@ DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), else the current docker context.
 Podman works through its Docker-compatible socket (DOCKER_HOST=unix:///run/podman/podman.sock).
 
 Exit codes: 0 analysed and every rule passed; 1 analysed and a rule failed;
-2 could not analyse (bad input, no daemon, no image).
+2 could not analyse (bad input, no daemon, no image); 130 stopped by the user.
 `
 
 // parseArgs reads flags before and after the image argument. "-" and
