@@ -466,8 +466,11 @@ var errInterrupted = errors.New("interrupted")
 // user stopped (Ctrl+C, SIGTERM, q while loading) is 130 and says so in a
 // word, whatever the reader was doing when it stopped; the rest is 2.
 func failure(ctx context.Context, err error) (int, error) {
-	if errors.Is(err, tui.ErrQuit) || ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return exitInterrupted, errInterrupted
+	case errors.Is(err, tui.ErrQuit):
+		return exitInterrupted, nil // the user's choice: nothing to explain
 	}
 	return exitError, err
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/layerscope/layerscope/tui"
 )
 
 // TestJSONFileKinds: --json replaces a regular file whole, with the mode a
@@ -210,5 +214,16 @@ func TestInterrupted(t *testing.T) {
 	code, err := run(ctx, []string{"--ci", sample}, nil, &stdout, &stderr)
 	if code != 130 || err == nil || err.Error() != "interrupted" {
 		t.Errorf("exit %d, %v", code, err)
+	}
+}
+
+// TestQuitWhileLoading: q before the image has loaded is the user's
+// choice: exit 130, and nothing to explain on stderr.
+func TestQuitWhileLoading(t *testing.T) {
+	if code, err := failure(context.Background(), fmt.Errorf("explorer: %w", tui.ErrQuit)); code != 130 || err != nil {
+		t.Errorf("q while loading: exit %d, %v", code, err)
+	}
+	if code, err := failure(context.Background(), errors.New("layer 3: digest mismatch")); code != 2 || err == nil {
+		t.Errorf("a failed load: exit %d, %v", code, err)
 	}
 }
