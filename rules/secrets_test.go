@@ -1,6 +1,8 @@
 package rules_test
 
 import (
+	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -75,5 +77,74 @@ func TestNoTokenFalseAlarms(t *testing.T) {
 				t.Errorf("false alarm %v", brief(got))
 			}
 		})
+	}
+}
+
+// TestSecretsNeverShown: secrets in history (build arguments with spaces,
+// quoted assignments, comments, tokens), in Env and in labels are each
+// reported, and no value shows in the text or the JSON report.
+func TestSecretsNeverShown(t *testing.T) {
+	img := it.Image{
+		Layers: [][]byte{it.Layer(it.Reg("bin/sh", "sh")), it.Layer(it.Reg("app/x", "x")), it.Layer(it.Reg("app/y", "y")), it.Layer(it.Reg("app/z", "z"))},
+		History: []it.History{
+			{CreatedBy: "ADD rootfs.tar / # buildkit"},
+			{CreatedBy: "|1 DB_PASSWORD=battery staple words /bin/sh -c make"},
+			{CreatedBy: `RUN /bin/sh -c echo "NPM_TOKEN=quoted-npm-secret" > .npmrc && git clone https://` + ghToken + `@github.com/o/r # buildkit`, Comment: "pushed with " + glToken},
+			{CreatedBy: "ENV DEPLOY=" + stripeSK + " # buildkit", EmptyLayer: true},
+			{CreatedBy: "RUN |2 API_TOKEN=correct horse VERSION=1.2 /bin/sh -c ./build # buildkit", Comment: "built with SIGNING_KEY=comment-signing-secret"},
+		},
+		Env:    []string{"DEPLOY=" + stripeSK, "AWS_KEY=" + awsID, "PATH=/usr/bin"},
+		Labels: map[string]string{"org.example.ci-token": npmTok, "org.opencontainers.image.version": "1.2"},
+		User:   "app",
+	}
+	r := analyse(t, img, nil)
+	want := []string{
+		"secret-env@1 DB_PASSWORD is recorded in the build history with its value",
+		"secret-env@2 NPM_TOKEN is recorded in the build history with its value",
+		"secret-env@2 a GitHub token is recorded in the build history",
+		"secret-env@2 a GitLab token is recorded in a history comment",
+		"secret-env@2 DEPLOY holds a Stripe live key, recorded in the build history",
+		"secret-env@3 API_TOKEN is recorded in the build history with its value",
+		"secret-env@3 the value of SIGNING_KEY is recorded in a history comment",
+		"secret-env@3 ENV AWS_KEY holds an AWS access key ID, set for anyone who pulls the image",
+		"secret-env@3 label \"org.example.ci-token\" holds an npm token",
+	}
+	var got []string
+	for _, f := range r.Findings {
+		_, msg, _ := strings.Cut(f.Message, ": ")
+		got = append(got, f.Rule+"@"+string(rune('0'+f.Layer))+" "+msg)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	wantLayers := []string{
+		"ADD rootfs.tar /",
+		"RUN |1 DB_PASSWORD=<redacted> make",
+		`RUN echo "NPM_TOKEN=<redacted>" > .npmrc && git clone https://<redacted>@github.com/o/r`,
+		"RUN |2 API_TOKEN=<redacted> VERSION=1.2 ./build",
+	}
+	for i, l := range r.Layers {
+		if l.CreatedBy != wantLayers[i] {
+			t.Errorf("layer %d: %q, want %q", i, l.CreatedBy, wantLayers[i])
+		}
+	}
+	if r.Layers[2].Comment != "pushed with <redacted>" || r.Layers[3].Comment != "built with SIGNING_KEY=<redacted>" {
+		t.Errorf("comments %q, %q", r.Layers[2].Comment, r.Layers[3].Comment)
+	}
+
+	var text, js bytes.Buffer
+	if err := r.WriteText(&text, 200); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"battery", "staple", "words", "quoted-npm-secret", "correct", "horse", "comment-signing-secret",
+		ghToken[4:], npmTok[4:], awsID[4:], glToken[6:], stripeSK[8:]} {
+		for form, out := range map[string]string{"text": text.String(), "JSON": js.String()} {
+			if strings.Contains(out, v) {
+				t.Errorf("the %s report shows a secret: %q", form, v)
+			}
+		}
 	}
 }

@@ -26,6 +26,15 @@ type Found struct {
 	Kind string
 }
 
+// What says what f is, for a message, without its value: its kind, or
+// "the value of NAME".
+func (f Found) What() string {
+	if f.Kind != "" {
+		return f.Kind
+	}
+	return "the value of " + f.Name
+}
+
 // Name reports whether a variable name looks like it holds a secret: a
 // token, password, API key, private key or credential. Public keys, key
 // IDs and GPG_KEY (a fingerprint) do not.
