@@ -201,6 +201,7 @@ func TestFindingsOnRealImages(t *testing.T) {
 		{"secret", []want{
 			{"private-key", "COPY ", "/root/.ssh/id_rsa"},
 			{"private-key", "RUN chmod 600 /root/.ssh/id_rsa", "/root/.ssh/id_rsa"},
+			{"secret-env", "ARG DB_PASSWORD=<redacted>", ""},
 			{"secret-env", "NPM_TOKEN=<redacted>", ""},
 			{"run-as-root", "", ""},
 		}},
@@ -297,6 +298,39 @@ func TestIssue9Verdicts(t *testing.T) {
 			// The lock-files-first layout passes with no finding.
 			if code, stdout, _ := layerscope(t, nil, "--ci", "layerscope-test/lockfirst:"+builder); code != 0 || strings.Contains(stdout, "Findings") {
 				t.Errorf("lockfirst: exit %d, want 0 and no finding\n%s", code, stdout)
+			}
+		})
+	}
+}
+
+// TestSecretsNeverPrintedOnRealImages: both builders record build
+// arguments unquoted (|2 DB_PASSWORD=battery staple words NPM_TOKEN=…
+// /bin/sh -c …); no word of a value shows in the text or JSON report, and
+// each argument is a finding.
+func TestSecretsNeverPrintedOnRealImages(t *testing.T) {
+	needTestImages(t)
+	t.Setenv("CI", "")
+	for _, builder := range []string{"legacy", "buildkit"} {
+		t.Run(builder, func(t *testing.T) {
+			ref := "layerscope-test/secret:" + builder
+			_, text, stderr := layerscope(t, nil, "--ci", "--fail-on", "none", ref)
+			_, js, _ := layerscope(t, nil, "--ci", "--format", "json", "--fail-on", "none", ref)
+			if text == "" || js == "" {
+				t.Fatalf("no report: %s", stderr)
+			}
+			for _, v := range []string{"battery", "staple", "words", "fake-token-123"} {
+				if strings.Contains(text, v) || strings.Contains(js, v) {
+					t.Errorf("a build argument's value shows: %q", v)
+				}
+			}
+			for _, want := range []string{
+				"RUN |2 DB_PASSWORD=<redacted> NPM_TOKEN=<redacted> rm /root/.ssh/id_rsa",
+				"DB_PASSWORD is recorded in the build history with its value",
+				"NPM_TOKEN is recorded in the build history with its value",
+			} {
+				if !strings.Contains(js, want) {
+					t.Errorf("the JSON report lacks %q", want)
+				}
 			}
 		})
 	}

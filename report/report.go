@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/layerscope/layerscope/image"
+	"github.com/layerscope/layerscope/rules/secret"
 	"github.com/layerscope/layerscope/tree"
 )
 
@@ -71,8 +72,6 @@ type Layer struct {
 	Added       int    `json:"added"`
 	Modified    int    `json:"modified"`
 	Removed     int    `json:"removed"`
-
-	secrets []string // names whose values CreatedBy redacted
 }
 
 // Waste is one path's wasted bytes and the layers whose versions of it
@@ -157,12 +156,13 @@ func Build(ctx context.Context, img *image.Image) (*Report, error) {
 	}
 	for i, ls := range t.Layers() {
 		l := img.Layers[i]
-		createdBy, secrets := image.CreatedBy(l.History.CreatedBy)
+		// History is shown only redacted: the rules report what was hidden.
+		createdBy, _ := secret.Instruction(l.History.CreatedBy)
+		comment, _ := secret.Redact(strings.TrimSpace(l.History.Comment))
 		r.Layers = append(r.Layers, Layer{
 			Index: i, Digest: l.Digest, BlobDigest: l.BlobDigest, BlobBytes: l.BlobBytes,
-			CreatedBy: createdBy, Comment: strings.TrimSpace(l.History.Comment), Created: l.History.Created,
+			CreatedBy: createdBy, Comment: comment, Created: l.History.Created,
 			Bytes: ls.Bytes, WastedBytes: ls.WastedBytes, Added: ls.Added, Modified: ls.Modified, Removed: ls.Removed,
-			secrets: secrets,
 		})
 	}
 	for _, w := range t.Waste() {

@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/layerscope/layerscope/image"
 	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/rules/secret"
 	"github.com/layerscope/layerscope/tree"
 )
 
@@ -572,27 +574,51 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 	}
 	last := len(r.Layers) - 1
 
-	// Secrets in history: build arguments, ENV and ARG values.
+	// Secrets in history (build arguments, ENV, ARG and LABEL values,
+	// assignments and tokens anywhere in an instruction or a comment), in
+	// the config's Env and in its labels. One finding per name, or per
+	// kind of token and place; never the value.
+	const inHistory, inConfig = "a secret in the image config or build history: ", "a secret in the image config: "
 	seen := map[string]bool{}
+	flag := func(key string, layer int, cmdLine, msg string) {
+		if !seen[key] {
+			seen[key] = true
+			add("secret-env", layer, cmdLine, msg, 0)
+		}
+	}
 	layer := -1
 	for _, h := range img.Config.History {
 		if !h.EmptyLayer {
 			layer++
 		}
-		clean, names := image.CreatedBy(h.CreatedBy)
-		for _, name := range names {
-			if seen[name] {
-				continue
+		l := max(layer, 0)
+		clean, found := secret.Instruction(h.CreatedBy)
+		_, inComment := secret.Redact(h.Comment)
+		for _, f := range found {
+			switch {
+			case f.Name != "" && f.Kind != "":
+				flag("name "+f.Name, l, clean, inHistory+fmt.Sprintf("%s holds %s, recorded in the build history", f.Name, f.Kind))
+			case f.Name != "":
+				flag("name "+f.Name, l, clean, inHistory+fmt.Sprintf("%s is recorded in the build history with its value", f.Name))
+			default:
+				flag(fmt.Sprintf("%d %s", l, f.Kind), l, clean, inHistory+fmt.Sprintf("%s is recorded in the build history", f.Kind))
 			}
-			seen[name] = true
-			add("secret-env", max(layer, 0), clean, fmt.Sprintf("%s: %s is recorded in the build history with its value", "a secret in the image config or build history", name), 0)
+		}
+		for _, f := range inComment {
+			flag(fmt.Sprintf("%d comment %s", l, f.Kind+f.Name), l, clean, inHistory+fmt.Sprintf("%s is recorded in a history comment", f.What()))
 		}
 	}
 	for _, kv := range img.Config.Env {
 		name, value, _ := strings.Cut(kv, "=")
-		if image.SecretValue(name, value) && !seen[name] {
-			seen[name] = true
-			add("secret-env", max(last, 0), "ENV "+name+"="+image.Redacted, fmt.Sprintf("a secret in the image config: ENV %s is set for anyone who pulls the image", name), 0)
+		if secret.Value(name, value) {
+			flag("name "+name, max(last, 0), "ENV "+name+"="+secret.Redacted, inConfig+fmt.Sprintf("ENV %s is set for anyone who pulls the image", name))
+		} else if _, found := secret.Redact(value); len(found) > 0 {
+			flag("name "+name, max(last, 0), "ENV "+name+"="+secret.Redacted, inConfig+fmt.Sprintf("ENV %s holds %s, set for anyone who pulls the image", name, found[0].What()))
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(img.Config.Labels)) {
+		if _, found := secret.Redact(img.Config.Labels[key]); len(found) > 0 {
+			flag("label "+key, max(last, 0), "", inConfig+fmt.Sprintf("label %q holds %s", report.Truncate(key, 60), found[0].What()))
 		}
 	}
 

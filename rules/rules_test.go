@@ -347,6 +347,7 @@ func TestEveryRule(t *testing.T) {
 	cases := map[string][]it.File{
 		"private-key":      {it.Reg("etc/ssl/private/site.key", key)},
 		"credentials-file": {it.Reg("home/app/.netrc", "machine example.com login me password s3cr3t\n")},
+		"known-token":      {it.Reg("app/config.yml", "github:\n  token: "+ghToken+"\n")}, // more in secrets_test.go
 		"vcs-folder":       {it.Reg("app/.hg/store/data", "x"), it.Reg("app/main.py", "print()")},
 		"go-toolchain":     {it.Reg("usr/lib/go-1.22/bin/go", "ELF")},
 		"c-compiler":       {it.Reg("usr/lib/gcc/x86_64-linux-gnu/12/cc1", "ELF")},

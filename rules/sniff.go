@@ -5,15 +5,22 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/layerscope/layerscope/image"
+	"github.com/layerscope/layerscope/rules/secret"
 	"github.com/layerscope/layerscope/tree"
 )
 
-// Flags a file's first bytes can earn (tree.HeadSize of them are seen).
+// Flags a file's first bytes can earn: tree.HeadSize of them are seen,
+// and CredentialsWindow of a credentials file.
 const (
 	FlagPrivateKey tree.Flags = 1 << iota // a PEM PRIVATE KEY block
 	FlagCredential                        // a known credentials file with a secret in it
+	FlagToken                             // a token of a known format (GitHub, npm, AWS, …)
 )
+
+// CredentialsWindow is how much of a credentials file (.npmrc, .netrc,
+// .env, …) Sniff reads: all of any real one, so that a token on line 40
+// is found. Every other file is read for its first tree.HeadSize bytes.
+const CredentialsWindow = 64 << 10
 
 // Flags is the type of the content signatures a rule asks for.
 type Flags = tree.Flags
@@ -34,7 +41,19 @@ var (
 
 // Sniff is the tree.Sniffer layerscope parses with: it looks at the first
 // bytes of every regular file, once, as they stream past.
-func Sniff(p string, head []byte) tree.Flags {
+var Sniff tree.Sniffer = sniffer{}
+
+type sniffer struct{}
+
+// Window is CredentialsWindow for a credentials file, else tree.HeadSize.
+func (sniffer) Window(p string) int {
+	if credentialsFile(p) {
+		return CredentialsWindow
+	}
+	return tree.HeadSize
+}
+
+func (sniffer) Sniff(p string, head []byte) tree.Flags {
 	noteSystemFile(p, head) // the names in /etc/passwd and the like: see system.go
 	var f tree.Flags
 	// A PEM block starts a line and has a body: the header quoted in a
@@ -42,36 +61,73 @@ func Sniff(p string, head []byte) tree.Flags {
 	if bytes.Contains(head, []byte("PRIVATE KEY-----")) && pemPrivateKey.Match(head) {
 		f |= FlagPrivateKey
 	}
-	if credential(p, head) {
-		f |= FlagCredential
+	switch {
+	case credentialsFile(p):
+		if credential(p, head) {
+			f |= FlagCredential
+		}
+	case bytes.IndexByte(head, 0) < 0 && secret.HasToken(head):
+		// Text (a NUL says binary) with a token of a known format. The
+		// rule leaves out the trees of packaged libraries, whose tests
+		// and docs hold token-shaped examples.
+		f |= FlagToken
 	}
 	return f
 }
 
-// credential reports a known credentials file that holds a secret.
+// credentialsFile reports a file that the credentials-file rule names.
+func credentialsFile(p string) bool {
+	switch base := tree.Base(p); {
+	case base == "credentials":
+		return strings.HasSuffix(p, ".aws/credentials")
+	case base == "config.json":
+		return strings.HasSuffix(p, ".docker/config.json")
+	case base == ".npmrc", base == ".pypirc", base == ".netrc", base == ".git-credentials", base == ".env":
+		return true
+	default:
+		return strings.HasPrefix(base, ".env.")
+	}
+}
+
+// credential reports a known credentials file that holds a secret: on
+// the line its format keeps one, or a token of a known format anywhere.
 func credential(p string, head []byte) bool {
 	base := tree.Base(p)
 	switch {
-	case base == "credentials" && strings.HasSuffix(p, ".aws/credentials"):
-		return awsSecret.Match(head)
-	case base == "config.json" && strings.HasSuffix(p, ".docker/config.json"):
-		return dockerAuth.Match(head)
+	case base == "credentials":
+		if awsSecret.Match(head) {
+			return true
+		}
+	case base == "config.json":
+		if dockerAuth.Match(head) {
+			return true
+		}
 	case base == ".npmrc":
-		return npmToken.Match(head)
+		if npmToken.Match(head) {
+			return true
+		}
 	case base == ".pypirc":
-		return passwordLine.Match(head)
+		if passwordLine.Match(head) {
+			return true
+		}
 	case base == ".netrc":
-		return netrcPassword.Match(head)
+		if netrcPassword.Match(head) {
+			return true
+		}
 	case base == ".git-credentials":
-		return urlCreds.Match(head)
-	case base == ".env" || (strings.HasPrefix(base, ".env.") && !isExample(base)):
+		if urlCreds.Match(head) {
+			return true
+		}
+	case isExample(base):
+		return false // an example or a template: its values are samples
+	default: // .env, .env.*
 		for _, m := range envLine.FindAllSubmatch(head, -1) {
-			if image.SecretValue(string(m[1]), string(m[2])) {
+			if secret.Value(string(m[1]), string(m[2])) {
 				return true
 			}
 		}
 	}
-	return false
+	return secret.HasToken(head)
 }
 
 func isExample(base string) bool {

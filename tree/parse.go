@@ -34,12 +34,33 @@ const (
 // ErrName reports a name past MaxNameBytes or MaxDepth.
 var ErrName = errors.New("name too long or too deep")
 
-// HeadSize is how many leading bytes of a regular file a Sniffer sees.
+// HeadSize is how many leading bytes of a regular file a Sniffer sees,
+// unless its Window asks for more.
 const HeadSize = 512
 
-// A Sniffer looks at the first bytes of a regular file (at most HeadSize)
-// while it streams past, and returns flags to keep with the entry.
-type Sniffer func(path string, head []byte) Flags
+// MaxWindow is the most leading bytes a Sniffer may see of a file. The
+// parser's copy buffer holds them, so a larger window costs no allocation.
+const MaxWindow = 64 << 10
+
+// A Sniffer looks at the first bytes of each regular file while it streams
+// past, and returns flags to keep with the entry.
+type Sniffer interface {
+	// Window says how many leading bytes of the file at path Sniff sees:
+	// HeadSize for most, more for the few that need it (from 1 to
+	// MaxWindow; a window outside is cut to it).
+	Window(path string) int
+	// Sniff returns the flags of a file, from its first bytes.
+	Sniff(path string, head []byte) Flags
+}
+
+// SniffFunc is a Sniffer that sees HeadSize bytes of every file.
+type SniffFunc func(path string, head []byte) Flags
+
+// Window is HeadSize.
+func (SniffFunc) Window(string) int { return HeadSize }
+
+// Sniff calls f.
+func (f SniffFunc) Sniff(path string, head []byte) Flags { return f(path, head) }
 
 // ParseOptions tune Parse. The zero value is ready to use.
 type ParseOptions struct {
@@ -168,12 +189,18 @@ func hashBody(ctx context.Context, r io.Reader, h *xxhash.Digest, buf []byte, p 
 	var flags Flags
 	n := int64(0)
 	if size > 0 && sniff != nil {
-		head := buf[:min(size, HeadSize)]
+		window := int64(HeadSize)
+		if size > HeadSize {
+			// Most files see HeadSize; a larger window is read into the
+			// same buffer, which is larger than MaxWindow.
+			window = int64(min(max(sniff.Window(p), 1), MaxWindow, len(buf)))
+		}
+		head := buf[:min(size, window)]
 		m, err := io.ReadFull(r, head)
 		if err != nil {
 			return 0, 0, unexpected(err)
 		}
-		flags = sniff(p, head)
+		flags = sniff.Sniff(p, head)
 		h.Write(head)
 		n = int64(m)
 	}

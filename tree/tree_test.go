@@ -315,12 +315,12 @@ func TestClean(t *testing.T) {
 
 func TestSniff(t *testing.T) {
 	l := it.Layer(it.Reg("k", "-----BEGIN RSA PRIVATE KEY-----\nxx"), it.Reg("p", "hello"))
-	cs, err := tree.Parse(context.Background(), bytes.NewReader(l), &tree.ParseOptions{Sniff: func(p string, head []byte) tree.Flags {
+	cs, err := tree.Parse(context.Background(), bytes.NewReader(l), &tree.ParseOptions{Sniff: tree.SniffFunc(func(p string, head []byte) tree.Flags {
 		if bytes.Contains(head, []byte("PRIVATE KEY-----")) {
 			return 1
 		}
 		return 0
-	}})
+	})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ type Image struct {
 	History  []History // one per layer when nil
 	User     string
 	Env      []string
+	Labels   map[string]string
 	OS, Arch string // linux/amd64 when empty
 	Variant  string
 	Tags     []string // repo tags (docker) or ref names (OCI)
@@ -80,6 +81,9 @@ func (img Image) Config() []byte {
 	}
 	if img.Variant != "" {
 		cfg["variant"] = img.Variant
+	}
+	if img.Labels != nil {
+		cfg["config"].(map[string]any)["Labels"] = img.Labels
 	}
 	return mustJSON(cfg)
 }

@@ -1,0 +1,107 @@
+package secret_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/layerscope/layerscope/rules/secret"
+)
+
+var pairInValue = regexp.MustCompile(` [A-Za-z_][A-Za-z0-9_.-]*=`)
+
+// FuzzRedact feeds history text to Instruction and Redact: no panic,
+// redaction is idempotent, and a value assigned to a secret-looking name
+// in a build argument (legacy and BuildKit, shell and exec form), an ENV
+// or a quoted assignment never shows. The value is fuzzed between three
+// markers that nothing else holds, so any part of it that shows is seen.
+func FuzzRedact(f *testing.F) {
+	f.Add(uint8(0), "DB", "battery staple", " words", "VERSION", "1.2", "make", "buildkit.dockerfile.v0")
+	f.Add(uint8(1), "NPM", "a B=c", " /bin/sh -c d", "GREETING", "hello world", `echo "NPM_TOKEN=x" > .npmrc`, "|2 A=1 B=2 /bin/sh -c x")
+	f.Add(uint8(2), "API", "x'y", `"z`, "X", "a /bin/sh -c b C=d", "npm ci", "RUN |1 DB_PASSWORD=a b /bin/bash -c make # buildkit")
+	f.Add(uint8(3), "GH", "ghp_", "$(x)", "LANG", "C.UTF-8", "/bin/sh -c #(nop)", `ENV A="x" B=-----BEGIN RSA PRIVATE KEY-----\nMII`)
+	f.Add(uint8(4), "S", "", "\n", "O", "", "", "")
+	f.Fuzz(func(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			check(t, form, name, v1, v2, other, otherValue, cmd, free)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			t.Fatalf("redaction still runs after 10 s: form %d %q %q %q %q %q %q %q", form, name, v1, v2, other, otherValue, cmd, free)
+		}
+	})
+}
+
+func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free string) {
+	// Any text: idempotent, and Instruction's output holds nothing to hide.
+	out, _ := secret.Redact(free)
+	if again, _ := secret.Redact(out); again != out {
+		t.Errorf("Redact(%q) = %q, then %q", free, out, again)
+	}
+	ins, _ := secret.Instruction(free)
+	if again, _ := secret.Redact(ins); again != ins {
+		t.Errorf("Instruction(%q) = %q, and Redact of it %q", free, ins, again)
+	}
+
+	// A secret under a secret-looking name, in the forms history records.
+	clean := func(s string) string { return strings.ReplaceAll(s, "Q", "") }
+	secretName := "X" + nameChars(name) + "_TOKEN"
+	other = "O" + nameChars(other)
+	otherValue, cmd = clean(otherValue), clean(cmd)
+	value := "Qx1" + clean(v1) + "Qx2" + clean(v2) + "Qx3"
+	if !secret.Name(secretName) {
+		return
+	}
+	var raw string
+	switch form % 5 {
+	case 0:
+		raw = "|2 " + secretName + "=" + value + " " + other + "=" + otherValue + " /bin/sh -c " + cmd
+	case 1:
+		raw = "RUN |2 " + other + "=" + otherValue + " " + secretName + "=" + value + " /bin/sh -c " + cmd + " # buildkit"
+	case 2:
+		if l := strings.ToLower(value); strings.Contains(l, " /") || strings.Contains(l, " cmd") || strings.Contains(l, " p") {
+			return // an exec form whose value holds a shell's words reads as a shell form
+		}
+		raw = "|2 " + other + "=" + otherValue + " " + secretName + "=" + value + " " + cmd
+	case 3:
+		if pairInValue.MatchString(value) {
+			return // ENV records values unquoted: a value with " NAME=" cannot be told from two pairs
+		}
+		raw = "ENV " + secretName + "=" + value + " " + other + "=" + otherValue + " # buildkit"
+	case 4:
+		if strings.ContainsAny(value, "\"\\") {
+			return // the quote would end the value
+		}
+		raw = `/bin/sh -c echo "` + secretName + "=" + value + `" > .env && ` + cmd
+	}
+	got, found := secret.Instruction(raw)
+	for _, m := range []string{"Qx1", "Qx2", "Qx3"} {
+		if strings.Contains(got, m) {
+			t.Fatalf("Instruction(%q)\n = %q: the secret shows", raw, got)
+		}
+	}
+	named := false
+	for _, f := range found {
+		named = named || f.Name == secretName
+	}
+	if !named {
+		t.Errorf("Instruction(%q) found %+v, not %s", raw, found, secretName)
+	}
+}
+
+// nameChars keeps the characters a name may hold.
+func nameChars(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return -1
+	}, s)
+}

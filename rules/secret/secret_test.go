@@ -1,0 +1,235 @@
+package secret_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/layerscope/layerscope/rules/secret"
+)
+
+// Token-shaped test values, random, built from parts so that no line of
+// this file is a token itself.
+const (
+	body36  = "u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"
+	body36b = "KLzdocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFR"
+	body82  = "IBXuDL7DxtpYlSXpfKtHF4vUCsM_ehGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rESQedUStPKR0CsTy4Qw"
+	body20  = "c7Tvo-hBKqFYY-kv5ZJr"
+	body16  = "3R2WYOJFLJOOA7LQ"
+	body35  = "Kas1VOqg6YYZYn9ZhyiA4uoRgnatmUdjAWt"
+	body99  = "Oq9wMxEhh2FDEEtfjgVvVqE1SkHbn88HxjSI6bWHtP3fS2qHx6kwXoIIXGvOoNZYW2mZp0zVZomHFwUbbYrEqmSM9wCZ7Uw9xfo"
+	body24  = "goEmvnEN5N1aE6PwZPf1Qh6y"
+
+	ghToken = "ghp" + "_" + body36
+	npmTok  = "npm" + "_" + body36b
+	awsID   = "AK" + "IA" + body16
+)
+
+func TestName(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"NPM_TOKEN", true},
+		{"GITHUB_TOKEN", true},
+		{"DB_PASSWORD", true},
+		{"db.password", true},
+		{"STRIPE_SECRET_KEY", true},
+		{"API_KEY", true},
+		{"_authToken", true},
+		{"password", true},
+		{"AWS_ACCESS_KEY_ID", false},
+		{"GPG_KEY", false},
+		{"PUBLIC_KEY", false},
+		{"POSTGRES_PASSWORD_FILE", false},
+		{"MYSQL_ALLOW_EMPTY_PASSWORD", false},
+		{"TOKEN_TTL", false},
+		{"PATH", false},
+		{"VERSION", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := secret.Name(tc.name); got != tc.want {
+				t.Errorf("Name(%q) = %v, want %v", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestValue(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        bool
+	}{
+		{"NPM_TOKEN", "npm_abc", true},
+		{"DB_USER_PASSWORD", "hunter2", true},
+		{"STRIPE_SECRET_KEY", "sk_live_x", true},
+		{"NPM_TOKEN", "${NPM_TOKEN}", false},
+		{"GITHUB_TOKEN", "$(cat /run/secrets/gh)", false},
+		{"MYSQL_ALLOW_EMPTY_PASSWORD", "yes", false},
+		{"MYSQL_RANDOM_ROOT_PASSWORD", "1", false},
+		{"POSTGRES_HOST_AUTH_METHOD", "trust", false},
+		{"POSTGRES_PASSWORD_FILE", "/run/secrets/db", false},
+		{"AWS_ACCESS_KEY_ID", "AKIA", false},
+		{"GPG_KEY", "A035C8C19219BA821ECEA86B64E628F8D684696D", false},
+		{"TOKEN_TTL", "3600", false},
+		{"PASSWORD", "", false},
+		{"PASSWORD", `""`, false},
+		{"PASSWORD", secret.Redacted, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			if got := secret.Value(tc.name, tc.value); got != tc.want {
+				t.Errorf("Value(%s, %s) = %v, want %v", tc.name, tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
+// found writes what redaction hid in one line: NAME, NAME(kind) or (kind).
+func found(fs []secret.Found) string {
+	var out []string
+	for _, f := range fs {
+		s := f.Name
+		if f.Kind != "" {
+			s += "(" + f.Kind + ")"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestInstruction(t *testing.T) {
+	tests := []struct {
+		name, raw, want, found string
+	}{
+		// What the builders write, cleaned up.
+		{"legacy shell form", "/bin/sh -c apt-get update", "RUN apt-get update", ""},
+		{"legacy nop", "/bin/sh -c #(nop)  CMD [\"sh\"]", `CMD ["sh"]`, ""},
+		{"legacy copy", "/bin/sh -c #(nop) COPY file:0a1b2c in /app ", "COPY file:0a1b2c in /app", ""},
+		{"buildkit run", "RUN /bin/sh -c make && rm -rf /src # buildkit", "RUN make && rm -rf /src", ""},
+		{"buildkit copy", "COPY . /src # buildkit", "COPY . /src", ""},
+		{"empty", "", "", ""},
+
+		// Build arguments: N pairs, values with spaces.
+		{"legacy arg", "|1 NPM_TOKEN=abc123 /bin/sh -c npm ci", "RUN |1 NPM_TOKEN=<redacted> npm ci", "NPM_TOKEN"},
+		{"buildkit args", "RUN |2 VERSION=1.2 GITHUB_TOKEN=ghp_x /bin/sh -c make # buildkit", "RUN |2 VERSION=1.2 GITHUB_TOKEN=<redacted> make", "GITHUB_TOKEN"},
+		{"legacy value with spaces", "|1 DB_PASSWORD=battery staple words /bin/sh -c make", "RUN |1 DB_PASSWORD=<redacted> make", "DB_PASSWORD"},
+		{"buildkit value with spaces", "RUN |1 DB_PASSWORD=battery staple words /bin/sh -c make # buildkit", "RUN |1 DB_PASSWORD=<redacted> make", "DB_PASSWORD"},
+		{"two values with spaces", "|2 DB_PASSWORD=a b c NPM_TOKEN=d e /bin/sh -c make", "RUN |2 DB_PASSWORD=<redacted> NPM_TOKEN=<redacted> make", "DB_PASSWORD,NPM_TOKEN"},
+		{"plain values with spaces stay", "|2 GREETING=hello world VERSION=1.2 /bin/sh -c make", "RUN |2 GREETING=hello world VERSION=1.2 make", ""},
+		{"a secret value holding NAME=", "|2 DB_PASSWORD=a B=c NPM_TOKEN=d /bin/sh -c make", "RUN |2 DB_PASSWORD=<redacted> make", "DB_PASSWORD,NPM_TOKEN"},
+		{"a secret value holding the shell", "|1 DB_PASSWORD=x /bin/sh -c y /bin/sh -c make", "RUN |1 DB_PASSWORD=<redacted> make", "DB_PASSWORD"},
+		{"a setting keeps its command", "|1 MYSQL_RANDOM_ROOT_PASSWORD=1 /bin/sh -c su -s /bin/sh -c x app", "RUN |1 MYSQL_RANDOM_ROOT_PASSWORD=1 su -s /bin/sh -c x app", ""},
+		{"another shell", "RUN |1 API_TOKEN=a b /bin/bash -o pipefail -c make # buildkit", "RUN |1 API_TOKEN=<redacted> /bin/bash -o pipefail -c make", "API_TOKEN"},
+		{"windows", "|1 API_TOKEN=a b cmd /S /C build.bat", "RUN |1 API_TOKEN=<redacted> cmd /S /C build.bat", "API_TOKEN"},
+		{"exec form, a secret runs to the end", "|1 NPM_TOKEN=abc npm ci", "RUN |1 NPM_TOKEN=<redacted>", "NPM_TOKEN"},
+		{"exec form, plain", "RUN |1 VERSION=1.2 echo hi # buildkit", "RUN |1 VERSION=1.2 echo hi", ""},
+		{"no arguments", "|0 /bin/sh -c make", "RUN |0 make", ""},
+		{"fewer names than the count", "|3 DB_PASSWORD=a b /bin/sh -c make", "RUN |3 DB_PASSWORD=<redacted>", "DB_PASSWORD"},
+		{"a reference is no secret", "|1 NPM_TOKEN=$NPM_TOKEN /bin/sh -c npm ci", "RUN |1 NPM_TOKEN=$NPM_TOKEN npm ci", ""},
+
+		// ENV, LABEL and ARG: values unquoted, to the next name.
+		{"env", "/bin/sh -c #(nop)  ENV DB_PASSWORD=hunter2 PATH=/usr/bin", "ENV DB_PASSWORD=<redacted> PATH=/usr/bin", "DB_PASSWORD"},
+		{"env with spaces", "ENV DB_PASSWORD=battery staple PATH=/usr/bin # buildkit", "ENV DB_PASSWORD=<redacted> PATH=/usr/bin", "DB_PASSWORD"},
+		{"gpg key", "ENV GPG_KEY=B26995E310250568 # buildkit", "ENV GPG_KEY=B26995E310250568", ""},
+		{"key id", "ENV AWS_ACCESS_KEY_ID=AKIA", "ENV AWS_ACCESS_KEY_ID=AKIA", ""},
+		{"empty arg", "ARG API_KEY=", "ARG API_KEY=", ""},
+		{"label with a token", "LABEL gh=" + ghToken + " # buildkit", "LABEL gh=<redacted>", "gh(a GitHub token)"},
+
+		// Assignments wherever they stand.
+		{"after a quote", `RUN /bin/sh -c echo "NPM_TOKEN=npm_abc" > .npmrc # buildkit`, `RUN echo "NPM_TOKEN=<redacted>" > .npmrc`, "NPM_TOKEN"},
+		{"quoted with spaces", `/bin/sh -c echo 'DB_PASSWORD=a b c' >> .env`, `RUN echo 'DB_PASSWORD=<redacted>' >> .env`, "DB_PASSWORD"},
+		{"inside a command", "/bin/sh -c make && NPM_TOKEN=xyz npm ci", "RUN make && NPM_TOKEN=<redacted> npm ci", "NPM_TOKEN"},
+		{"inside sh -c", `/bin/sh -c sh -c "FOO=1 NPM_TOKEN=xyz npm ci"`, `RUN sh -c "FOO=1 NPM_TOKEN=<redacted>"`, "NPM_TOKEN"},
+		{"an option", "/bin/sh -c mysql --password=hunter2 db", "RUN mysql --password=<redacted> db", "password"},
+		{"npm config", "/bin/sh -c npm config set //registry.npmjs.org/:_authToken=abc", "RUN npm config set //registry.npmjs.org/:_authToken=<redacted>", "_authToken"},
+		{"a URL query", "/bin/sh -c curl https://x.invalid/?access_token=abc&page=1", "RUN curl https://x.invalid/?access_token=<redacted>&page=1", "access_token"},
+		{"a command substitution", "RUN /bin/sh -c GITHUB_TOKEN=$(cat /run/secrets/gh) ./fetch.sh # buildkit", "RUN GITHUB_TOKEN=$(cat /run/secrets/gh) ./fetch.sh", ""},
+		{"a sed expression", `/bin/sh -c sed -i 's/PASSWORD=.*/PASSWORD=x/' f`, `RUN sed -i 's/PASSWORD=.*/PASSWORD=x/' f`, ""},
+
+		// Tokens by their shape, whatever the name.
+		{"a token in a URL", "/bin/sh -c git clone https://" + ghToken + "@github.com/x/y", "RUN git clone https://<redacted>@github.com/x/y", "(a GitHub token)"},
+		{"a token under a plain name", "|1 REGISTRY=" + npmTok + " /bin/sh -c npm ci", "RUN |1 REGISTRY=<redacted> npm ci", "REGISTRY(an npm token)"},
+		{"a private key", `ENV KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- # buildkit`, "ENV KEY=<redacted>", "(a private key)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fs := secret.Instruction(tc.raw)
+			if got != tc.want {
+				t.Errorf("Instruction(%q)\n = %q\nwant %q", tc.raw, got, tc.want)
+			}
+			if f := found(fs); f != tc.found {
+				t.Errorf("Instruction(%q) found %q, want %q", tc.raw, f, tc.found)
+			}
+			if again, fs := secret.Redact(got); again != got || len(fs) > 0 {
+				t.Errorf("Redact(%q) = %q, %q: the output still holds a secret", got, again, found(fs))
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct {
+		name, in, want, found string
+	}{
+		{"a comment", "built with NPM_TOKEN=abc by ci", "built with NPM_TOKEN=<redacted> by ci", "NPM_TOKEN"},
+		{"a comment with a token", "token " + awsID + " rotated", "token <redacted> rotated", "(an AWS access key ID)"},
+		{"buildkit's comment", "buildkit.dockerfile.v0", "buildkit.dockerfile.v0", ""},
+		{"json", `{"env":["API_KEY=abc def"]}`, `{"env":["API_KEY=<redacted>"]}`, "API_KEY"},
+		{"unclosed quote hides to the end", `echo "DB_PASSWORD=abc def`, `echo "DB_PASSWORD=<redacted>`, "DB_PASSWORD"},
+		{"a word with quotes", `DB_PASSWORD=ab"c d"e f`, `DB_PASSWORD=<redacted> f`, "DB_PASSWORD"},
+		{"two keys", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY----- and -----BEGIN EC PRIVATE KEY-----\nBBBB", "<redacted> and <redacted>", "(a private key),(a private key)"},
+		{"a key header quoted in text", "grep -q 'BEGIN RSA PRIVATE KEY' f", "grep -q 'BEGIN RSA PRIVATE KEY' f", ""},
+		{"a public key", "-----BEGIN PUBLIC KEY-----\nMIIB", "-----BEGIN PUBLIC KEY-----\nMIIB", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fs := secret.Redact(tc.in)
+			if got != tc.want {
+				t.Errorf("Redact(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+			}
+			if f := found(fs); f != tc.found {
+				t.Errorf("Redact(%q) found %q, want %q", tc.in, f, tc.found)
+			}
+			if again, _ := secret.Redact(got); again != got {
+				t.Errorf("Redact is not idempotent: %q, then %q", got, again)
+			}
+		})
+	}
+}
+
+// TestLinearTime: history text is bounded only by the config's size
+// limit, so no input may make redaction quadratic. Each of these takes
+// well under a second; a quadratic scan of them, hours.
+func TestLinearTime(t *testing.T) {
+	const n = 1 << 20
+	inputs := map[string]string{
+		"quoted assignments":       `"` + strings.Repeat(" a=1", n/4),
+		"quoted references":        `"` + strings.Repeat(" PASSWORD=$x", n/12),
+		"a huge count":             "|999999 " + strings.Repeat("A=b ", n/4) + "/bin/sh -c x",
+		"shells in values":         "|2 " + strings.Repeat("A_TOKEN=b /bin/sh -c ", n/20),
+		"env pairs":                "ENV " + strings.Repeat("A=b ", n/4),
+		"token prefixes":           strings.Repeat("ghp_", n/4),
+		"key headers":              strings.Repeat("-----BEGIN RSA PRIVATE KEY----- M", n/33),
+		"open substitutions":       strings.Repeat("$(", n/2),
+		"a long name":              strings.Repeat("a", n) + "=",
+		"unclosed quoted secrets":  strings.Repeat(`A_TOKEN="x `, n/11),
+		"secrets in command words": "/bin/sh -c " + strings.Repeat("A_TOKEN=x ", n/10),
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				secret.Instruction(in)
+				secret.Redact(in)
+			}()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("still running after 30 s")
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package rules_test
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	it "github.com/layerscope/layerscope/internal/imagetest"
+)
+
+// Token-shaped test values, random, built from parts so that no line of
+// this file is a token itself.
+const (
+	ghToken  = "ghp" + "_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"
+	npmTok   = "npm" + "_KLzdocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFR"
+	awsID    = "AK" + "IA3R2WYOJFLJOOA7LQ"
+	glToken  = "glpat" + "-c7Tvo-hBKqFYY-kv5ZJr"
+	stripeSK = "sk_live" + "_Oq9wMxEhh2FDEEtfjgVvVqE1SkHbn88HxjSI6bWHtP3fS2qHx6kw"
+)
+
+// lines makes a file of n lines of filler before its last line.
+func lines(filler string, n int, last string) string {
+	return strings.Repeat(filler+"\n", n) + last + "\n"
+}
+
+// TestTokenFiles: tokens of a known format in files. A credentials file
+// is read for CredentialsWindow bytes (a token on line 40 of an .npmrc is
+// found), any other text file for its first 512; packaged libraries,
+// binaries and examples draw nothing.
+func TestTokenFiles(t *testing.T) {
+	npmrcFiller := "; registry settings, one of many lines of comments in a long .npmrc"
+	tests := []struct {
+		name  string
+		files []it.File
+		want  string
+	}{
+		{"npmrc token on line 40", []it.File{it.Reg("root/.npmrc", lines(npmrcFiller, 39, "//registry.npmjs.org/:_authToken="+npmTok))}, "credentials-file@0 /root/.npmrc"},
+		{"npmrc token by shape on line 40", []it.File{it.Reg("root/.npmrc", lines(npmrcFiller, 39, "; the old one: "+npmTok))}, "credentials-file@0 /root/.npmrc"},
+		{"netrc past 512 bytes", []it.File{it.Reg("root/.netrc", lines("machine a.example login me", 30, "machine b.example login me password "+glToken))}, "credentials-file@0 /root/.netrc"},
+		{"dotenv token under a plain name", []it.File{it.Reg("app/.env", lines("PORT=8080", 80, "GH="+ghToken))}, "credentials-file@0 /app/.env"},
+		{"docker config past 512 bytes", []it.File{it.Reg("root/.docker/config.json", `{"credHelpers":{`+strings.Repeat(`"r.example":"x",`, 60)+`"z":"y"},"auths":{"ghcr.io":{"auth":"dXNlcjpwYXNz"}}}`)}, "credentials-file@0 /root/.docker/config.json"},
+		{"aws key ID in credentials", []it.File{it.Reg("root/.aws/credentials", "[default]\naws_access_key_id = "+awsID+"\n")}, "credentials-file@0 /root/.aws/credentials"},
+		{"a token in a config file", []it.File{it.Reg("app/settings.yml", "stripe:\n  key: "+stripeSK+"\n")}, "known-token@0 /app/settings.yml"},
+		{"a token in a script", []it.File{it.Reg("usr/local/bin/deploy.sh", "#!/bin/sh\ncurl -H 'PRIVATE-TOKEN: "+glToken+"' https://gitlab.example/api\n")}, "known-token@0 /usr/local/bin/deploy.sh"},
+		{"a token in git config", []it.File{it.Reg("src/.git/config", "[remote \"origin\"]\n\turl = https://x:"+ghToken+"@github.com/o/r\n")}, "known-token@0 /src/.git/config"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := it.Image{Layers: [][]byte{it.Layer(tc.files...)}, User: "app"}
+			if got := strings.Join(brief(analyse(t, img, nil).Findings), "|"); got != tc.want {
+				t.Errorf("findings %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestNoTokenFalseAlarms: each of these fails a pipeline if flagged.
+func TestNoTokenFalseAlarms(t *testing.T) {
+	tests := []struct {
+		name string
+		file it.File
+	}{
+		{"a test fixture in node_modules", it.Reg("app/node_modules/@octokit/auth-token/test/fixtures.js", "module.exports = {token: '"+ghToken+"'}\n")},
+		{"a gem's test", it.Reg("usr/local/bundle/gems/aws-sdk-core-3.0/spec/creds.rb", "ID = '"+awsID+"'\n")},
+		{"docs", it.Reg("usr/share/doc/tool/README", "export TOKEN="+npmTok+"\n")},
+		{"past the first 512 bytes of a plain file", it.Reg("app/notes.md", lines("Some long notes about the project and how it is deployed.", 20, ghToken))},
+		{"a binary", it.Reg("app/server", "\x7fELF\x02\x01\x01\x00\x00"+ghToken)},
+		{"an example env file", it.Reg("app/.env.example", "GITHUB_TOKEN="+ghToken+"\n")},
+		{"placeholders", it.Reg("app/README.md", "Set GH=ghp_"+strings.Repeat("x", 36)+" and AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE; test keys are sk_test_"+strings.Repeat("a1", 20)+"\n")},
+		{"a look-alike in a longer word", it.Reg("app/ids.txt", "build_"+ghToken+"\nx"+awsID+"9\n")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := it.Image{Layers: [][]byte{it.Layer(tc.file)}, User: "app"}
+			if got := analyse(t, img, nil).Findings; len(got) > 0 {
+				t.Errorf("false alarm %v", brief(got))
+			}
+		})
+	}
+}
+
+// TestSecretsNeverShown: secrets in history (build arguments with spaces,
+// quoted assignments, comments, tokens), in Env and in labels are each
+// reported, and no value shows in the text or the JSON report.
+func TestSecretsNeverShown(t *testing.T) {
+	img := it.Image{
+		Layers: [][]byte{it.Layer(it.Reg("bin/sh", "sh")), it.Layer(it.Reg("app/x", "x")), it.Layer(it.Reg("app/y", "y")), it.Layer(it.Reg("app/z", "z"))},
+		History: []it.History{
+			{CreatedBy: "ADD rootfs.tar / # buildkit"},
+			{CreatedBy: "|1 DB_PASSWORD=battery staple words /bin/sh -c make"},
+			{CreatedBy: `RUN /bin/sh -c echo "NPM_TOKEN=quoted-npm-secret" > .npmrc && git clone https://` + ghToken + `@github.com/o/r # buildkit`, Comment: "pushed with " + glToken},
+			{CreatedBy: "ENV DEPLOY=" + stripeSK + " # buildkit", EmptyLayer: true},
+			{CreatedBy: "RUN |2 API_TOKEN=correct horse VERSION=1.2 /bin/sh -c ./build # buildkit", Comment: "built with SIGNING_KEY=comment-signing-secret"},
+		},
+		Env:    []string{"DEPLOY=" + stripeSK, "AWS_KEY=" + awsID, "PATH=/usr/bin"},
+		Labels: map[string]string{"org.example.ci-token": npmTok, "org.opencontainers.image.version": "1.2"},
+		User:   "app",
+	}
+	r := analyse(t, img, nil)
+	want := []string{
+		"secret-env@1 DB_PASSWORD is recorded in the build history with its value",
+		"secret-env@2 NPM_TOKEN is recorded in the build history with its value",
+		"secret-env@2 a GitHub token is recorded in the build history",
+		"secret-env@2 a GitLab token is recorded in a history comment",
+		"secret-env@2 DEPLOY holds a Stripe live key, recorded in the build history",
+		"secret-env@3 API_TOKEN is recorded in the build history with its value",
+		"secret-env@3 the value of SIGNING_KEY is recorded in a history comment",
+		"secret-env@3 ENV AWS_KEY holds an AWS access key ID, set for anyone who pulls the image",
+		"secret-env@3 label \"org.example.ci-token\" holds an npm token",
+	}
+	var got []string
+	for _, f := range r.Findings {
+		_, msg, _ := strings.Cut(f.Message, ": ")
+		got = append(got, f.Rule+"@"+string(rune('0'+f.Layer))+" "+msg)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	wantLayers := []string{
+		"ADD rootfs.tar /",
+		"RUN |1 DB_PASSWORD=<redacted> make",
+		`RUN echo "NPM_TOKEN=<redacted>" > .npmrc && git clone https://<redacted>@github.com/o/r`,
+		"RUN |2 API_TOKEN=<redacted> VERSION=1.2 ./build",
+	}
+	for i, l := range r.Layers {
+		if l.CreatedBy != wantLayers[i] {
+			t.Errorf("layer %d: %q, want %q", i, l.CreatedBy, wantLayers[i])
+		}
+	}
+	if r.Layers[2].Comment != "pushed with <redacted>" || r.Layers[3].Comment != "built with SIGNING_KEY=<redacted>" {
+		t.Errorf("comments %q, %q", r.Layers[2].Comment, r.Layers[3].Comment)
+	}
+
+	var text, js bytes.Buffer
+	if err := r.WriteText(&text, 200); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"battery", "staple", "words", "quoted-npm-secret", "correct", "horse", "comment-signing-secret",
+		ghToken[4:], npmTok[4:], awsID[4:], glToken[6:], stripeSK[8:]} {
+		for form, out := range map[string]string{"text": text.String(), "JSON": js.String()} {
+			if strings.Contains(out, v) {
+				t.Errorf("the %s report shows a secret: %q", form, v)
+			}
+		}
+	}
+}
