@@ -111,10 +111,10 @@ type blobParser struct {
 	done chan *blob
 }
 
-func newBlobParser(ctx context.Context, opt *tree.ParseOptions) *blobParser {
+func newBlobParser(ctx context.Context, ps *parsing) *blobParser {
 	p := &blobParser{pipe: newChunkPipe(), h: sha256.New(), done: make(chan *blob, 1)}
 	go func() {
-		b := readBlob(ctx, p.pipe, opt)
+		b := readBlob(ctx, p.pipe, ps)
 		p.pipe.closeRead()
 		p.done <- b
 	}()
@@ -253,7 +253,7 @@ func (c *chunkPipe) closeRead() {
 }
 
 // readBlob tells what r holds and reads it to its end.
-func readBlob(ctx context.Context, r io.Reader, opt *tree.ParseOptions) *blob {
+func readBlob(ctx context.Context, r io.Reader, ps *parsing) *blob {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
@@ -267,7 +267,7 @@ func readBlob(ctx context.Context, r io.Reader, opt *tree.ParseOptions) *blob {
 			b.err = fmt.Errorf("metadata document larger than %d bytes", MaxJSON)
 		}
 	case blobTar, blobGzip, blobZstd:
-		b.err = b.parseLayer(ctx, br, opt)
+		b.err = b.parseLayer(ctx, br, ps)
 	}
 	if b.err == nil {
 		b.err = drain(ctx, br) // the digest covers every byte
@@ -275,7 +275,7 @@ func readBlob(ctx context.Context, r io.Reader, opt *tree.ParseOptions) *blob {
 	return b
 }
 
-func (b *blob) parseLayer(ctx context.Context, r io.Reader, opt *tree.ParseOptions) error {
+func (b *blob) parseLayer(ctx context.Context, r io.Reader, ps *parsing) error {
 	zr, closeZ, err := decompress(r, b.kind)
 	if err != nil {
 		return err
@@ -288,11 +288,16 @@ func (b *blob) parseLayer(ctx context.Context, r io.Reader, opt *tree.ParseOptio
 		h = sha256.New()
 		src = io.TeeReader(counter, h)
 	}
-	if b.changes, err = tree.Parse(ctx, src, opt); err != nil {
+	if b.changes, err = ps.parse(ctx, src); err != nil {
 		return err
 	}
-	if err := drain(ctx, src); err != nil { // the diff ID covers padding too
+	// The diff ID covers what follows the end-of-archive marker too: a
+	// record's padding, which real tars keep under 10 KiB.
+	switch n, err := drainAtMost(ctx, src, maxTrailer); {
+	case err != nil:
 		return fmt.Errorf("%s: %w", b.kind, err)
+	case n > maxTrailer:
+		return fmt.Errorf("layer has more than %s after its end-of-archive marker: not a tar that any image tool writes", sizeWords(maxTrailer))
 	}
 	b.tarBytes = counter.n
 	if h != nil {
@@ -317,6 +322,45 @@ func drain(ctx context.Context, r io.Reader) error {
 			return err
 		}
 	}
+}
+
+// maxTrailer bounds the bytes a tar may hold after its end-of-archive
+// marker. Docker, BuildKit and Go's archive/tar write none; GNU tar pads to
+// its 10 KiB record (at most 9 KiB after the marker); skopeo copies layers
+// as they are. A bomb that decompresses to gigabytes of zeros stops here.
+const maxTrailer = 1 << 20
+
+// drainAtMost reads r to its end, or until it has read more than limit
+// bytes, and says how many it read. It stops when ctx is done.
+func drainAtMost(ctx context.Context, r io.Reader, limit int64) (int64, error) {
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := (*bp)[:cap(*bp)]
+	var n int64
+	for n <= limit {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		m, err := r.Read(buf[:min(int64(len(buf)), limit+1-n)])
+		n += int64(m)
+		if err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// sizeWords says a power-of-two size as a person would: "1 MiB".
+func sizeWords(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 type countingReader struct {

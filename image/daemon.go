@@ -9,17 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/dustin/go-humanize"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/layerscope/layerscope/tree"
 )
 
 // DaemonClient is what layerscope asks of the Docker Engine API: any
@@ -27,6 +27,7 @@ import (
 type DaemonClient interface {
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImageSave(ctx context.Context, refs []string, opts ...client.ImageSaveOption) (io.ReadCloser, error)
+	Ping(ctx context.Context) (types.Ping, error)
 	ClientVersion() string
 	DaemonHost() string
 }
@@ -34,7 +35,7 @@ type DaemonClient interface {
 // platformAPI is the first API version whose export takes a platform.
 const platformAPI = "1.48"
 
-func loadDaemon(ctx context.Context, ref string, opt Options, popt *tree.ParseOptions) (*Image, error) {
+func loadDaemon(ctx context.Context, ref string, opt Options, ps *parsing) (*Image, error) {
 	prog := opt.Progress
 	cli := opt.Daemon
 	if cli == nil {
@@ -49,7 +50,7 @@ func loadDaemon(ctx context.Context, ref string, opt Options, popt *tree.ParseOp
 	prog.setPhase("asking the daemon about " + ref)
 	info, err := cli.ImageInspect(ctx, ref)
 	if err != nil {
-		return nil, daemonError(cli, ref, err)
+		return nil, daemonError(ctx, cli, ref, err)
 	}
 	var saveOpts []client.ImageSaveOption
 	if p := opt.Platform; p != nil {
@@ -67,12 +68,12 @@ func loadDaemon(ctx context.Context, ref string, opt Options, popt *tree.ParseOp
 		ref, humanize.Bytes(uint64(max(info.Size, 0)))))
 	rc, err := cli.ImageSave(ctx, []string{ref}, saveOpts...)
 	if err != nil {
-		return nil, daemonError(cli, ref, err)
+		return nil, daemonError(ctx, cli, ref, err)
 	}
 	defer rc.Close()
 	tail := &tailReader{r: rc}
 	in := &progressReader{r: tail, p: prog, first: func() { prog.setPhase("reading the export") }}
-	st, err := readStream(ctx, in, prog, popt)
+	st, err := readStream(ctx, in, prog, ps)
 	if err != nil {
 		if msg := tail.daemonMessage(); msg != "" {
 			return nil, fmt.Errorf("the daemon failed during the export: %s", msg)
@@ -88,16 +89,30 @@ func loadDaemon(ctx context.Context, ref string, opt Options, popt *tree.ParseOp
 }
 
 // daemonError turns the client's errors into one line that says what to do.
-func daemonError(cli DaemonClient, ref string, err error) error {
+func daemonError(ctx context.Context, cli DaemonClient, ref string, err error) error {
 	switch {
+	case ctx.Err() != nil:
+		return ctx.Err() // Load says it was interrupted
 	case client.IsErrConnectionFailed(err):
 		return fmt.Errorf("cannot reach the Docker daemon at %s: is it running? (set DOCKER_HOST or a docker context to use another)", cli.DaemonHost())
+	case !isDaemon(ctx, cli):
+		return fmt.Errorf("%s answers, but not as a Docker daemon: it is another server (set DOCKER_HOST or a docker context to the daemon)", cli.DaemonHost())
 	case cerrdefs.IsNotFound(err):
 		return fmt.Errorf("image %q not found in the daemon at %s (pull or build it first)", ref, cli.DaemonHost())
-	case errors.Is(err, context.Canceled):
-		return err
+	}
+	var ue *url.Error // the client's requests name the socket as an escaped URL
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
 	return fmt.Errorf("docker daemon: %s", firstLine(err.Error()))
+}
+
+// isDaemon asks the host whether it speaks the Engine API: a daemon (or
+// podman's socket) answers /_ping with its API version, even when it is
+// unwell; any other HTTP server does not.
+func isDaemon(ctx context.Context, cli DaemonClient) bool {
+	p, _ := cli.Ping(ctx)
+	return p.APIVersion != ""
 }
 
 func firstLine(s string) string {

@@ -6,13 +6,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types"
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 )
@@ -29,6 +33,9 @@ func (f *fakeDaemon) ImageInspect(_ context.Context, ref string, _ ...client.Ima
 
 func (f *fakeDaemon) ImageSave(context.Context, []string, ...client.ImageSaveOption) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(f.export)), nil
+}
+func (f *fakeDaemon) Ping(context.Context) (types.Ping, error) {
+	return types.Ping{APIVersion: "1.41"}, nil
 }
 func (f *fakeDaemon) ClientVersion() string { return "1.41" }
 func (f *fakeDaemon) DaemonHost() string    { return "unix:///fake.sock" }
@@ -127,5 +134,82 @@ func TestEndlessInputIsCancellable(t *testing.T) {
 	_, err := Load(ctx, "-", Options{Stdin: io.MultiReader(bytes.NewReader(hdr.Bytes()), zeros{})})
 	if err == nil || time.Since(start) > 3*time.Second {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+// fakeHost serves the Engine API over TCP, as DOCKER_HOST reaches it, and
+// sets DOCKER_HOST to it for the test.
+func fakeHost(t *testing.T, h http.HandlerFunc) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	t.Setenv("DOCKER_HOST", "tcp://"+srv.Listener.Addr().String())
+	t.Setenv("DOCKER_TLS_VERIFY", "")
+	t.Setenv("DOCKER_CERT_PATH", "")
+	t.Setenv("DOCKER_API_VERSION", "")
+}
+
+// TestNotADaemon: a host that answers HTTP, but not as a Docker daemon,
+// is not reported as one that lacks the image.
+func TestNotADaemon(t *testing.T) {
+	fakeHost(t, http.NotFound)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := Load(ctx, "app:1", Options{Source: SourceDocker})
+	if err == nil || !strings.Contains(err.Error(), "answers, but not as a Docker daemon") || strings.Contains(err.Error(), "not found") {
+		t.Fatalf("err = %v, want one that says the host is not a Docker daemon", err)
+	}
+}
+
+// TestDaemonInterrupted: a cancelled read from the daemon, while it
+// prepares the export or while it sends it, is an interruption in a
+// user's words: no URL of the socket, no HTTP client error.
+func TestDaemonInterrupted(t *testing.T) {
+	for _, phase := range []string{"preparing", "sending"} {
+		t.Run(phase, func(t *testing.T) {
+			started := make(chan struct{})
+			fakeHost(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Api-Version", "1.41")
+				switch {
+				case r.URL.Path == "/_ping":
+					io.WriteString(w, "OK")
+				case strings.HasSuffix(r.URL.Path, "/json"):
+					io.WriteString(w, `{"Id":"sha256:feed","Os":"linux","Architecture":"amd64","Size":1000000}`)
+				case strings.HasSuffix(r.URL.Path, "/images/get"):
+					if phase == "sending" {
+						var buf bytes.Buffer
+						tw := tar.NewWriter(&buf)
+						tw.WriteHeader(&tar.Header{Name: "abc/layer.tar", Size: 1 << 30, Mode: 0o644, Typeflag: tar.TypeReg})
+						w.Write(buf.Bytes())
+						w.(http.Flusher).Flush()
+					}
+					close(started)
+					<-r.Context().Done()
+				default:
+					http.NotFound(w, r)
+				}
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				_, err := Load(ctx, "app:1", Options{Source: SourceDocker})
+				done <- err
+			}()
+			select {
+			case <-started:
+			case err := <-done:
+				t.Fatalf("Load ended before the export: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) || err.Error() != "reading app:1: interrupted" {
+					t.Fatalf("err = %q, want an interruption in plain words", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Load goes on 10 s after the context ended")
+			}
+		})
 	}
 }

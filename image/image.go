@@ -70,18 +70,47 @@ type Options struct {
 
 // Load reads the image arg names: "-" for an archive on standard input, an
 // existing file or directory (optionally FILE:REF), or else a reference the
-// daemon resolves.
+// daemon resolves. When ctx ends first, the error is an interruption that
+// wraps ctx's error, whatever read it broke.
 func Load(ctx context.Context, arg string, opt Options) (*Image, error) {
+	img, err := load(ctx, arg, opt)
+	if err != nil && ctx.Err() != nil {
+		what := arg
+		if arg == "-" || strings.HasPrefix(arg, "-:") {
+			what = "standard input"
+		}
+		return nil, &interruptedError{what: what, err: ctx.Err()}
+	}
+	return img, err
+}
+
+// interruptedError is a Load that its context ended: said in a user's
+// words, without the URL or pipe of the read it broke.
+type interruptedError struct {
+	what string
+	err  error
+}
+
+func (e *interruptedError) Error() string {
+	if errors.Is(e.err, context.DeadlineExceeded) {
+		return fmt.Sprintf("reading %s: out of time", e.what)
+	}
+	return fmt.Sprintf("reading %s: interrupted", e.what)
+}
+
+func (e *interruptedError) Unwrap() error { return e.err }
+
+func load(ctx context.Context, arg string, opt Options) (*Image, error) {
 	if opt.Source != "" && !validSource(opt.Source) {
 		return nil, fmt.Errorf("unknown source %q: want one of %s", opt.Source, strings.Join(Sources, ", "))
 	}
-	popt := &tree.ParseOptions{Sniff: opt.Sniff}
+	ps := newParsing(opt.Sniff)
 	path, ref, isPath := locate(arg, opt.Source)
 	if !isPath {
 		if (opt.Source != "" && opt.Source != SourceDocker) || (opt.Source == "" && looksLikePath(arg)) {
 			return nil, fmt.Errorf("%s: no such file or directory", arg)
 		}
-		return loadDaemon(ctx, arg, opt, popt)
+		return loadDaemon(ctx, arg, opt, ps)
 	}
 	w := want{ref: ref, platform: opt.Platform}
 	if path == "-" {
@@ -89,8 +118,10 @@ func Load(ctx context.Context, arg string, opt Options) (*Image, error) {
 		if in == nil {
 			in = os.Stdin
 		}
+		in, release := cancelable(ctx, in)
+		defer release()
 		opt.Progress.setPhase("reading the archive from standard input")
-		st, err := readCompressedStream(ctx, &progressReader{r: in, p: opt.Progress}, opt.Progress, popt)
+		st, err := readCompressedStream(ctx, &progressReader{r: in, p: opt.Progress}, opt.Progress, ps)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +134,12 @@ func Load(ctx context.Context, arg string, opt Options) (*Image, error) {
 	if fi.IsDir() {
 		opt.Progress.setPhase("reading the layout")
 		opt.Progress.setTotal(0)
-		return finish(ctx, &dirStore{root: path, prog: opt.Progress, opt: popt}, w, opt, path, SourceOCI)
+		root, err := os.OpenRoot(path)
+		if err != nil {
+			return nil, err
+		}
+		defer root.Close()
+		return finish(ctx, &dirStore{root: root, prog: opt.Progress, ps: ps}, w, opt, path, SourceOCI)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -118,14 +154,14 @@ func Load(ctx context.Context, arg string, opt Options) (*Image, error) {
 	}
 	if k := sniffBlob(head[:n]); k == blobGzip || k == blobZstd {
 		opt.Progress.setPhase("reading the compressed archive")
-		st, err := readCompressedStream(ctx, &progressReader{r: f, p: opt.Progress}, opt.Progress, popt)
+		st, err := readCompressedStream(ctx, &progressReader{r: f, p: opt.Progress}, opt.Progress, ps)
 		if err != nil {
 			return nil, err
 		}
 		return finish(ctx, st, w, opt, path, "")
 	}
 	opt.Progress.setPhase("indexing the archive")
-	st, err := indexTar(ctx, f, fi.Size(), opt.Progress, popt)
+	st, err := indexTar(ctx, f, fi.Size(), opt.Progress, ps)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +237,7 @@ func looksLikePath(arg string) bool {
 }
 
 // readCompressedStream reads an archive that may be compressed whole.
-func readCompressedStream(ctx context.Context, r io.Reader, prog *Progress, popt *tree.ParseOptions) (*streamStore, error) {
+func readCompressedStream(ctx context.Context, r io.Reader, prog *Progress, ps *parsing) (*streamStore, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(sniffSize)
 	kind := sniffBlob(head)
@@ -213,12 +249,17 @@ func readCompressedStream(ctx context.Context, r io.Reader, prog *Progress, popt
 		return nil, err
 	}
 	defer closeZ()
-	st, err := readStream(ctx, zr, prog, popt)
+	st, err := readStream(ctx, zr, prog, ps)
 	if err != nil {
 		return nil, err
 	}
-	if err := drain(ctx, zr); err != nil {
+	// The rest is a tar record's padding, and the end of a compressed
+	// stream, whose checksum tells a truncated file.
+	switch n, err := drainAtMost(ctx, zr, maxTrailer); {
+	case err != nil:
 		return nil, fmt.Errorf("reading the end of the archive: %w", err)
+	case n > maxTrailer:
+		return nil, fmt.Errorf("the archive has more than %s after its end-of-archive marker", sizeWords(maxTrailer))
 	}
 	return st, nil
 }
@@ -227,7 +268,7 @@ func readCompressedStream(ctx context.Context, r io.Reader, prog *Progress, popt
 // digest. source is "" when the metadata decides it.
 func finish(ctx context.Context, st store, w want, opt Options, location, source string) (*Image, error) {
 	archive := source == "" || source == SourceDockerArchive || source == SourceOCIArchive
-	c, err := pick(st, w, opt.Source)
+	c, err := pick(ctx, st, w, opt.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -242,14 +283,10 @@ func finish(ctx context.Context, st store, w want, opt Options, location, source
 	default:
 		img.Source = SourceDockerArchive
 	}
-	names := make([]string, len(c.layers))
-	for i, l := range c.layers {
-		names[i] = l.name
-	}
 	if len(c.layers) > MaxLayers {
 		return nil, fmt.Errorf("image has %d layers: more than %d is not an image layerscope will read", len(c.layers), MaxLayers)
 	}
-	blobs, err := st.blobs(ctx, names)
+	blobs, err := st.blobs(ctx, c.layers)
 	if err != nil {
 		return nil, err
 	}
@@ -285,16 +322,17 @@ func finish(ctx context.Context, st store, w want, opt Options, location, source
 
 // pick resolves the image in a store, by the metadata it holds or the
 // format the user forced.
-func pick(st store, w want, source string) (*chosen, error) {
+func pick(ctx context.Context, st store, w want, source string) (*chosen, error) {
 	switch source {
 	case SourceDockerArchive:
 		return resolveDocker(st, w)
 	case SourceOCI, SourceOCIArchive:
-		return resolveOCI(st, w)
+		return resolveOCI(ctx, st, w)
 	}
+	var mt missingTop
 	c, err := resolveDocker(st, w)
-	if errors.Is(err, errNotExist) {
-		if c, err2 := resolveOCI(st, w); !errors.Is(err2, errNotExist) {
+	if errors.As(err, &mt) {
+		if c, err2 := resolveOCI(ctx, st, w); !errors.As(err2, &mt) {
 			return c, err2
 		}
 		return nil, errors.New("not an image archive: it has neither manifest.json nor index.json")
@@ -304,6 +342,10 @@ func pick(st store, w want, source string) (*chosen, error) {
 
 func checkLayer(b *blob, l layerRef, diffID string) error {
 	switch {
+	case l.size >= 0 && b.size > l.size: // read to a byte past its size, and cut there
+		return fmt.Errorf("size mismatch: the blob holds more than the %d bytes its manifest gives", l.size)
+	case l.size >= 0 && b.err == nil && b.size != l.size:
+		return fmt.Errorf("size mismatch: the blob holds %d bytes, its manifest says %d", b.size, l.size)
 	case b.err != nil:
 		return b.err
 	case b.kind < blobTar:

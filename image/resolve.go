@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -8,7 +9,10 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Media types that name an index rather than an image manifest.
@@ -42,6 +46,7 @@ func digestOf(data []byte) string {
 type layerRef struct {
 	name      string // archive member
 	digest    string // expected blob digest, when the manifest gives one
+	size      int64  // expected blob size, -1 when the manifest gives none
 	mediaType string
 }
 
@@ -89,9 +94,18 @@ func (p Platform) matches(q Platform) bool {
 	return p.OS == q.OS && p.Architecture == q.Architecture && (p.Variant == "" || q.Variant == "" || p.Variant == q.Variant)
 }
 
+// missingTop is the error of an archive without the document a format
+// starts from: manifest.json, index.json.
+type missingTop struct{ error }
+
+func (e missingTop) Unwrap() error { return e.error }
+
 // resolveDocker picks an image out of a `docker save` manifest.json.
 func resolveDocker(st store, w want) (*chosen, error) {
 	data, err := st.meta("manifest.json")
+	if errors.Is(err, errNotExist) {
+		return nil, missingTop{fmt.Errorf("not a docker save archive: it has no manifest.json (%w)", err)}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +138,9 @@ func resolveDocker(st store, w want) (*chosen, error) {
 		return nil, err
 	}
 	cdata, err := st.meta(configName)
+	if errors.Is(err, errNotExist) {
+		return nil, fmt.Errorf("the image config %q that manifest.json names is missing from the archive", configName)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("image config: %w", err)
 	}
@@ -136,14 +153,14 @@ func resolveDocker(st store, w want) (*chosen, error) {
 		c.ref = m.RepoTags[0]
 	}
 	if w.platform != nil && !w.platform.matches(cfg.Platform) {
-		return nil, fmt.Errorf("no image for platform %s: the archive holds %s", w.platform, cfg.Platform)
+		return nil, fmt.Errorf("no image for platform %s: the archive holds %s", w.platform, cutItem(cfg.Platform.String()))
 	}
 	for _, l := range m.Layers {
 		name, err := cleanName(l)
 		if err != nil {
 			return nil, err
 		}
-		ref := layerRef{name: name}
+		ref := layerRef{name: name, size: -1}
 		if d, ok := strings.CutPrefix(name, "blobs/sha256/"); ok {
 			ref.digest = "sha256:" + d // Docker 25+: the name is the digest
 		}
@@ -159,8 +176,54 @@ func listRefs(ms []dockerManifest) string {
 			refs = append(refs, "(untagged)")
 		}
 		refs = append(refs, m.RepoTags...)
+		if len(refs) > maxListed {
+			break // listCut shows no more, and says "more"
+		}
 	}
-	return strings.Join(refs, ", ")
+	return listCut(refs, len(refs))
+}
+
+// maxListed is how many names an error message lists.
+const maxListed = 10
+
+// listCut joins the first names of a list for a one-line message, each
+// cut short, and says how many of total it left out.
+func listCut(items []string, total int) string {
+	shown := make([]string, 0, maxListed)
+	for _, s := range items[:min(len(items), maxListed)] {
+		shown = append(shown, cutItem(s))
+	}
+	out := strings.Join(shown, ", ")
+	if total > len(shown) {
+		out += fmt.Sprintf(" and %d more", total-len(shown))
+	}
+	return out
+}
+
+// cutItem shortens a name from an image to what a message can show, at a
+// rune boundary.
+func cutItem(s string) string {
+	const max = 80
+	if len(s) > max {
+		i := max
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i] + "…"
+	}
+	if !printable(s) {
+		return strconv.Quote(s) // one line, whatever the image says
+	}
+	return s
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameRef reports whether a tag an archive holds is the one the user
@@ -186,9 +249,19 @@ type candidate struct {
 	ref  string
 }
 
+// Bounds on the walk of an index and the indexes it names: real ones list
+// a few dozen image manifests, nested one level deep.
+const (
+	maxCandidates = 10_000  // image manifests found
+	maxIndexWalk  = 100_000 // descriptors looked at, over all indexes
+)
+
 // resolveOCI picks an image out of an OCI layout's index.json.
-func resolveOCI(st store, w want) (*chosen, error) {
+func resolveOCI(ctx context.Context, st store, w want) (*chosen, error) {
 	data, err := st.meta("index.json")
+	if errors.Is(err, errNotExist) {
+		return nil, missingTop{fmt.Errorf("not an OCI layout: it has no index.json (%w)", err)}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -196,10 +269,11 @@ func resolveOCI(st store, w want) (*chosen, error) {
 	if err := decodeJSON(data, "index.json", &idx); err != nil {
 		return nil, err
 	}
-	var cands []candidate
-	if err := collect(st, idx.Manifests, "", 0, &cands); err != nil {
+	wk := &indexWalk{ctx: ctx, st: st, indexes: map[string][]descriptor{}, seen: map[candidateKey]bool{}}
+	if err := wk.walk(idx.Manifests, "", 0); err != nil {
 		return nil, err
 	}
+	cands := wk.out
 	if len(cands) == 0 {
 		return nil, errors.New("index.json names no image manifest")
 	}
@@ -215,7 +289,7 @@ func resolveOCI(st store, w want) (*chosen, error) {
 		}
 		cands = keep
 	} else if refs := distinctRefs(cands); len(refs) > 1 {
-		return nil, fmt.Errorf("archive holds %d images (%s): pick one with FILE:REF", len(refs), strings.Join(refs, ", "))
+		return nil, fmt.Errorf("archive holds %d images (%s): pick one with FILE:REF", len(refs), listCut(refs, len(refs)))
 	}
 	var pick *candidate
 	var platforms []string
@@ -249,63 +323,96 @@ func resolveOCI(st store, w want) (*chosen, error) {
 		if w.platform != nil {
 			want = *w.platform
 		}
-		return nil, fmt.Errorf("no image for platform %s: the index holds %s (choose with --platform)", want, strings.Join(platforms, ", "))
+		return nil, fmt.Errorf("no image for platform %s: the index holds %s (choose with --platform)", want, listCut(platforms, len(platforms)))
 	}
-	mname, err := blobName(pick.desc.Digest)
+	mdata, err := metaBlob(st, "image manifest", pick.desc.Digest, "the index")
 	if err != nil {
 		return nil, err
-	}
-	mdata, err := st.meta(mname)
-	if err != nil {
-		return nil, fmt.Errorf("image manifest: %w", err)
-	}
-	if d := digestOf(mdata); d != pick.desc.Digest {
-		return nil, fmt.Errorf("image manifest: digest mismatch: content is %s, index says %s", d, pick.desc.Digest)
 	}
 	var m ociManifest
 	if err := decodeJSON(mdata, "image manifest", &m); err != nil {
 		return nil, err
 	}
-	cname, err := blobName(m.Config.Digest)
+	cdata, err := metaBlob(st, "image config", m.Config.Digest, "its manifest")
 	if err != nil {
-		return nil, fmt.Errorf("image config: %w", err)
-	}
-	cdata, err := st.meta(cname)
-	if err != nil {
-		return nil, fmt.Errorf("image config: %w", err)
-	}
-	if d := digestOf(cdata); d != m.Config.Digest {
-		return nil, fmt.Errorf("image config: digest mismatch: content is %s, manifest says %s", d, m.Config.Digest)
+		return nil, err
 	}
 	cfg, err := parseConfig(cdata)
 	if err != nil {
 		return nil, err
 	}
 	if w.platform != nil && !w.platform.matches(cfg.Platform) {
-		return nil, fmt.Errorf("no image for platform %s: the archive holds %s", w.platform, cfg.Platform)
+		return nil, fmt.Errorf("no image for platform %s: the archive holds %s", w.platform, cutItem(cfg.Platform.String()))
 	}
 	c := &chosen{ref: pick.ref, id: m.Config.Digest, config: cfg, format: "oci", platforms: platforms}
 	if w.ref != "" {
 		c.ref = w.ref
 	}
-	for _, l := range m.Layers {
+	for i, l := range m.Layers {
 		name, err := blobName(l.Digest)
 		if err != nil {
-			return nil, fmt.Errorf("layer: %w", err)
+			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
-		c.layers = append(c.layers, layerRef{name: name, digest: l.Digest, mediaType: l.MediaType})
+		if l.Size < 0 {
+			return nil, fmt.Errorf("layer %d (%s): the manifest gives a size of %d bytes", i, l.Digest, l.Size)
+		}
+		c.layers = append(c.layers, layerRef{name: name, digest: l.Digest, size: l.Size, mediaType: l.MediaType})
 	}
 	return c, nil
 }
 
-// collect walks an index, and the indexes it names, for image manifests.
-// Attestation manifests are not images. Manifests of other platforms may
-// name blobs the archive lacks: only the chosen one is read.
-func collect(st store, ds []descriptor, ref string, depth int, out *[]candidate) error {
+// metaBlob reads the metadata blob with the given digest, which by (an
+// index, a manifest) names as what, and checks its digest.
+func metaBlob(st store, what, digest, by string) ([]byte, error) {
+	name, err := blobName(digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	data, err := st.meta(name)
+	if errors.Is(err, errNotExist) {
+		return nil, fmt.Errorf("the %s %s that %s names is missing: the archive has no %s", what, digest, by, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, digest, err)
+	}
+	if got := digestOf(data); got != digest {
+		return nil, fmt.Errorf("%s: digest mismatch: content is %s, %s says %s", what, got, by, digest)
+	}
+	return data, nil
+}
+
+// candidateKey tells candidates, and the indexes walked for them, apart.
+type candidateKey struct{ digest, ref, platform string }
+
+// indexWalk walks an index, and the indexes it names, for image
+// manifests. Each nested index is read once, however often it is named,
+// and walked once for each reference it inherits: an index that names
+// another thousands of times costs no more than one that names it once.
+type indexWalk struct {
+	ctx     context.Context
+	st      store
+	indexes map[string][]descriptor // nested indexes read, by digest
+	seen    map[candidateKey]bool
+	steps   int
+	out     []candidate
+}
+
+// walk collects the image manifests of ds. Attestation manifests are not
+// images. Manifests of other platforms may name blobs the archive lacks:
+// only the chosen one is read.
+func (wk *indexWalk) walk(ds []descriptor, ref string, depth int) error {
 	if depth > maxIndexDepth {
 		return errors.New("index nests too deep")
 	}
 	for _, d := range ds {
+		if wk.steps++; wk.steps > maxIndexWalk {
+			return fmt.Errorf("the index and the indexes it names hold more than %d entries", maxIndexWalk)
+		}
+		if wk.steps&255 == 0 {
+			if err := wk.ctx.Err(); err != nil {
+				return err
+			}
+		}
 		r := ref
 		if a := d.Annotations[annotationCtrRef]; a != "" {
 			r = a
@@ -315,30 +422,51 @@ func collect(st store, ds []descriptor, ref string, depth int, out *[]candidate)
 		if d.Annotations[annotationAttest] != "" || (d.Platform != nil && d.Platform.OS == "unknown") {
 			continue
 		}
-		if d.MediaType == mediaOCIIndex || d.MediaType == mediaDockerList {
-			name, err := blobName(d.Digest)
+		isIndex := d.MediaType == mediaOCIIndex || d.MediaType == mediaDockerList
+		key := candidateKey{digest: d.Digest, ref: r}
+		if !isIndex {
+			key.platform = platformOf(candidate{desc: d})
+		}
+		if wk.seen[key] {
+			continue // an index walked with this reference, or a manifest found
+		}
+		wk.seen[key] = true
+		if isIndex {
+			ds, err := wk.index(d.Digest)
 			if err != nil {
 				return err
 			}
-			data, err := st.meta(name)
-			if err != nil {
-				return fmt.Errorf("nested index: %w", err)
-			}
-			if got := digestOf(data); got != d.Digest {
-				return fmt.Errorf("nested index: digest mismatch: content is %s, index says %s", got, d.Digest)
-			}
-			var idx ociIndex
-			if err := decodeJSON(data, "nested index", &idx); err != nil {
-				return err
-			}
-			if err := collect(st, idx.Manifests, r, depth+1, out); err != nil {
+			if err := wk.walk(ds, r, depth+1); err != nil {
 				return err
 			}
 			continue
 		}
-		*out = append(*out, candidate{desc: d, ref: r})
+		if len(wk.out) >= maxCandidates {
+			return fmt.Errorf("the index names more than %d image manifests", maxCandidates)
+		}
+		wk.out = append(wk.out, candidate{desc: d, ref: r})
 	}
 	return nil
+}
+
+// index reads the nested index with digest d, once.
+func (wk *indexWalk) index(d string) ([]descriptor, error) {
+	if ds, ok := wk.indexes[d]; ok {
+		return ds, nil
+	}
+	if err := wk.ctx.Err(); err != nil {
+		return nil, err
+	}
+	data, err := metaBlob(wk.st, "nested index", d, "an index")
+	if err != nil {
+		return nil, err
+	}
+	var idx ociIndex
+	if err := decodeJSON(data, "nested index", &idx); err != nil {
+		return nil, err
+	}
+	wk.indexes[d] = idx.Manifests
+	return idx.Manifests, nil
 }
 
 func tagOf(ref string) string {
@@ -350,8 +478,10 @@ func tagOf(ref string) string {
 
 func distinctRefs(cs []candidate) []string {
 	var refs []string
+	seen := map[string]bool{}
 	for _, c := range cs {
-		if c.ref != "" && !slices.Contains(refs, c.ref) {
+		if c.ref != "" && !seen[c.ref] {
+			seen[c.ref] = true
 			refs = append(refs, c.ref)
 		}
 	}
@@ -363,7 +493,7 @@ func candRefs(cs []candidate) string {
 	if len(refs) == 0 {
 		return "no named image"
 	}
-	return strings.Join(refs, ", ")
+	return listCut(refs, len(refs))
 }
 
 func platformOf(c candidate) string {

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 
 	"github.com/layerscope/layerscope/tree"
 )
@@ -23,9 +24,10 @@ var errNotExist = errors.New("not in the archive")
 // documents by name, and layer blobs parsed by name.
 type store interface {
 	meta(name string) ([]byte, error)
-	// blobs returns the named blobs, parsed, in the order asked. A blob
-	// that could not be read carries its error.
-	blobs(ctx context.Context, names []string) ([]*blob, error)
+	// blobs returns the layers' blobs, parsed, in the order asked. A blob
+	// that could not be read carries its error. A blob whose size is known
+	// is read no further than a byte past it.
+	blobs(ctx context.Context, layers []layerRef) ([]*blob, error)
 }
 
 // maxLinks bounds a chain of symlinks between archive entries.
@@ -129,13 +131,13 @@ type tarFile struct {
 	entries map[string]tarEntry
 	links   links
 	prog    *Progress
-	opt     *tree.ParseOptions
+	ps      *parsing
 }
 
 // indexTar reads every header of an uncompressed tar archive, skipping the
 // bodies with seeks.
-func indexTar(ctx context.Context, f *os.File, fileSize int64, prog *Progress, opt *tree.ParseOptions) (*tarFile, error) {
-	t := &tarFile{f: f, entries: map[string]tarEntry{}, links: newLinks(), prog: prog, opt: opt}
+func indexTar(ctx context.Context, f *os.File, fileSize int64, prog *Progress, ps *parsing) (*tarFile, error) {
+	t := &tarFile{f: f, entries: map[string]tarEntry{}, links: newLinks(), prog: prog, ps: ps}
 	tr := tar.NewReader(f)
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
@@ -183,50 +185,60 @@ func (t *tarFile) meta(name string) ([]byte, error) {
 	return io.ReadAll(io.NewSectionReader(t.f, e.off, e.size))
 }
 
-func (t *tarFile) blobs(ctx context.Context, names []string) ([]*blob, error) {
-	return parseParallel(ctx, names, t.prog, t.opt, func(name string) (io.Reader, error) {
-		e, err := t.lookup(name)
+func (t *tarFile) blobs(ctx context.Context, layers []layerRef) ([]*blob, error) {
+	return parseParallel(ctx, layers, t.prog, t.ps, func(l layerRef) (io.Reader, error) {
+		e, err := t.lookup(l.name)
 		if err != nil {
 			return nil, err
 		}
-		return io.NewSectionReader(t.f, e.off, e.size), nil
+		n := e.size
+		if l.size >= 0 && l.size < n {
+			n = l.size + 1 // as dirStore does: a longer blob is told, not read
+		}
+		return io.NewSectionReader(t.f, e.off, n), nil
 	})
 }
 
 // dirStore is an OCI image layout (or an unpacked `docker save`) in a
-// directory.
+// directory. Every path is opened inside the directory only: a symlink
+// that stays inside works (Docker 20.10 links a repeated layer to its first
+// copy), one that leads out, absolute or relative, is an error.
 type dirStore struct {
-	root string
+	root *os.Root
 	prog *Progress
-	opt  *tree.ParseOptions
+	ps   *parsing
 }
 
 func (d *dirStore) open(name string) (*os.File, error) {
-	for range maxLinks {
-		p := filepath.Join(d.root, filepath.FromSlash(name))
-		fi, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%q: %w", name, errNotExist)
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case fi.Mode().IsRegular():
-			return os.Open(p)
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return nil, err
-			}
-			if name, err = resolveLink(name, filepath.ToSlash(target)); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, fmt.Errorf("%q is not a regular file", name)
-		}
+	// O_NONBLOCK: a FIFO where a blob should be must not block the open;
+	// it is refused below, as anything but a regular file is.
+	f, err := d.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%q: %w", name, errNotExist)
+	case escapes(err):
+		return nil, fmt.Errorf("%q: a symlink on its path leads outside the layout directory", name)
+	case errors.Is(err, syscall.ELOOP):
+		return nil, fmt.Errorf("%q: too many levels of links", name)
+	case err != nil:
+		return nil, err
 	}
-	return nil, fmt.Errorf("%q: too many levels of links", name)
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%q is not a regular file", name)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// escapes reports os.Root's error for a path that leads out of the root,
+// which the os package does not export.
+func escapes(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && pe.Err != nil && pe.Err.Error() == "path escapes from parent"
 }
 
 func (d *dirStore) meta(name string) ([]byte, error) {
@@ -242,7 +254,7 @@ func (d *dirStore) meta(name string) ([]byte, error) {
 	return data, err
 }
 
-func (d *dirStore) blobs(ctx context.Context, names []string) ([]*blob, error) {
+func (d *dirStore) blobs(ctx context.Context, layers []layerRef) ([]*blob, error) {
 	var mu sync.Mutex
 	var files []*os.File
 	defer func() {
@@ -250,45 +262,51 @@ func (d *dirStore) blobs(ctx context.Context, names []string) ([]*blob, error) {
 			f.Close()
 		}
 	}()
-	return parseParallel(ctx, names, d.prog, d.opt, func(name string) (io.Reader, error) {
-		f, err := d.open(name)
+	return parseParallel(ctx, layers, d.prog, d.ps, func(l layerRef) (io.Reader, error) {
+		f, err := d.open(l.name)
 		if err != nil {
 			return nil, err
 		}
 		mu.Lock()
 		files = append(files, f)
 		mu.Unlock()
+		if l.size >= 0 && l.size < math.MaxInt64 {
+			// A blob is read to the size its descriptor gives and a
+			// byte more, which tells a longer one: a sparse file of
+			// terabytes is no longer a read of terabytes.
+			return io.LimitReader(f, l.size+1), nil
+		}
 		return f, nil
 	})
 }
 
 // parseParallel parses the named blobs, as many at once as there are
 // cores. A name asked twice is parsed once.
-func parseParallel(ctx context.Context, names []string, prog *Progress, opt *tree.ParseOptions, open func(string) (io.Reader, error)) ([]*blob, error) {
+func parseParallel(ctx context.Context, layers []layerRef, prog *Progress, ps *parsing, open func(layerRef) (io.Reader, error)) ([]*blob, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	byName := map[string]*blob{}
-	var unique []string
-	for _, n := range names {
-		if _, ok := byName[n]; !ok {
-			byName[n] = nil
-			unique = append(unique, n)
+	var unique []layerRef
+	for _, l := range layers {
+		if _, ok := byName[l.name]; !ok {
+			byName[l.name] = nil
+			unique = append(unique, l)
 		}
 	}
 	results := make([]*blob, len(unique))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for i, name := range unique {
+	for i, l := range unique {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			r, err := open(name)
+			r, err := open(l)
 			if err != nil {
 				results[i] = &blob{err: err}
 				return
 			}
-			p := newBlobParser(ctx, opt)
+			p := newBlobParser(ctx, ps)
 			results[i] = p.Close(p.ReadFrom(ctx, r, prog))
 			prog.layerDone()
 		}()
@@ -297,12 +315,12 @@ func parseParallel(ctx context.Context, names []string, prog *Progress, opt *tre
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	for i, n := range unique {
-		byName[n] = results[i]
+	for i, l := range unique {
+		byName[l.name] = results[i]
 	}
-	out := make([]*blob, len(names))
-	for i, n := range names {
-		out[i] = byName[n]
+	out := make([]*blob, len(layers))
+	for i, l := range layers {
+		out[i] = byName[l.name]
 	}
 	return out, nil
 }

@@ -8,8 +8,6 @@ import (
 	"io"
 	"runtime"
 	"sync"
-
-	"github.com/layerscope/layerscope/tree"
 )
 
 // maxStreamJSON bounds the metadata a stream may hold in all.
@@ -25,8 +23,14 @@ type streamStore struct {
 }
 
 // readStream reads a whole tar archive from r. Each layer is parsed in a
-// goroutine of its own while the next bytes are read.
-func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.ParseOptions) (*streamStore, error) {
+// goroutine of its own while the next bytes are read. Every layer counts
+// against the one entry budget of ps, whether or not the manifest, which
+// comes later, claims it.
+//
+// A member that its parser gives up on ends the read with the parser's
+// error: skipping the rest of it would mean reading it all the same, and a
+// member can claim 2^62 bytes of padding.
+func readStream(ctx context.Context, r io.Reader, prog *Progress, ps *parsing) (*streamStore, error) {
 	s := &streamStore{blobsByName: map[string]*blob{}, links: newLinks()}
 	tr := tar.NewReader(r)
 	var (
@@ -60,8 +64,16 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.Pars
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		p := newBlobParser(ctx, opt)
-		if err := p.ReadFrom(ctx, tr, nil); err != nil && err != errParserStopped {
+		p := newBlobParser(ctx, ps)
+		err = p.ReadFrom(ctx, tr, nil)
+		if err == errParserStopped {
+			<-slots
+			if b := p.Close(nil); b.err != nil {
+				return nil, fmt.Errorf("archive member %q: %w", hdr.Name, b.err)
+			}
+			return nil, fmt.Errorf("archive member %q: its parser stopped early", hdr.Name)
+		}
+		if err != nil {
 			<-slots
 			p.Close(err)
 			if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -92,7 +104,13 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, opt *tree.Pars
 		}
 	}
 	wg.Wait()
-	return s, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := ps.budget.check(); err != nil {
+		return nil, err // a last layer went past it, claimed or not
+	}
+	return s, nil
 }
 
 func (s *streamStore) lookup(name string) (*blob, error) {
@@ -117,10 +135,10 @@ func (s *streamStore) meta(name string) ([]byte, error) {
 	return b.json, nil
 }
 
-func (s *streamStore) blobs(_ context.Context, names []string) ([]*blob, error) {
-	out := make([]*blob, len(names))
-	for i, n := range names {
-		b, err := s.lookup(n)
+func (s *streamStore) blobs(_ context.Context, layers []layerRef) ([]*blob, error) {
+	out := make([]*blob, len(layers))
+	for i, l := range layers {
+		b, err := s.lookup(l.name)
 		if err != nil {
 			b = &blob{err: err}
 		}
