@@ -126,8 +126,14 @@ func TestLeftoversSecondPass(t *testing.T) {
 	}, {
 		name: "a defined user, a numeric one, a passwd too big to read: no finding",
 		img: it.Image{Layers: [][]byte{it.Layer(sh, it.Reg("etc/group", "root:x:0:\napp:x:1000:\n"),
-			it.Reg("etc/passwd", strings.Repeat("daemon:x:1:1::/:/sbin/nologin\n", 40)))}, User: "www-data"},
+			it.Reg("etc/passwd", strings.Repeat("daemon:x:1:1::/:/sbin/nologin\n", 2200)))}, User: "www-data"},
 		pass: true,
+	}, {
+		name: "a passwd of Debian's size (1.2 kB) is read whole: an undefined user is an error",
+		img: it.Image{Layers: [][]byte{it.Layer(sh, it.Reg("etc/group", "root:x:0:\napp:x:1000:\n"),
+			it.Reg("etc/passwd", strings.Repeat("daemon:x:1:1::/:/sbin/nologin\n", 40)))}, User: "www-data"},
+		want: []string{"user-undefined@0 "},
+		pass: false,
 	}, {
 		name: "the JDK's own parts, counted as one finding",
 		img: it.Image{Layers: [][]byte{it.Layer(sh,

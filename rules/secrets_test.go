@@ -47,7 +47,7 @@ func TestTokenFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			img := it.Image{Layers: [][]byte{it.Layer(tc.files...)}, User: "app"}
+			img := it.Image{Layers: [][]byte{it.Layer(tc.files...)}, User: "10001"}
 			if got := strings.Join(brief(analyse(t, img, nil).Findings), "|"); got != tc.want {
 				t.Errorf("findings %q, want %q", got, tc.want)
 			}
@@ -72,7 +72,7 @@ func TestNoTokenFalseAlarms(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			img := it.Image{Layers: [][]byte{it.Layer(tc.file)}, User: "app"}
+			img := it.Image{Layers: [][]byte{it.Layer(tc.file)}, User: "10001"}
 			if got := analyse(t, img, nil).Findings; len(got) > 0 {
 				t.Errorf("false alarm %v", brief(got))
 			}
@@ -95,7 +95,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		},
 		Env:    []string{"DEPLOY=" + stripeSK, "AWS_KEY=" + awsID, "PATH=/usr/bin"},
 		Labels: map[string]string{"org.example.ci-token": npmTok, "org.opencontainers.image.version": "1.2"},
-		User:   "app",
+		User:   "10001",
 	}
 	r := analyse(t, img, nil)
 	want := []string{

@@ -45,10 +45,14 @@ var Sniff tree.Sniffer = sniffer{}
 
 type sniffer struct{}
 
-// Window is CredentialsWindow for a credentials file, else tree.HeadSize.
+// Window is CredentialsWindow for a credentials file, SystemWindow for
+// the small system files whose names the rules read, else tree.HeadSize.
 func (sniffer) Window(p string) int {
-	if credentialsFile(p) {
+	switch {
+	case credentialsFile(p):
 		return CredentialsWindow
+	case systemFile(p):
+		return SystemWindow
 	}
 	return tree.HeadSize
 }

@@ -29,11 +29,25 @@ var sysMemo = struct {
 
 const maxSysMemo = 4096
 
+// SystemWindow is how much of /etc/passwd, /etc/group and os-release the
+// sniffer sees: a Debian /etc/passwd is about 1 kB, one with a few hundred
+// users 32 kB.
+const SystemWindow = 64 << 10
+
+// systemFile reports the files noteSystemFile reads.
+func systemFile(p string) bool {
+	switch p {
+	case "etc/passwd", "etc/group", "etc/os-release", "usr/lib/os-release":
+		return true
+	}
+	return false
+}
+
 // noteSystemFile reads the names out of /etc/passwd, /etc/group and
 // os-release as they stream past. A file the sniff window does not hold
 // whole is not noted: its names are unknown, and no rule judges them.
 func noteSystemFile(p string, head []byte) {
-	if len(head) >= tree.HeadSize {
+	if !systemFile(p) || len(head) >= SystemWindow {
 		return
 	}
 	var f sysFacts
