@@ -19,7 +19,7 @@ import (
 // many NAME=value pairs come before the command; a value ends where the
 // next name or the shell starts. ENV and LABEL values are recorded
 // unquoted too ("ENV A=two words B=1"): a value there runs to the next
-// name.
+// name. The legacy builder's COPY source hash is shortened to six digits.
 func Instruction(raw string) (string, []Found) {
 	s := strings.TrimSpace(raw)
 	s = strings.TrimSpace(strings.TrimSuffix(s, "# buildkit"))
@@ -48,9 +48,16 @@ func Instruction(raw string) (string, []Found) {
 			}
 		}
 	}
+	s = legacyHash.ReplaceAllString(s, "$1$2…")
 	s, more := Redact(s)
 	return s, append(found, more...)
 }
+
+// legacyHash is the source the legacy builder records for a COPY or ADD:
+// a content hash of what was copied ("COPY file:f39c79…64 hex… in /app").
+// Shown whole it makes every COPY row of a layer list look the same: six
+// hex digits tell them apart, and the destination stays.
+var legacyHash = regexp.MustCompile(`^((?:COPY|ADD) (?:--\S+ )*(?:file|dir|multi):)([0-9a-f]{6})[0-9a-f]{58}\b`)
 
 // shellStart matches where a RUN's command starts after its build
 // arguments: a shell and its options up to -c (a SHELL instruction may
