@@ -166,7 +166,7 @@ func TestConfigFiles(t *testing.T) {
 		{"dive's .dive-ci", ".dive-ci", "rules:\n  lowestEfficiency: 0.75\n  highestWastedBytes: disabled\n  highestUserWastedPercent: 0.30\n", []string{"--fail-on=none"}, 0,
 			[]string{"limit 30.0 %", "(.dive-ci)", "never count the copy of a file that is kept"}},
 		{"dive's .dive-ci that fails", ".dive-ci", "rules:\n  highestWastedBytes: 100KB\n", nil, 1,
-			[]string{"FAIL  max-waste          limit 100 kB     value 422 kB"}},
+			[]string{"FAIL  max-waste          limit 100 kB ", " value 422 kB "}},
 		{"an unknown rule", ".layerscope.yaml", "rules:\n  max-wast: 1MB\n", nil, 2, []string{"rules.max-wast: unknown rule"}},
 		{"broken yaml", ".layerscope.yaml", "rules: [\n", nil, 2, []string{".layerscope.yaml"}},
 	}

@@ -117,13 +117,20 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 		ew.printf("  (none)\n")
 	}
 	failed := 0
+	// The columns are as wide as their widest cell: fail-on's limit is a
+	// list (secret,error) that no fixed width fits.
+	limitW, valueW := 10, 10
+	for _, rule := range r.CI.Rules {
+		limitW = max(limitW, len(formatRule(rule.Name, rule.Limit)))
+		valueW = max(valueW, len(formatRule(rule.Name, rule.Value)))
+	}
 	for _, rule := range r.CI.Rules {
 		verdict := "PASS"
 		if !rule.Pass {
 			verdict = "FAIL"
 			failed++
 		}
-		ew.printf("  %s  %-18s limit %-10s value %-10s (%s)\n", verdict, rule.Name, formatRule(rule.Name, rule.Limit), formatRule(rule.Name, rule.Value), rule.From)
+		ew.printf("  %s  %-18s limit %-*s value %-*s (%s)\n", verdict, rule.Name, limitW, formatRule(rule.Name, rule.Limit), valueW, formatRule(rule.Name, rule.Value), rule.From)
 		if rule.Note != "" {
 			ew.printf("        %s\n", rule.Note)
 		}

@@ -50,7 +50,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 				out = append(out, runCmd(c)...)
 			}
 			return out
-		case sizesMsg, matchesMsg, sizesDueMsg:
+		case sizesMsg, matchesMsg, sizesDueMsg, viewerMsg, rowsMsg, rowsDueMsg:
 			return []tea.Msg{msg}
 		}
 	case <-time.After(50 * time.Millisecond):
@@ -87,7 +87,7 @@ func TestOddImagesAndSizes(t *testing.T) {
 			drive(t, m, all...)
 			// An empty files pane: a filter that matches nothing.
 			m = drive(t, m, keys("tab")...)
-			m.keepCursor(func() { m.tv.matches = computeMatches(m.tv.t, "zzz") })
+			m.keepCursor(func() { m.tv.matches = matches(m.tv.t, "zzz") })
 			if m.cursor != nil {
 				t.Fatalf("a filter that matches nothing left a cursor")
 			}
@@ -144,7 +144,7 @@ func TestCursorSurvives(t *testing.T) {
 	}
 	m = drive(t, m, press("space"))
 	m = drive(t, m, keys("/", "m", "a", "i", "n", ".", "g", "o", "enter")...)
-	m.tv.matches = computeMatches(m.tv.t, "main.go") // the debounce timer does not run here
+	m.tv.matches = matches(m.tv.t, "main.go") // the debounce timer does not run here
 	m.keepCursor(func() {})
 	m = drive(t, m, keys("j", "j")...)
 	if at(m) != "src/main.go" {

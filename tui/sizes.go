@@ -41,12 +41,32 @@ func newDirIndex(t *tree.Tree) *dirIndex {
 	return d
 }
 
-// dirSizes are the bytes every directory holds for one layer and mode.
+// dirSizes are the bytes every directory holds for one layer and mode,
+// and what lies below it: the kinds of change of the entries that may show
+// (a bit per tree.Change) and the bytes the layer added or modified.
 type dirSizes struct {
-	layer int
-	whole bool
-	slot  []int32 // the dirIndex's
-	bytes []int64 // by slot
+	layer   int
+	whole   bool
+	slot    []int32 // the dirIndex's
+	bytes   []int64 // by slot
+	kinds   []uint8 // by slot
+	changed []int64 // by slot
+}
+
+// kindsBelow returns the kinds of change of n's entries (0: none shows).
+func (s *dirSizes) kindsBelow(n tree.NodeID) uint8 {
+	if i := s.slot[n]; i >= 0 {
+		return s.kinds[i]
+	}
+	return 0
+}
+
+// changedBelow returns the bytes the layer added or modified under n.
+func (s *dirSizes) changedBelow(n tree.NodeID) int64 {
+	if i := s.slot[n]; i >= 0 {
+		return s.changed[i]
+	}
+	return 0
 }
 
 // of returns what n holds (0 when it holds nothing).
@@ -58,25 +78,40 @@ func (s *dirSizes) of(n tree.NodeID) int64 {
 }
 
 // computeSizes sums, for every directory, what it holds for a layer and
-// mode: what the image holds after the layer, or what the layer wrote.
+// mode (what the image holds after the layer, or what the layer wrote),
+// the kinds of change below it and the bytes the layer changed below it.
 // It returns nil as soon as stale (when given) reports true; it asks
 // every 4096 nodes.
 func computeSizes(t *tree.Tree, d *dirIndex, layer int, whole bool, stale func() bool) *dirSizes {
-	s := &dirSizes{layer: layer, whole: whole, slot: d.slot, bytes: make([]int64, d.n)}
+	s := &dirSizes{layer: layer, whole: whole, slot: d.slot, bytes: make([]int64, d.n), kinds: make([]uint8, d.n), changed: make([]int64, d.n)}
 	for n := tree.NodeID(t.Len() - 1); n > 0; n-- {
 		if stale != nil && n&4095 == 0 && stale() {
 			return nil
 		}
-		var held int64
-		if m, ok := t.At(n, layer); ok && m.Kind == tree.KindFile && (whole || t.Change(n, layer) != tree.Unchanged) {
-			held = m.Size
+		var held, changed int64
+		var kinds uint8
+		m, ok := t.At(n, layer)
+		ch := t.Change(n, layer)
+		if (ok || ch == tree.Removed) && (whole || ch != tree.Unchanged) {
+			kinds = 1 << ch
+		}
+		if ok && m.Kind == tree.KindFile {
+			if whole || ch != tree.Unchanged {
+				held = m.Size
+			}
+			if ch == tree.Added || ch == tree.Modified {
+				changed = m.Size
+			}
 		}
 		if i := d.slot[n]; i >= 0 {
 			held += s.bytes[i]
+			changed += s.changed[i]
+			kinds |= s.kinds[i]
 		}
-		if held != 0 {
-			s.bytes[d.slot[t.Parent(n)]] += held // a parent always has a slot
-		}
+		p := d.slot[t.Parent(n)] // a parent always has a slot
+		s.bytes[p] += held
+		s.changed[p] += changed
+		s.kinds[p] |= kinds
 	}
 	return s
 }

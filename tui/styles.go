@@ -9,8 +9,12 @@ import (
 // Styles are every style the explorer draws with, built once.
 type Styles struct {
 	Title, Dim, Bold, Selected, SelectedBlur, Border, BorderFocus lipgloss.Style
-	Added, Modified, Removed, Unchanged                           lipgloss.Style
-	Error, Warning, Info, Badge, Status, Key, Pass, Fail          lipgloss.Style
+	// PaneActive and PaneIdle are the pane titles: the active one stands
+	// out without colour too (NO_COLOR), reversed; Cursor marks the
+	// selected item of a list; Fix is a finding's fix.
+	PaneActive, PaneIdle, Cursor, Fix                    lipgloss.Style
+	Added, Modified, Removed, Unchanged                  lipgloss.Style
+	Error, Warning, Info, Badge, Status, Key, Pass, Fail lipgloss.Style
 }
 
 // DefaultStyles picks colours that read on a dark or a light background.
@@ -26,6 +30,10 @@ func DefaultStyles(isDark bool) Styles {
 		Selected:     lipgloss.NewStyle().Reverse(true),
 		SelectedBlur: lipgloss.NewStyle().Underline(true),
 		Border:       lipgloss.NewStyle().Foreground(pick("#BBBBBB", "#444444")),
+		PaneActive:   lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(accent),
+		PaneIdle:     lipgloss.NewStyle().Foreground(pick("#6B6B6B", "#8A8A8A")),
+		Cursor:       lipgloss.NewStyle().Bold(true).Foreground(accent),
+		Fix:          lipgloss.NewStyle().Foreground(pick("#1A7F37", "#56D364")),
 		BorderFocus:  lipgloss.NewStyle().Foreground(accent),
 		Added:        lipgloss.NewStyle().Foreground(pick("#1A7F37", "#56D364")),
 		Modified:     lipgloss.NewStyle().Foreground(pick("#9A6700", "#E3B341")),

@@ -2,8 +2,9 @@ package tui
 
 import (
 	"cmp"
+	"maps"
+	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/layerscope/layerscope/tree"
 )
@@ -68,6 +69,26 @@ func (v *treeView) state(n tree.NodeID) (tree.Meta, tree.Change, bool) {
 	return m, ch, exists
 }
 
+// aggregates are the sizes and kinds below each directory, when computed
+// for the layer and mode shown.
+func (v *treeView) aggregates() *dirSizes {
+	if v.sizes != nil && v.sizes.layer == v.layer && v.sizes.whole == v.whole {
+		return v.sizes
+	}
+	return nil
+}
+
+// shown is the kinds of change that show, a bit per tree.Change.
+func (v *treeView) shown() uint8 {
+	var k uint8
+	for c, hidden := range v.hide {
+		if !hidden {
+			k |= 1 << c
+		}
+	}
+	return k
+}
+
 // visible reports whether n is a row.
 func (v *treeView) visible(n tree.NodeID) bool {
 	m, ch, exists := v.state(n)
@@ -78,6 +99,14 @@ func (v *treeView) visible(n tree.NodeID) bool {
 		return false
 	}
 	if m.Kind == tree.KindDir {
+		if a := v.aggregates(); a != nil {
+			// A directory shows when something below it shows, or it is a
+			// change that shows itself; one whose entries A/M/R/U all hide
+			// goes with them.
+			if k := a.kindsBelow(n); k != 0 {
+				return k&v.shown() != 0 || (ch != tree.Unchanged && !v.hide[ch])
+			}
+		}
 		// A directory shows when it passes the filters itself, or holds
 		// something this layer changed (which may pass them).
 		// Under a directory the layer added or removed, everything shares
@@ -259,14 +288,57 @@ func (v *treeView) find(n tree.NodeID) pos {
 	return p
 }
 
-// computeMatches keeps the nodes whose path contains the pattern (case
-// folded), and their parents, for one layer and mode.
-func computeMatches(t *tree.Tree, pattern string) *matchSet {
+// snapshot is a copy that a command may walk while Update goes on.
+func (v *treeView) snapshot() *treeView {
+	c := *v
+	c.collapse = maps.Clone(v.collapse)
+	c.order = map[tree.NodeID][]tree.NodeID{}
+	return &c
+}
+
+// countRows returns the index of target's row (-1 when it is not one)
+// and the number of rows. It stops, returning ok false, once stale (when
+// given) reports true; it asks every 4096 rows.
+func (v *treeView) countRows(target tree.NodeID, stale func() bool) (idx, total int, ok bool) {
+	idx = -1
+	var walk func(n tree.NodeID) bool
+	walk = func(n tree.NodeID) bool {
+		for _, k := range v.children(n) {
+			if !v.visible(k) {
+				continue
+			}
+			if k == target {
+				idx = total
+			}
+			total++
+			if total&4095 == 0 && stale != nil && stale() {
+				return false
+			}
+			if m, _, _ := v.state(k); m.Kind == tree.KindDir && v.expanded(k) && len(v.t.Children(k)) > 0 {
+				if !walk(k) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	ok = walk(0)
+	return idx, total, ok
+}
+
+// compileFilter reads a filter as a regular expression, case folded:
+// plain text is one too, mostly ("go.sum" also matches "goXsum").
+func compileFilter(pattern string) (*regexp.Regexp, error) {
+	return regexp.Compile("(?i)" + pattern)
+}
+
+// computeMatches keeps the nodes whose path the expression matches, and
+// their parents.
+func computeMatches(t *tree.Tree, pattern string, re *regexp.Regexp) *matchSet {
 	ms := &matchSet{pattern: pattern, keep: make([]bool, t.Len())}
-	pat := strings.ToLower(pattern)
 	ms.keep[0] = true
 	for n := tree.NodeID(1); int(n) < t.Len(); n++ {
-		if strings.Contains(strings.ToLower(t.Path(n)), pat) {
+		if re.MatchString(t.Path(n)) {
 			ms.count++
 			for a := n; a != 0 && !ms.keep[a]; a = t.Parent(a) {
 				ms.keep[a] = true

@@ -73,7 +73,7 @@ func TestTreeView(t *testing.T) {
 		{"hide unchanged", func() { v.hide[tree.Unchanged] = true }, []string{"a", " x", "b", "f"}},
 		{"collapsed", func() { v.collapse[mustLookup(tr, "a")] = true; v.collapse[mustLookup(tr, "c")] = true }, []string{"a", "b", "c", "f"}},
 		{"sorted by size", func() { v.bySize = true; v.sizes = computeSizes(tr, v.dirs, 1, true, nil) }, []string{"c", " d", "  e", "a", " x", " y", "b", "f"}},
-		{"filtered", func() { v.matches = computeMatches(tr, "X") }, []string{"a", " x"}},
+		{"filtered", func() { v.matches = matches(tr, "X") }, []string{"a", " x"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,4 +155,13 @@ func BenchmarkKeyFrame(b *testing.B) {
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// matches is the filter's result for a pattern, as the command computes it.
+func matches(t *tree.Tree, pattern string) *matchSet {
+	re, err := compileFilter(pattern)
+	if err != nil {
+		panic(err)
+	}
+	return computeMatches(t, pattern, re)
 }

@@ -42,6 +42,19 @@ func sampleReport(t testing.TB) *report.Report {
 	return rep
 }
 
+// layerOpener serves layer tars from memory.
+type layerOpener [][]byte
+
+func (l layerOpener) OpenLayer(_ context.Context, i int) (io.ReadCloser, error) {
+	if i < 0 || i >= len(l) {
+		return nil, fmt.Errorf("no layer %d", i)
+	}
+	return io.NopCloser(bytes.NewReader(l[i])), nil
+}
+
+// sampleLayers opens the sample's layers again, as an archive can.
+func sampleLayers() LayerOpener { return layerOpener(it.Sample().Layers) }
+
 func loaded(rep *report.Report) Loader {
 	return func(context.Context, *image.Progress) (*report.Report, error) { return rep, nil }
 }
@@ -63,6 +76,8 @@ func press(k string) tea.Msg {
 		return tea.KeyPressMsg{Code: tea.KeyPgDown}
 	case "ctrl+a":
 		return tea.KeyPressMsg{Code: 'a', Mod: tea.ModCtrl}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	}
 	r := []rune(k)[0]
 	return tea.KeyPressMsg{Code: r, Text: k}
@@ -89,11 +104,23 @@ func TestScreens(t *testing.T) {
 		{"jump-to-finding", []string{"f", "down", "down", "down", "enter"}},
 		{"next-finding", []string{"n", "n"}},
 		{"help", []string{"?"}},
+		{"collapsed-sorted-by-size", []string{"tab", "c", "s"}},
+		{"findings-last", []string{"f", "G"}},
+		{"finding-without-path", []string{"n", "n", "n"}},
+		{"wasted-files", []string{"w"}},
+		{"wasted-files-by-path-jump", []string{"w", "s", "enter"}},
+		{"viewer-text", []string{"tab", "j", "j", "j", "j", "j", "j", "j", "j", "o"}},
+		{"viewer-binary", []string{"tab", "j", "j", "j", "enter"}},
+		{"filter-regexp", []string{"/", "\\", ".", "(", "m", "o", "d", "|", "s", "u", "m", ")", "$", "enter"}},
+		{"filter-invalid", []string{"/", "g", "o", "(", "["}},
+		{"hide-removed-and-unchanged", []string{"k", "R", "U"}},
+		{"layers-pane-wider", []string{">", ">", ">"}},
+		{"layers-pane-narrower", []string{"<", "<", "<", "<"}},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%dx%d/%s", size[0], size[1], tc.name), func(t *testing.T) {
-				tm := teatest.NewTestModel(t, New(context.Background(), loaded(rep)),
+				tm := teatest.NewTestModel(t, New(context.Background(), loaded(rep), WithLayers(sampleLayers)),
 					teatest.WithInitialTermSize(size[0], size[1]),
 					teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
 				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Layers")) },
@@ -101,12 +128,12 @@ func TestScreens(t *testing.T) {
 				for _, k := range tc.keys {
 					tm.Send(press(k))
 				}
-				if tc.name == "filter" {
-					time.Sleep(300 * time.Millisecond) // the filter is debounced
+				if strings.HasPrefix(tc.name, "filter") || strings.HasPrefix(tc.name, "viewer") {
+					time.Sleep(300 * time.Millisecond) // the filter is debounced, files are read in a command
 				}
-				tm.Send(press("q"))
+				tm.Send(press("ctrl+c")) // quits whatever has the keyboard
 				final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
-				if final.filtering && tc.name == "filter" {
+				if final.state == stateFilter && tc.name == "filter" {
 					t.Fatal("still filtering")
 				}
 				golden.RequireEqual(t, []byte(ansi.Strip(final.View().Content)))
@@ -225,7 +252,7 @@ func TestRun(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			got, err := run(ctx, tc.load, tea.WithInput(in), tea.WithOutput(out), tea.WithWindowSize(80, 24))
+			got, err := run(ctx, tc.load, nil, tea.WithInput(in), tea.WithOutput(out), tea.WithWindowSize(80, 24))
 			switch {
 			case ctx.Err() != nil:
 				t.Fatalf("the explorer did not end: %v", err)

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"io/fs"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -14,16 +13,21 @@ import (
 	"github.com/layerscope/layerscope/tree"
 )
 
-// View draws the screen: the root alone returns a tea.View.
+// View draws the screen: the root alone returns a tea.View; components
+// return strings.
 func (m Model) View() tea.View {
 	var body string
-	switch {
-	case m.rep == nil:
+	switch m.state {
+	case stateLoading:
 		body = m.loadingView()
-	case m.showHelp:
+	case stateHelp:
 		body = m.helpView()
-	case m.showFindings:
-		body = m.findingsView()
+	case stateFindings:
+		body = m.findings.View(m.styles, m.keys, m.help)
+	case stateWaste:
+		body = m.waste.View(m.styles, m.keys, m.help)
+	case stateViewer:
+		body = m.viewer.View(m.styles, m.keys, m.help)
 	default:
 		body = m.mainView()
 	}
@@ -48,9 +52,21 @@ func (m Model) loadingView() string {
 	return b.String()
 }
 
-// leftWidth is the layers pane's width.
+// leftWidth is the layers pane's width: as wide as its rows want, up to
+// two fifths of the screen (half on a wide one), then what < and > moved.
 func (m Model) leftWidth() int {
-	return min(max(m.width*2/5, 30), 70, max(m.width-30, 20))
+	want := 30
+	if m.rep != nil {
+		for _, l := range m.rep.Layers {
+			want = max(want, 15+ansi.StringWidth(l.Instruction()))
+		}
+	}
+	share := m.width * 2 / 5
+	if m.width >= 120 {
+		share = m.width / 2
+	}
+	lw := min(want, max(share, 30)) + m.leftAdj
+	return max(min(lw, m.width-24), min(16, m.width/2), 1)
 }
 
 // layerRows is how many layer rows the left pane shows.
@@ -60,12 +76,11 @@ func (m Model) layerRows() int {
 
 func (m Model) mainView() string {
 	lw := m.leftWidth()
-	rw := max(m.width-lw-1, 10)
+	rw := max(m.width-lw-1, 1)
 	bodyH := max(m.height-3, 1)
 	left := m.layersView(lw, bodyH)
 	right := m.filesView(rw, bodyH)
-	sepStyle := m.styles.Border
-	sep := sepStyle.Render(strings.TrimSuffix(strings.Repeat("│\n", bodyH), "\n"))
+	sep := m.styles.Border.Render(strings.TrimSuffix(strings.Repeat("│\n", bodyH), "\n"))
 	body := lipgloss.JoinHorizontal(lipgloss.Top, left, sep, right)
 	return m.titleLine() + "\n" + body + "\n" + m.statusLine() + "\n" + m.footer()
 }
@@ -81,7 +96,7 @@ func (m Model) titleLine() string {
 		m.styles.Title.Render("layerscope"), report.Escape(ref), s.Layers, report.Size(s.ContentBytes),
 		report.Percent(100*s.Efficiency), report.Size(s.WastedBytes))
 	if n := len(r.Findings); n > 0 {
-		line += " · " + m.styles.Badge.Render(fmt.Sprintf("%d findings", n))
+		line += " · " + m.styles.Badge.Render(plural(n, "finding"))
 	}
 	return fit(line, m.width)
 }
@@ -95,31 +110,50 @@ func fit(s string, w int) string {
 	return s
 }
 
-func (m Model) paneHeader(title string, focused bool, w int) string {
-	st := m.styles.Bold
+// paneHeader is a pane's title, emphasized when the pane has the keys,
+// with where the list stands (pos) on the right.
+func (m Model) paneHeader(title, pos string, focused bool, w int) string {
+	st := m.styles.PaneIdle
 	if focused {
-		st = m.styles.BorderFocus.Bold(true)
+		st = m.styles.PaneActive
 	}
-	return fit(st.Render(title), w)
+	t := st.Render(" " + title + " ")
+	if pos == "" {
+		return fit(t, w)
+	}
+	pos = " " + pos
+	room := w - lipgloss.Width(pos)
+	if room < 12 {
+		return fit(t, w)
+	}
+	return fit(t, room) + m.styles.Dim.Render(pos)
+}
+
+// span says which rows of total show: "12–31 of 2,031".
+func span(first, shown, total int) string {
+	if total <= 0 {
+		return ""
+	}
+	last := min(first+shown, total)
+	return fmt.Sprintf("%s–%s of %s", humanize.Comma(int64(first+1)), humanize.Comma(int64(last)), humanize.Comma(int64(total)))
 }
 
 func (m Model) layersView(w, h int) string {
 	r := m.rep
-	lines := []string{m.paneHeader("Layers", m.focus == layersPane, w)}
 	n, top := m.layerRows(), m.layerTop
+	pos := ""
+	if n < len(r.Layers) {
+		pos = span(top, n, len(r.Layers))
+	}
+	lines := []string{m.paneHeader("Layers", pos, m.focus == layersPane, w)}
 	if len(r.Layers) == 0 {
 		lines = append(lines, m.styles.Dim.Render("  (the image has no layers)"))
 	}
-	findingLayers := map[int]bool{}
-	for _, f := range r.Findings {
-		if f.Ignored == "" {
-			findingLayers[f.Layer] = true
-		}
-	}
+	findingLayers := m.findingLayers()
 	for i := top; i < min(top+n, len(r.Layers)); i++ {
 		l := r.Layers[i]
 		mark := " "
-		if findingLayers[i] {
+		if findingLayers[i] > 0 {
 			mark = m.styles.Badge.Render("●")
 		}
 		row := fmt.Sprintf("%s%3d %8s  %s", mark, l.Index, report.Size(l.Bytes), l.Instruction())
@@ -142,13 +176,22 @@ func (m Model) layersView(w, h int) string {
 	for len(lines) < h {
 		lines = append(lines, "")
 	}
-	lines = lines[:h]
-	for i := range lines {
-		lines[i] = fit(lines[i], w)
-	}
-	return strings.Join(lines, "\n")
+	return fitLines(lines[:h], w)
 }
 
+// findingLayers counts the findings (not ignored) per layer.
+func (m Model) findingLayers() map[int]int {
+	out := map[int]int{}
+	for _, f := range m.rep.Findings {
+		if f.Ignored == "" {
+			out[f.Layer]++
+		}
+	}
+	return out
+}
+
+// layerDetails is the selected layer: its digest, counts, and its whole
+// instruction, wrapped.
 func (m Model) layerDetails(w int) []string {
 	l := m.rep.Layers[m.layer]
 	st := m.styles
@@ -156,12 +199,7 @@ func (m Model) layerDetails(w int) []string {
 	out = append(out, fmt.Sprintf("%s %s %s · %s · wasted %s",
 		st.Added.Render(fmt.Sprintf("+%d", l.Added)), st.Modified.Render(fmt.Sprintf("~%d", l.Modified)),
 		st.Removed.Render(fmt.Sprintf("-%d", l.Removed)), report.Size(l.Bytes), report.Size(l.WastedBytes)))
-	wrapped := lipgloss.NewStyle().Width(w).Render(l.Instruction())
-	ls := strings.Split(wrapped, "\n")
-	if len(ls) > 4 {
-		ls = append(ls[:3], ls[3]+"…")
-	}
-	return append(out, ls...)
+	return append(out, strings.Split(ansi.Wrap(l.Instruction(), max(w, 10), " /"), "\n")...)
 }
 
 func (m Model) imageSummary(w int) []string {
@@ -222,12 +260,16 @@ func (m Model) filesView(w, h int) string {
 		}
 	}
 	if tv.matches != nil {
-		flags = append(flags, fmt.Sprintf("filter %q: %d paths match", tv.matches.pattern, tv.matches.count))
+		flags = append(flags, fmt.Sprintf("/%s/: %s", report.Escape(tv.matches.pattern), plural(tv.matches.count, "match")))
 	}
 	if len(flags) > 0 {
 		title += " · " + strings.Join(flags, " · ")
 	}
-	lines := []string{m.paneHeader(title, m.focus == filesPane, w)}
+	pos := ""
+	if m.rowTotal > h-1 && m.rowIdx >= 0 {
+		pos = span(m.rowIdx-m.offset, h-1, m.rowTotal)
+	}
+	lines := []string{m.paneHeader(title, pos, m.focus == filesPane, w)}
 	p := m.top
 	for row := 0; row < h-1 && p != nil; row++ {
 		line := m.fileRow(p, w)
@@ -236,21 +278,43 @@ func (m Model) filesView(w, h int) string {
 			if m.focus == filesPane {
 				st = m.styles.Selected
 			}
-			line = st.Render(ansi.Strip(line))
+			line = st.Render(fit(ansi.Strip(line), w))
 		}
 		lines = append(lines, line)
 		p = tv.next(p)
 	}
 	if len(lines) == 1 {
-		lines = append(lines, m.styles.Dim.Render("  (nothing to show: v toggles layer changes / whole image, esc clears the filter)"))
+		lines = append(lines, m.emptyHint(w)...)
 	}
 	for len(lines) < h {
 		lines = append(lines, "")
 	}
-	for i := range lines {
-		lines[i] = fit(lines[i], w)
+	return fitLines(lines, w)
+}
+
+// emptyHint says what hides everything, and the keys that bring it back.
+func (m Model) emptyHint(w int) []string {
+	var why []string
+	if !m.tv.whole {
+		why = append(why, "v shows the whole image, not only this layer's changes")
 	}
-	return strings.Join(lines, "\n")
+	for c, k := range []string{"U", "A", "M", "R"} {
+		if m.tv.hide[c] {
+			why = append(why, fmt.Sprintf("%s shows %s entries", k, []string{"unchanged", "added", "modified", "removed"}[c]))
+		}
+	}
+	if m.tv.matches != nil {
+		why = append(why, "esc clears the filter")
+	}
+	text := "nothing to show"
+	if len(why) > 0 {
+		text += ": " + strings.Join(why, "; ")
+	}
+	var out []string
+	for _, l := range strings.Split(ansi.Wrap(text, max(w-2, 10), " "), "\n") {
+		out = append(out, "  "+m.styles.Dim.Render(l))
+	}
+	return out
 }
 
 var markers = [...]string{" ", "+", "~", "-"}
@@ -265,12 +329,14 @@ func (m Model) fileRow(p pos, w int) string {
 		size = report.Size(s)
 	}
 	name := report.Escape(tv.t.Name(n))
+	inside := "" // what a collapsed directory hides
 	switch meta.Kind {
 	case tree.KindDir:
 		if tv.expanded(n) {
 			name = "▾ " + name + "/"
 		} else {
 			name = "▸ " + name + "/"
+			inside = m.collapsedSummary(n)
 		}
 	case tree.KindSymlink:
 		name = "  " + name + " → " + report.Escape(meta.Link)
@@ -284,11 +350,41 @@ func (m Model) fileRow(p pos, w int) string {
 		attrs = fmt.Sprintf("%s %5d:%-5d ", modeString(meta), meta.UID, meta.GID)
 	}
 	badge := ""
-	if _, ok := m.findingFor(n); ok {
+	if _, ok := m.findingFor(n); ok || (inside != "" || !tv.expanded(n)) && meta.Kind == tree.KindDir && m.badgeBelow[n] {
 		badge = " " + m.styles.Badge.Render("●")
 	}
 	line := fmt.Sprintf("%s %s%8s %s%s", markers[ch], attrs, size, strings.Repeat("  ", len(p)-1), name)
-	return st.Render(ansi.Truncate(line, w-2, "…")) + badge
+	if inside != "" {
+		inside = " " + m.styles.Dim.Render(inside)
+	}
+	room := w - lipgloss.Width(badge)
+	if lipgloss.Width(line)+lipgloss.Width(inside) > room {
+		inside = ""
+	}
+	return st.Render(ansi.Truncate(line, room, "…")) + inside + badge
+}
+
+// collapsedSummary is what a collapsed directory holds that the layer
+// changed: the kinds of change (+ ~ -) and the bytes added or modified.
+func (m Model) collapsedSummary(n tree.NodeID) string {
+	a := m.tv.aggregates()
+	if a == nil {
+		return ""
+	}
+	k := a.kindsBelow(n)
+	var marks string
+	for c := tree.Added; c <= tree.Removed; c++ {
+		if k&(1<<c) != 0 {
+			marks += markers[c]
+		}
+	}
+	if marks == "" {
+		return ""
+	}
+	if b := a.changedBelow(n); b > 0 {
+		return fmt.Sprintf("[%s %s]", marks, report.Size(b))
+	}
+	return "[" + marks + "]"
 }
 
 // findingFor returns the finding that names n or a directory above it.
@@ -301,73 +397,99 @@ func (m Model) findingFor(n tree.NodeID) (int, bool) {
 	return 0, false
 }
 
+// modeString is the mode as ls -l shows it: lrwxrwxrwx for a symlink
+// (Linux ignores a link's own mode), s/S and t/T for setuid, setgid and
+// sticky.
 func modeString(meta tree.Meta) string {
-	mode := fs.FileMode(meta.Mode & 0o777)
-	if meta.Mode&0o4000 != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if meta.Mode&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if meta.Mode&0o1000 != 0 {
-		mode |= fs.ModeSticky
-	}
+	typ := byte('-')
 	switch meta.Kind {
 	case tree.KindDir:
-		mode |= fs.ModeDir
+		typ = 'd'
 	case tree.KindSymlink:
-		mode |= fs.ModeSymlink
+		return "lrwxrwxrwx"
 	case tree.KindChar:
-		mode |= fs.ModeDevice | fs.ModeCharDevice
+		typ = 'c'
 	case tree.KindBlock:
-		mode |= fs.ModeDevice
+		typ = 'b'
 	case tree.KindFIFO:
-		mode |= fs.ModeNamedPipe
+		typ = 'p'
 	}
-	return mode.String()
+	b := []byte{typ}
+	const rwx = "rwxrwxrwx"
+	for i := range 9 {
+		if meta.Mode&(1<<(8-i)) != 0 {
+			b = append(b, rwx[i])
+		} else {
+			b = append(b, '-')
+		}
+	}
+	special := func(bit uint32, at int, set, unset byte) {
+		if meta.Mode&bit == 0 {
+			return
+		}
+		if b[at] == '-' {
+			b[at] = unset
+		} else {
+			b[at] = set
+		}
+	}
+	special(0o4000, 3, 's', 'S')
+	special(0o2000, 6, 's', 'S')
+	special(0o1000, 9, 't', 'T')
+	return string(b)
 }
 
 func (m Model) statusLine() string {
 	switch {
-	case m.filtering:
-		count := ""
-		if m.tv.matches != nil {
-			count = fmt.Sprintf("  %d paths match", m.tv.matches.count)
+	case m.state == stateFilter:
+		note := ""
+		switch {
+		case m.filterErr != "":
+			note = "  " + m.styles.Error.Render(m.filterErr) + m.styles.Dim.Render(": the last result stays")
+		case m.tv.matches != nil:
+			note = m.styles.Dim.Render("  " + plural(m.tv.matches.count, "path") + " match")
 		}
-		return fit(m.filter.View()+m.styles.Dim.Render(count), m.width)
-	case m.status != "" && m.focus == layersPane:
+		return fit(m.filter.View()+note, m.width)
+	case m.status != "":
 		return fit(m.styles.Status.Render(m.status), m.width)
 	}
 	if m.focus == filesPane && m.cursor != nil {
 		n := m.tv.node(m.cursor)
 		if i, ok := m.findingFor(n); ok {
 			f := m.rep.Findings[i]
-			line := m.severity(f.Severity) + " " + report.Escape(f.Message) + m.styles.Dim.Render(" · fix: "+report.Escape(f.Advice))
+			line := m.styles.Badge.Render("● ") + severityStyle(m.styles, f.Severity) + " " + report.Escape(f.Message) + m.styles.Dim.Render(" · f: the finding whole, with its fix")
 			return fit(line, m.width)
 		}
 		return fit(m.styles.Dim.Render("/"+report.Escape(m.tv.t.Path(n))), m.width)
 	}
-	return fit(m.styles.Status.Render(m.status), m.width)
+	return fit(m.layerFindings(), m.width)
 }
 
-func (m Model) severity(s string) string {
-	switch s {
-	case "error":
-		return m.styles.Error.Render(s)
-	case "warning":
-		return m.styles.Warning.Render(s)
+// layerFindings is the layers pane's status: the selected layer's findings.
+func (m Model) layerFindings() string {
+	var parts []string
+	for _, f := range m.rep.Findings {
+		if f.Layer == m.layer && f.Ignored == "" {
+			parts = append(parts, severityStyle(m.styles, f.Severity)+" "+f.Category)
+		}
 	}
-	return m.styles.Info.Render(s)
+	if len(parts) == 0 {
+		return m.styles.Dim.Render(fmt.Sprintf("layer %d: no findings", m.layer))
+	}
+	return m.styles.Badge.Render("● ") + fmt.Sprintf("layer %d: %s: ", m.layer, plural(len(parts), "finding")) + strings.Join(parts, ", ") + m.styles.Dim.Render(" · f lists them")
 }
 
 func (m Model) footer() string {
-	bindings := m.keys.layersHelp()
-	if m.focus == filesPane {
-		bindings = m.keys.filesHelp()
+	keys := m.keys.layersKeys()
+	switch {
+	case m.state == stateFilter:
+		keys = m.keys.filterKeys()
+	case m.focus == filesPane:
+		keys = m.keys.filesKeys()
 	}
 	h := m.help
 	h.SetWidth(m.width)
-	return fit(h.ShortHelpView(bindings), m.width)
+	return fit(h.ShortHelpView(keys.ShortHelp()), m.width)
 }
 
 func (m Model) helpView() string {
@@ -380,8 +502,7 @@ func (m Model) helpView() string {
 		}
 		*c = append(*c, st.Bold.Render(g.title))
 		for _, b := range g.bindings {
-			keys := strings.Join(b.Keys(), ", ")
-			keys = strings.ReplaceAll(keys, "shift+tab", "⇧tab")
+			keys := strings.Join(bindingKeys(b), ", ")
 			*c = append(*c, fmt.Sprintf("%s %s", st.Key.Render(fmt.Sprintf("%-15s", keys)), b.Help().Desc))
 		}
 	}
@@ -389,35 +510,7 @@ func (m Model) helpView() string {
 	left := lipgloss.NewStyle().Width(colW).Render(strings.Join(cols[0], "\n"))
 	right := lipgloss.NewStyle().Width(colW).Render(strings.Join(cols[1], "\n"))
 	note := lipgloss.NewStyle().Width(max(m.width-2, 20)).Render(st.Dim.Render(
-		"dive's keys work too (ctrl+a/r/u, space, ctrl+space, ctrl+f, ctrl+l, ctrl+o, ctrl+b); its ctrl+m is Enter in every terminal: use M. " +
-			"Markers: + added, ~ modified, - removed, ● named by a finding (the status line gives it and the fix). Any other key closes this help."))
+		"dive's ctrl+m is Enter in every terminal: use M. The filter is a regular expression, case folded. " +
+			"Markers: + added, ~ modified, - removed, ● named by a finding; a collapsed folder shows [+~- bytes] changed below it. Any other key closes this help."))
 	return st.Title.Render("layerscope keys") + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right) + "\n\n" + note
-}
-
-func (m Model) findingsView() string {
-	fs := m.rep.Findings
-	h := max(m.height-4, 1)
-	top := 0
-	if m.findSel >= h {
-		top = m.findSel - h + 1
-	}
-	lines := []string{m.styles.Title.Render(fmt.Sprintf("Findings (%d), most costly first", len(fs))) + m.styles.Dim.Render("  enter: go to it · esc or f: back · q: quit")}
-	for i := top; i < min(top+h, len(fs)); i++ {
-		f := fs[i]
-		ign := ""
-		if f.Ignored != "" {
-			ign = " (ignored)"
-		}
-		line := fmt.Sprintf("%-7s %-13s %9s  layer %-3d %s%s", f.Severity, f.Category, report.Size(f.Bytes), f.Layer, report.Escape(f.Message), ign)
-		line = ansi.Truncate(line, m.width, "…")
-		if i == m.findSel {
-			line = m.styles.Selected.Render(fit(ansi.Strip(line), m.width))
-		}
-		lines = append(lines, line)
-	}
-	lines = append(lines, "")
-	if m.findSel < len(fs) {
-		lines = append(lines, fit(m.styles.Dim.Render("fix: "+report.Escape(fs[m.findSel].Advice)), m.width))
-	}
-	return strings.Join(lines, "\n")
 }

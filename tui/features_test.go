@@ -1,0 +1,224 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/layerscope/layerscope/config"
+	"github.com/layerscope/layerscope/image"
+	it "github.com/layerscope/layerscope/internal/imagetest"
+	"github.com/layerscope/layerscope/report"
+)
+
+func at(m Model) string { return m.tv.t.Path(m.tv.node(m.cursor)) }
+
+func TestWastedFiles(t *testing.T) {
+	rep := sampleReport(t)
+	m := drive(t, ready(t, rep, 80, 24), press("w"))
+	s := screen(m)
+	for _, w := range rep.Waste {
+		if !strings.Contains(s, w.Path) || !strings.Contains(s, report.Size(w.Bytes)) {
+			t.Errorf("%s is not listed:\n%s", w.Path, s)
+		}
+	}
+	m = drive(t, m, keys("s", "j", "enter")...) // by path: the second is /src/deploy_key
+	if m.state != stateBrowse || at(m) != "src/deploy_key" || m.layer != 2 {
+		t.Errorf("enter on /src/deploy_key: state %d, cursor %s, layer %d; want the path in layer 2", m.state, at(m), m.layer)
+	}
+}
+
+func TestCollapsedFolderSaysWhatIsInside(t *testing.T) {
+	m := drive(t, ready(t, sampleReport(t), 100, 30), keys("tab", "c")...)
+	var app, root string
+	for _, l := range strings.Split(screen(m), "\n") {
+		switch {
+		case strings.Contains(l, "▸ app/"):
+			app = l
+		case strings.Contains(l, "▸ root/"):
+			root = l
+		}
+	}
+	if !strings.Contains(app, "[~ 300 kB]") || !strings.Contains(root, "●") {
+		t.Errorf("collapsed rows say nothing of what is inside:\n%s\n%s", app, root)
+	}
+}
+
+func TestScrollPosition(t *testing.T) {
+	m := ready(t, sampleReport(t), 80, 24)
+	if s := screen(m); !strings.Contains(s, "1–20 of 64") {
+		t.Errorf("no scroll position:\n%s", s)
+	}
+	m = drive(t, m, keys("tab", "G")...)
+	if s := screen(m); !strings.Contains(s, "45–64 of 64") {
+		t.Errorf("no scroll position at the end:\n%s", s)
+	}
+}
+
+func TestResizeLayersPane(t *testing.T) {
+	m := ready(t, sampleReport(t), 80, 24)
+	w := m.leftWidth()
+	if m = drive(t, m, press(">")); m.leftWidth() != w+4 {
+		t.Errorf("> made the layers pane %d wide, from %d", m.leftWidth(), w)
+	}
+	for range 50 {
+		m = drive(t, m, press(">"))
+	}
+	if m.width-m.leftWidth() < 24 {
+		t.Errorf("> leaves the files pane %d columns", m.width-m.leftWidth())
+	}
+	m = drive(t, m, press("<"))
+	if m.width-m.leftWidth() != 28 {
+		t.Errorf("< after the bound: files pane %d wide, want 28", m.width-m.leftWidth())
+	}
+}
+
+func TestRegexpFilter(t *testing.T) {
+	m := drive(t, ready(t, sampleReport(t), 80, 24), keys("/", "g", "o", "\\", ".", "(", "m", "o", "d", "|", "s", "u", "m", ")", "$")...)
+	m = drive(t, m, debounceMsg{m.filterSeq})
+	if m.tv.matches == nil || m.tv.matches.count != 2 {
+		t.Fatalf("go\\.(mod|sum)$ matches %v", m.tv.matches)
+	}
+	m = drive(t, m, press("("))
+	m = drive(t, m, debounceMsg{m.filterSeq})
+	if s := screen(m); !strings.Contains(s, "not a regexp") || m.tv.matches == nil || m.tv.matches.count != 2 {
+		t.Errorf("an invalid expression: the prompt must say so and keep the last result:\n%s", s)
+	}
+	m = drive(t, m, keys("esc", "/", "m", "a", "i", "n", ".", "g", "o")...)
+	m = drive(t, m, debounceMsg{m.filterSeq})
+	if m.tv.matches == nil || m.tv.matches.count != 1 {
+		t.Errorf("plain text: %v", m.tv.matches)
+	}
+}
+
+func TestHiddenEntriesTakeTheirFolder(t *testing.T) {
+	rep := &report.Report{Tree: buildTree(t, []string{"d/", "d/x:1", "keep:1"}, []string{"~d/x"}),
+		Layers: []report.Layer{{Index: 0}, {Index: 1}}}
+	rep.Check(config.Limits{}, false, report.FailOn{})
+	m := ready(t, rep, 80, 24)
+	if s := screen(m); !strings.Contains(s, "d/") {
+		t.Fatalf("before hiding:\n%s", s)
+	}
+	m = drive(t, m, press("R"))
+	if s := screen(m); strings.Contains(s, "d/") || !strings.Contains(s, "keep") {
+		t.Errorf("R leaves a folder whose only entry is removed:\n%s", s)
+	}
+	m = drive(t, m, press("U"))
+	if s := strings.Join(m.emptyHint(200), " "); !strings.Contains(s, "U shows unchanged") || !strings.Contains(s, "R shows removed") {
+		t.Errorf("the empty view does not name the toggles:\n%s", s)
+	}
+}
+
+func TestLayersStatusShowsFindings(t *testing.T) {
+	rep := sampleReport(t)
+	m := ready(t, rep, 120, 30)
+	if s := screen(m); !strings.Contains(s, "layer 5: 1 finding: warning config") {
+		t.Errorf("the layers pane's status line:\n%s", s)
+	}
+}
+
+func TestViewer(t *testing.T) {
+	img := it.Image{Layers: [][]byte{
+		it.Layer(it.Reg("etc/motd", "hello\x1b]0;pwned\x07\x1b[2J\tend\n"), it.Reg("bin/tool", "\x7fELF\x00\x01\x02"), it.Reg("twice", "first")),
+		it.Layer(it.Reg("twice", "old"), it.Reg("twice", "new")),
+	}}
+	loadedImg, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(it.Tar(it.DockerArchive(img)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := report.Build(context.Background(), loadedImg)
+	rep.Check(config.Limits{}, false, report.FailOn{})
+	open := func(m Model, path string) Model {
+		n, _ := m.tv.t.Lookup(path)
+		m.focus = filesPane
+		m.cursor = m.tv.find(n)
+		return drive(t, m, press("o"))
+	}
+	withLayers := func() Model {
+		m := New(context.Background(), loaded(rep), WithLayers(func() LayerOpener { return layerOpener(img.Layers) }))
+		m.sizeDelay = 0
+		return drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, loadedMsg{rep})
+	}
+	tests := []struct {
+		name, path string
+		m          Model
+		want       []string
+		not        []string
+	}{
+		{"text, control characters escaped", "etc/motd", withLayers(), []string{`hello\x1b]0;pwned\x07\x1b[2J        end`}, []string{"\x1b]0", "\x07"}},
+		{"binary as a hex dump", "bin/tool", withLayers(), []string{"00000000  7f 45 4c 46 00 01 02", "|.ELF...|"}, nil},
+		{"the later copy of a path written twice", "twice", withLayers(), []string{"new"}, []string{"old"}},
+		{"a source that cannot be read again", "etc/motd", ready(t, rep, 80, 24), []string{"docker save IMAGE -o img.tar"}, []string{"hello"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := open(tc.m, tc.path)
+			view := m.View().Content
+			s := strings.Join(strings.Fields(screen(m)), " ")
+			for _, w := range tc.want {
+				if !strings.Contains(s, strings.Join(strings.Fields(w), " ")) {
+					t.Errorf("missing %q:\n%s", w, screen(m))
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(view, w) {
+					t.Errorf("shows %q:\n%s", w, screen(m))
+				}
+			}
+			if m = drive(t, m, press("esc")); m.state != stateBrowse {
+				t.Errorf("esc leaves state %d", m.state)
+			}
+		})
+	}
+}
+
+func TestReadLayerFileLimit(t *testing.T) {
+	big := strings.Repeat("x", viewLimit+10)
+	data, more, err := readLayerFile(context.Background(), layerOpener{it.Layer(it.Reg("./big", big))}, 0, "big", viewLimit)
+	if err != nil || len(data) != viewLimit || !more {
+		t.Errorf("read %d bytes, more %v, err %v; want %d and more", len(data), more, err, viewLimit)
+	}
+	if _, _, err := readLayerFile(context.Background(), layerOpener{it.Layer(it.Reg("a", "1"))}, 0, "b", viewLimit); err == nil {
+		t.Error("a missing file gave no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := readLayerFile(ctx, layerOpener{it.Layer(it.Reg("a", "1"))}, 0, "a", viewLimit); err == nil {
+		t.Error("a cancelled read gave no error")
+	}
+}
+
+// TestREADMEKeyTable: the README's key table is the one the bindings
+// make (go test ./tui -update rewrites it).
+func TestREADMEKeyTable(t *testing.T) {
+	const begin, end = "<!-- keys: generated from tui.KeyTable, go test ./tui -update -->\n", "<!-- end of keys -->\n"
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	i, j := strings.Index(readme, begin), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatalf("the README has no key table between %q and %q", begin, end)
+	}
+	got := readme[i+len(begin) : j]
+	if got != KeyTable() {
+		if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+			os.WriteFile("../README.md", []byte(readme[:i+len(begin)]+KeyTable()+readme[j:]), 0o644)
+			return
+		}
+		t.Errorf("the README's key table differs from the bindings (go test ./tui -update):\n%s", KeyTable())
+	}
+	for _, bd := range DefaultKeyMap().helpGroups() {
+		for _, k := range bd.bindings {
+			if !strings.Contains(got, k.Help().Desc) {
+				t.Errorf("%q is not in the table", k.Help().Desc)
+			}
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/layerscope/layerscope/report"
+)
+
+// What an overlay asks the root to do after a key.
+type actionKind int
+
+const (
+	actNone  actionKind = iota
+	actClose            // back to the panes
+	actJump             // back, and go to item index
+	actQuit
+)
+
+type listAction struct {
+	kind  actionKind
+	index int
+}
+
+// listKey is the keys every list overlay shares: it moves sel over n
+// items, pages by page, and says what else to do.
+func listKey(msg tea.KeyPressMsg, k KeyMap, sel, n, page int, close key.Binding) (int, listAction) {
+	switch {
+	case key.Matches(msg, k.Up):
+		sel--
+	case key.Matches(msg, k.Down):
+		sel++
+	case key.Matches(msg, k.PageUp):
+		sel -= page
+	case key.Matches(msg, k.PageDown):
+		sel += page
+	case key.Matches(msg, k.Home):
+		sel = 0
+	case key.Matches(msg, k.End):
+		sel = n - 1
+	case key.Matches(msg, k.Jump):
+		if n > 0 {
+			return sel, listAction{kind: actJump, index: sel}
+		}
+	case key.Matches(msg, k.Quit):
+		return sel, listAction{kind: actQuit}
+	case key.Matches(msg, close), key.Matches(msg, k.Back):
+		return sel, listAction{kind: actClose}
+	}
+	return min(max(sel, 0), max(n-1, 0)), listAction{}
+}
+
+// findingsList is the findings overlay: every finding wrapped whole
+// (message, paths, layer and instruction, fix) over as many rows as it
+// needs, in the report's order: severity first, then bytes.
+type findingsList struct {
+	fs            []report.Finding
+	sel, top      int
+	width, height int
+}
+
+func newFindingsList(fs []report.Finding) findingsList {
+	return findingsList{fs: fs, width: 80, height: 24}
+}
+
+func (f *findingsList) SetSize(w, h int) {
+	f.width, f.height = w, h
+	f.top = f.scroll()
+}
+
+// Select makes finding i the selected one.
+func (f *findingsList) Select(i int) {
+	if i >= 0 && i < len(f.fs) {
+		f.sel = i
+		f.top = f.scroll()
+	}
+}
+
+func (f findingsList) Update(msg tea.KeyPressMsg, k KeyMap) (findingsList, listAction) {
+	var act listAction
+	f.sel, act = listKey(msg, k, f.sel, len(f.fs), 5, k.Findings)
+	f.top = f.scroll()
+	return f, act
+}
+
+// scroll is the first finding to show: the last one's unless the selected
+// one would not show whole.
+func (f findingsList) scroll() int {
+	body := max(f.height-2, 1)
+	top := min(f.top, f.sel)
+	rows := func(from int) int {
+		n := 0
+		for i := from; i <= f.sel; i++ {
+			n += len(f.block(i, f.width-2, Styles{})) + 1
+		}
+		return n - 1
+	}
+	for top < f.sel && rows(top) > body {
+		top++
+	}
+	return top
+}
+
+// block is finding i as the rows it takes at width w.
+func (f findingsList) block(i, w int, st Styles) []string {
+	x := f.fs[i]
+	head := fmt.Sprintf("%s · %s · %s · layer %d", severityStyle(st, x.Severity), x.Category, report.Size(x.Bytes), x.Layer)
+	if x.Ignored != "" {
+		head += st.Dim.Render(" · ignored: " + report.Escape(x.Ignored))
+	}
+	out := []string{head}
+	wrap := func(label, text string, style lipgloss.Style) {
+		if text == "" {
+			return
+		}
+		lines := strings.Split(ansi.Wrap(label+text, max(w-2, 10), " /,"), "\n")
+		for _, l := range lines {
+			out = append(out, "  "+style.Render(l))
+		}
+	}
+	wrap("", report.Escape(x.Message), lipgloss.NewStyle())
+	var paths []string
+	for _, p := range x.Paths {
+		paths = append(paths, report.Escape(p))
+	}
+	wrap("paths: ", strings.Join(paths, " "), st.Dim)
+	wrap("layer: ", fmt.Sprintf("%d %s", x.Layer, report.Escape(x.CreatedBy)), st.Dim)
+	wrap("fix: ", report.Escape(x.Advice), st.Fix)
+	return out
+}
+
+func (f findingsList) View(st Styles, k KeyMap, h help.Model) string {
+	w := f.width
+	title := st.Title.Render(fmt.Sprintf("%s: errors first, then warnings, info; by bytes in each", plural(len(f.fs), "finding")))
+	body := max(f.height-2, 1)
+	top := f.scroll()
+	var lines []string
+	for i := top; i < len(f.fs) && len(lines) < body; i++ {
+		if i > top {
+			lines = append(lines, "")
+		}
+		gutter := "  "
+		if i == f.sel {
+			gutter = st.Cursor.Render("▌") + " "
+		}
+		for j, l := range f.block(i, w-2, st) {
+			if i == f.sel && j == 0 {
+				l = st.Selected.Render(ansi.Strip(l))
+			}
+			lines = append(lines, gutter+l)
+		}
+	}
+	if len(lines) > body {
+		lines = lines[:body]
+	}
+	for len(lines) < body {
+		lines = append(lines, "")
+	}
+	pos := st.Dim.Render(fmt.Sprintf(" %d of %d", f.sel+1, len(f.fs)))
+	return fit(title+pos, w) + "\n" + fitLines(lines, w) + "\n" + fit(h.ShortHelpView(k.listKeys(k.NextFinding, k.PrevFinding).ShortHelp()), w)
+}
+
+func severityStyle(st Styles, s string) string {
+	switch s {
+	case "error":
+		return st.Error.Render(s)
+	case "warning":
+		return st.Warning.Render(s)
+	}
+	return st.Info.Render(s)
+}
+
+// plural says "1 finding", "2 findings".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func fitLines(lines []string, w int) string {
+	for i := range lines {
+		lines[i] = fit(lines[i], w)
+	}
+	return strings.Join(lines, "\n")
+}
