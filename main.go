@@ -251,12 +251,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 
+	var loaded *image.Image // for the explorer's viewer, once analyse is done
 	analyse := func(ctx context.Context, prog *image.Progress) (*report.Report, error) {
 		opt.Progress = prog
 		img, err := image.Load(ctx, pos[0], opt)
 		if err != nil {
 			return nil, err
 		}
+		loaded = img
 		rep, err := report.Build(ctx, img)
 		if err != nil {
 			return nil, err
@@ -272,7 +274,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !ci && o.format == "text" && isTerminal(stdout) && pos[0] != "-" && !strings.HasPrefix(pos[0], "-:") {
 		// The interactive explorer. Standard input stays the keyboard, so
 		// an archive on "-" gets the text report instead.
-		if rep, err = tui.Run(ctx, analyse); err != nil {
+		// The viewer (o) reads a file's content again from an archive
+		// file or a layout; the daemon and streams send an image once.
+		layers := tui.WithLayers(func() tui.LayerOpener {
+			if loaded == nil || !loaded.CanReread() {
+				return nil
+			}
+			return loaded
+		})
+		if rep, err = tui.Run(ctx, analyse, layers); err != nil {
 			return failure(ctx, err)
 		}
 		if o.jsonFile != "" {

@@ -45,6 +45,9 @@ type Image struct {
 	Config   *Config
 	Layers   []Layer
 	Warnings []string
+
+	refs   []layerRef // the layers' blobs as the manifest names them
+	reread *rereader  // set when the source can be read again
 }
 
 // Layer is one layer of an Image.
@@ -139,7 +142,12 @@ func load(ctx context.Context, arg string, opt Options) (*Image, error) {
 			return nil, err
 		}
 		defer root.Close()
-		return finish(ctx, &dirStore{root: root, prog: opt.Progress, ps: ps}, w, opt, path, SourceOCI)
+		img, err := finish(ctx, &dirStore{root: root, prog: opt.Progress, ps: ps}, w, opt, path, SourceOCI)
+		if err != nil {
+			return nil, err
+		}
+		img.reread = &rereader{path: path, dir: true, refs: img.refs}
+		return img, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -166,7 +174,20 @@ func load(ctx context.Context, arg string, opt Options) (*Image, error) {
 		return nil, err
 	}
 	opt.Progress.setPhase("parsing layers")
-	return finish(ctx, st, w, opt, path, "")
+	img, err := finish(ctx, st, w, opt, path, "")
+	if err != nil {
+		return nil, err
+	}
+	rr := &rereader{path: path, size: fi.Size(), mtime: fi.ModTime(), refs: img.refs}
+	for _, ref := range img.refs {
+		sp, err := st.lookup(ref.name)
+		if err != nil {
+			return img, nil // read once after all: the viewer says so
+		}
+		rr.spans = append(rr.spans, sp)
+	}
+	img.reread = rr
+	return img, nil
 }
 
 func validSource(s string) bool {
@@ -272,7 +293,7 @@ func finish(ctx context.Context, st store, w want, opt Options, location, source
 	if err != nil {
 		return nil, err
 	}
-	img := &Image{Ref: c.ref, ID: c.id, Location: location, Config: c.config}
+	img := &Image{Ref: c.ref, ID: c.id, Location: location, Config: c.config, refs: c.layers}
 	switch {
 	case opt.Source != "":
 		img.Source = opt.Source
