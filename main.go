@@ -62,6 +62,8 @@ type options struct {
 	ciSet           bool
 	format          string
 	jsonFile        string
+	outputSpecs     []string
+	dockerfile      string
 	source          string
 	platform        string
 	maxWaste        string
@@ -81,6 +83,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.ci, "ci", false, "")
 	fs.StringVar(&o.format, "format", "text", "")
 	fs.StringVar(&o.jsonFile, "json", "", "")
+	fs.Func("output", "", func(v string) error { o.outputSpecs = append(o.outputSpecs, v); return nil })
+	fs.StringVar(&o.dockerfile, "dockerfile", "", "")
 	fs.StringVar(&o.source, "source", "", "")
 	fs.StringVar(&o.platform, "platform", "", "")
 	fs.StringVar(&o.maxWaste, "max-waste", "", "")
@@ -95,66 +99,6 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.help, "h", false, "")
 	return fs
 }
-
-const usage = `layerscope shows why a container image is big and what a multi-stage build
-should have left behind.
-
-Usage:
-  layerscope [flags] IMAGE
-
-IMAGE is an image in the Docker daemon (myimage:tag), a file from
-'docker save' or an OCI archive (app.tar, app.tar.gz), an OCI layout
-directory, FILE:REF for one image of an archive that holds several, or -
-for an archive on standard input. Flags may come before or after it. On a terminal, without --ci, layerscope
-opens the interactive explorer (? lists its keys); otherwise it prints the
-text report.
-
-Examples:
-  layerscope --ci myimage:tag                  # report, exit 0 pass / 1 fail / 2 error
-  layerscope --ci --format json myimage:tag    # the same report as JSON
-  layerscope --ci ./app.tar                    # a 'docker save' archive or oci-archive
-  layerscope --ci ./oci-layout-dir             # an OCI image layout
-  layerscope --ci ./many.tar:web:1.2           # one image of several
-  docker save app | gzip | layerscope --ci -   # from standard input
-  layerscope testdata/sample.tar               # the bundled sample, no daemon needed
-
-Flags:
-  --ci                    analyse and report without the interactive view; exit 1
-                          when a rule fails. CI=true in the environment turns it
-                          on; --ci=false turns it off. e.g. --ci
-  --format text|json      the report on standard output. e.g. --format json
-  --json FILE             also write the JSON report to FILE (a file is replaced
-                          whole; /dev/stdout or a FIFO is written to), in any
-                          mode. e.g. --json report.json
-  --source KIND           read IMAGE as docker (the daemon), docker-archive, oci
-                          or oci-archive instead of guessing. e.g. --source docker
-  --platform OS/ARCH[/V]  the image to pick from a multi-platform index (default:
-                          linux and this machine's architecture). e.g. --platform linux/arm64
-  --max-waste SIZE        fail when more bytes than this are wasted. e.g. --max-waste 50MB
-                          (MB = 10^6 bytes, MiB = 2^20; 'disabled' switches it off)
-  --max-waste-percent N   fail when wasted bytes exceed N % of what the build added
-                          (all layers but the base). Default 10. e.g. --max-waste-percent 5
-  --min-efficiency F      fail when efficiency (1 - wasted/all layer bytes) is below
-                          F, from 0 to 1. Default 0.9. e.g. --min-efficiency 0.95
-  --strict-waste          judge every wasted byte, package-database updates too (by
-                          default the waste rules judge wasted bytes less those, and
-                          the percent and efficiency rules only from 1 MB). e.g. --strict-waste
-  --fail-on LIST          fail on findings of these categories or severities
-                          (default: secret,error; 'none' for never). e.g.
-                          --fail-on secret,toolchain,warning
-  --list-rules            print the leftover rules: what each matches, and its fix
-  --ci-config FILE        CI settings (default: .layerscope.yaml, else dive's
-                          .dive-ci, in the working directory). e.g. --ci-config ci.yaml
-  --version               print the version
-  --help                  print this help
-
-The daemon is found as the docker CLI finds it: DOCKER_HOST (with
-DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), else the current docker context.
-Podman works through its Docker-compatible socket (DOCKER_HOST=unix:///run/podman/podman.sock).
-
-Exit codes: 0 analysed and every rule passed; 1 analysed and a rule failed;
-2 could not analyse (bad input, no daemon, no image); 130 stopped by the user.
-`
 
 // parseArgs reads flags before and after the image argument. "-" and
 // "-:REF" (an archive on standard input) are arguments, not flags.
@@ -210,13 +154,16 @@ func isBoolFlag(f *flag.Flag) bool {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if len(args) > 0 && args[0] == "completion" {
+		return completion(args[1:], stdout)
+	}
 	o, pos, err := parseArgs(args)
 	if err != nil {
 		return exitError, err
 	}
 	switch {
 	case o.help:
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return exitPass, nil
 	case o.version:
 		fmt.Fprintln(stdout, "layerscope", versionString())
@@ -227,8 +174,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError, usageError{"no image given"}
 	case len(pos) > 1:
 		return exitError, usageError{fmt.Sprintf("one image at a time (got %s)", strings.Join(pos, " "))}
-	case o.format != "text" && o.format != "json":
-		return exitError, usageError{fmt.Sprintf("unknown --format %q: want text or json", o.format)}
+	}
+	outs, err := o.outputs()
+	if err != nil {
+		return exitError, err
 	}
 	ci := o.ci
 	if !o.ciSet {
@@ -267,6 +216,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		rep.Ignore(set.cfg.Ignore)
 		rep.Check(set.limits, set.cfg.Dive, set.failOn)
 		rep.CI.Notes = append(rep.CI.Notes, set.cfg.Warnings...)
+		if err := locate(o, img, rep, stderr); err != nil {
+			return nil, err
+		}
 		return rep, nil
 	}
 
@@ -285,10 +237,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if rep, err = tui.Run(ctx, analyse, layers); err != nil {
 			return failure(ctx, err)
 		}
-		if o.jsonFile != "" {
-			if err := writeReport(o.jsonFile, rep.WriteJSON); err != nil {
-				return exitError, err
-			}
+		if err := writeOutputs(rep, outs); err != nil {
+			return exitError, err
 		}
 		return exitPass, nil
 	}
@@ -305,18 +255,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return failure(ctx, err)
 	}
 
-	if o.jsonFile != "" {
-		if err := writeReport(o.jsonFile, rep.WriteJSON); err != nil {
+	if err := writeOutputs(rep, outs); err != nil {
+		return exitError, err
+	}
+	if err := writer(rep, o.format, termWidth(stdout))(stdout); err != nil {
+		return exitError, fmt.Errorf("writing the report: %w", err)
+	}
+	if ci {
+		if err := ciExtras(rep, stderr); err != nil {
 			return exitError, err
 		}
-	}
-	if o.format == "json" {
-		err = rep.WriteJSON(stdout)
-	} else {
-		err = rep.WriteText(stdout, termWidth(stdout))
-	}
-	if err != nil {
-		return exitError, fmt.Errorf("writing the report: %w", err)
 	}
 	if ci && !rep.CI.Pass {
 		return exitFail, nil

@@ -94,6 +94,10 @@ type Finding struct {
 	Message   string   `json:"message"`
 	Advice    string   `json:"advice"`
 	Ignored   string   `json:"ignored,omitempty"` // the reason, when suppressed
+	// File and Line name the Dockerfile instruction that made the layer,
+	// when --dockerfile (or ./Dockerfile) matched the image's history.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
 }
 
 // CI is the verdict: every rule, and whether all passed.

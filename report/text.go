@@ -102,7 +102,11 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 			if f.Ignored != "" {
 				ign = " (ignored: " + Escape(f.Ignored) + ")"
 			}
-			ew.printf("  %-7s %-13s %9s  layer %d: %s%s\n", f.Severity, f.Category, Size(f.Bytes), f.Layer, Escape(f.Message), ign)
+			at := ""
+			if f.File != "" && f.Line > 0 {
+				at = fmt.Sprintf(" (%s:%d)", Escape(f.File), f.Line)
+			}
+			ew.printf("  %-7s %-13s %9s  layer %d%s: %s%s\n", f.Severity, f.Category, Size(f.Bytes), f.Layer, at, Escape(f.Message), ign)
 			ew.printf("          fix: %s\n", Escape(f.Advice))
 		}
 	}
