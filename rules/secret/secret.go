@@ -56,12 +56,15 @@ func Name(name string) bool {
 		}
 	}
 	// The last word says what the value is: DB_PASSWORD_FILE is a path,
-	// AWS_ACCESS_KEY_ID an identifier, POSTGRES_HOST_AUTH_METHOD a setting.
+	// AWS_ACCESS_KEY_ID an identifier, POSTGRES_HOST_AUTH_METHOD a setting,
+	// SSH_AUTH_SOCK a socket, TOKEN_EXPIRATION a duration.
 	if len(words) > 0 {
 		switch words[len(words)-1] {
 		case "ID", "FILE", "PATH", "URL", "DIR", "METHOD", "MODE", "TYPE", "ENABLE", "ENABLED", "DISABLE", "DISABLED",
 			"REQUIRE", "REQUIRED", "LENGTH", "MIN", "MAX", "POLICY", "TTL", "EXPIRY", "HEADER", "USER", "USERNAME",
-			"HOST", "PORT", "NAME", "VERSION", "ALGORITHM", "HASH", "SIZE", "FORMAT", "ENDPOINT", "REGION", "PROVIDER":
+			"HOST", "PORT", "NAME", "VERSION", "ALGORITHM", "HASH", "SIZE", "FORMAT", "ENDPOINT", "REGION", "PROVIDER",
+			"SOCK", "SOCKET", "REALM", "ROLE", "BACKEND", "BACKENDS", "SERVER", "ISSUER", "AUDIENCE", "SCOPE", "SCOPES",
+			"TIMEOUT", "EXPIRATION", "EXPIRES", "LIFETIME", "INTERVAL", "SECONDS":
 			return false
 		}
 	}
@@ -91,7 +94,9 @@ func Value(name, value string) bool {
 	}
 	switch strings.ToLower(v) {
 	case "yes", "no", "true", "false", "on", "off", "0", "1", "none", "null", "nil",
-		"trust", "md5", "scram-sha-256", "password", "reject", "peer", "ident", "changeme", "xxx", "redacted", Redacted:
+		"trust", "md5", "scram-sha-256", "password", "reject", "peer", "ident", "changeme", "xxx", "redacted", Redacted,
+		// What kind of authentication (REGISTRY_AUTH=htpasswd), not a credential.
+		"htpasswd", "basic", "bearer", "token", "ldap", "oauth", "oauth2", "oidc", "saml", "jwt", "kerberos":
 		return false
 	}
 	return true

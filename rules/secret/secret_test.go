@@ -44,6 +44,16 @@ func TestName(t *testing.T) {
 		{"POSTGRES_PASSWORD_FILE", false},
 		{"MYSQL_ALLOW_EMPTY_PASSWORD", false},
 		{"TOKEN_TTL", false},
+		// Settings named after what they configure: the last word says
+		// they hold a socket, a realm, a role, a duration, a server.
+		{"SSH_AUTH_SOCK", false},
+		{"REGISTRY_AUTH_HTPASSWD_REALM", false},
+		{"GF_AUTH_ANONYMOUS_ORG_ROLE", false},
+		{"AIRFLOW__API__AUTH_BACKENDS", false},
+		{"TOKEN_EXPIRATION", false},
+		{"PASSWORD_RESET_TIMEOUT", false},
+		{"KEYCLOAK_AUTH_SERVER", false},
+		{"AUTH_ISSUER", false},
 		{"PATH", false},
 		{"VERSION", false},
 	}
@@ -73,6 +83,10 @@ func TestValue(t *testing.T) {
 		{"AWS_ACCESS_KEY_ID", "AKIA", false},
 		{"GPG_KEY", "A035C8C19219BA821ECEA86B64E628F8D684696D", false},
 		{"TOKEN_TTL", "3600", false},
+		{"SSH_AUTH_SOCK", "/ssh-agent", false},
+		{"REGISTRY_AUTH", "htpasswd", false},
+		{"DOCKER_AUTH", "basic", false},
+		{"COMPOSER_AUTH", `{"github-oauth":{"github.com":"x"}}`, true},
 		{"PASSWORD", "", false},
 		{"PASSWORD", `""`, false},
 		{"PASSWORD", secret.Redacted, false},
