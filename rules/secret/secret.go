@@ -11,7 +11,10 @@
 // ends, it hides more.
 package secret
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Redacted replaces a secret wherever layerscope shows text.
 const Redacted = "<redacted>"
@@ -105,14 +108,46 @@ func Value(name, value string) bool {
 // Redact hides every secret in s: private keys, the values of
 // secret-looking assignments wherever they stand (NAME=value, "NAME=value",
 // --password=value, ?token=value), and tokens of a known format whatever
-// surrounds them. Each becomes Redacted. It returns the text to show and what it hid. Redact is
+// surrounds them, and the passwords of URLs (https://user:…@host). Each
+// becomes Redacted. It returns the text to show and what it hid. Redact is
 // idempotent: Redact of its own output changes nothing.
 func Redact(s string) (string, []Found) {
 	var found []Found
 	s = redactKeys(s, &found)
 	s = redactAssignments(s, &found)
 	s = redactTokens(s, &found)
+	s = redactURLPasswords(s, &found)
 	return s, found
+}
+
+// urlPassword is the password of a URL's user info: scheme://user:pw@.
+// A password holds no "/" (that is a port and a path before an "@") and
+// no "$" (a reference, ${GH_TOKEN}, is how one is meant to be passed).
+var urlPassword = regexp.MustCompile("://[^:/\\s@\"'`]+:([^@\\s/$\"'`]+)@")
+
+// redactURLPasswords hides the passwords of URLs (git clone
+// https://oauth2:…@host, postgres://app:…@db); a placeholder stays.
+func redactURLPasswords(s string, found *[]Found) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range urlPassword.FindAllStringSubmatchIndex(s, -1) {
+		switch strings.ToLower(s[m[2]:m[3]]) {
+		case strings.ToLower(Redacted), "password", "pass", "changeme", "xxx", "secret", "token":
+			continue
+		}
+		b.WriteString(s[last:m[2]])
+		b.WriteString(Redacted)
+		last = m[3]
+		*found = append(*found, Found{Kind: "a password in a URL"})
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // redactAssignments hides the values of secret-looking assignments, and

@@ -200,6 +200,10 @@ func TestRedact(t *testing.T) {
 		{"two keys", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY----- and -----BEGIN EC PRIVATE KEY-----\nBBBB", "<redacted> and <redacted>", "(a private key),(a private key)"},
 		{"a key header quoted in text", "grep -q 'BEGIN RSA PRIVATE KEY' f", "grep -q 'BEGIN RSA PRIVATE KEY' f", ""},
 		{"a public key", "-----BEGIN PUBLIC KEY-----\nMIIB", "-----BEGIN PUBLIC KEY-----\nMIIB", ""},
+		{"a password in a clone URL", "git clone https://oauth2:hunter2tok@gitlab.example.com/a/b.git", "git clone https://oauth2:<redacted>@gitlab.example.com/a/b.git", "(a password in a URL)"},
+		{"a password in a database URL", `psql "postgres://app:s3cr3t@db:5432/app"`, `psql "postgres://app:<redacted>@db:5432/app"`, "(a password in a URL)"},
+		{"a reference in a URL", "git clone https://x-access-token:${GH_TOKEN}@github.com/a/b", "git clone https://x-access-token:${GH_TOKEN}@github.com/a/b", ""},
+		{"a port and a path are no password", "curl http://localhost:8080/a@b http://u@host/ ssh://git@host:22/r", "curl http://localhost:8080/a@b http://u@host/ ssh://git@host:22/r", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
