@@ -98,6 +98,8 @@ func Value(name, value string) bool {
 	switch strings.ToLower(v) {
 	case "yes", "no", "true", "false", "on", "off", "0", "1", "none", "null", "nil",
 		"trust", "md5", "scram-sha-256", "password", "reject", "peer", "ident", "changeme", "xxx", "redacted", Redacted,
+		// The JDK truststore's published default password: it guards public certificates.
+		"changeit",
 		// What kind of authentication (REGISTRY_AUTH=htpasswd), not a credential.
 		"htpasswd", "basic", "bearer", "token", "ldap", "oauth", "oauth2", "oidc", "saml", "jwt", "kerberos":
 		return false

@@ -84,6 +84,7 @@ func TestValue(t *testing.T) {
 		{"GPG_KEY", "A035C8C19219BA821ECEA86B64E628F8D684696D", false},
 		{"TOKEN_TTL", "3600", false},
 		{"SSH_AUTH_SOCK", "/ssh-agent", false},
+		{"KEYSTORE_PASSWORD", "changeit", false},
 		{"REGISTRY_AUTH", "htpasswd", false},
 		{"DOCKER_AUTH", "basic", false},
 		{"COMPOSER_AUTH", `{"github-oauth":{"github.com":"x"}}`, true},
@@ -202,6 +203,7 @@ func TestRedact(t *testing.T) {
 		{"a public key", "-----BEGIN PUBLIC KEY-----\nMIIB", "-----BEGIN PUBLIC KEY-----\nMIIB", ""},
 		{"a password in a clone URL", "git clone https://oauth2:hunter2tok@gitlab.example.com/a/b.git", "git clone https://oauth2:<redacted>@gitlab.example.com/a/b.git", "(a password in a URL)"},
 		{"a password in a database URL", `psql "postgres://app:s3cr3t@db:5432/app"`, `psql "postgres://app:<redacted>@db:5432/app"`, "(a password in a URL)"},
+		{"Java's published default truststore password", "-Djavax.net.ssl.trustStorePassword=changeit -Xmx1g", "-Djavax.net.ssl.trustStorePassword=changeit -Xmx1g", ""},
 		{"a reference in a URL", "git clone https://x-access-token:${GH_TOKEN}@github.com/a/b", "git clone https://x-access-token:${GH_TOKEN}@github.com/a/b", ""},
 		{"a port and a path are no password", "curl http://localhost:8080/a@b http://u@host/ ssh://git@host:22/r", "curl http://localhost:8080/a@b http://u@host/ ssh://git@host:22/r", ""},
 	}
