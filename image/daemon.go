@@ -196,6 +196,12 @@ func NewDaemonClient(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
+	if host := c.DaemonHost(); strings.HasPrefix(host, "ssh://") {
+		// The docker CLI runs ssh to reach such a host; layerscope runs
+		// nothing.
+		c.Close()
+		return nil, fmt.Errorf("the Docker daemon at %s is reached over ssh, which layerscope does not do: run 'docker save IMAGE | layerscope -' instead", host)
+	}
 	c.NegotiateAPIVersion(ctx)
 	return c, nil
 }

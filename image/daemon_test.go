@@ -213,3 +213,16 @@ func TestDaemonInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// TestSSHHost: the Docker CLI reaches an ssh:// host through ssh, which
+// layerscope does not run; it must say so, not that the daemon may be
+// down.
+func TestSSHHost(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "ssh://me@build-host")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := Load(ctx, "app:1", Options{Source: SourceDocker})
+	if err == nil || !strings.Contains(err.Error(), "over ssh") || strings.Contains(err.Error(), "is it running") {
+		t.Fatalf("err = %v, want one that says ssh:// hosts are not reached", err)
+	}
+}

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -129,6 +130,13 @@ func TestLeftoversSecondPass(t *testing.T) {
 			it.Reg("etc/passwd", strings.Repeat("daemon:x:1:1::/:/sbin/nologin\n", 2200)))}, User: "www-data"},
 		pass: true,
 	}, {
+		// 1,100 users in 34 kB: inside the window, but more names than
+		// the facts keep. The last one is defined all the same.
+		name: "a passwd of more names than are kept: a user defined on its last line is no finding",
+		img: it.Image{Layers: [][]byte{it.Layer(sh, it.Reg("etc/group", "root:x:0:\n"),
+			it.Reg("etc/passwd", manyUsers(1100)))}, User: "u1099"},
+		pass: true,
+	}, {
 		name: "a passwd of Debian's size (1.2 kB) is read whole: an undefined user is an error",
 		img: it.Image{Layers: [][]byte{it.Layer(sh, it.Reg("etc/group", "root:x:0:\napp:x:1000:\n"),
 			it.Reg("etc/passwd", strings.Repeat("daemon:x:1:1::/:/sbin/nologin\n", 40)))}, User: "www-data"},
@@ -227,4 +235,14 @@ func TestBuildFilesAdvice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyUsers is a passwd of n short lines, root and u1 to u(n-1).
+func manyUsers(n int) string {
+	var b strings.Builder
+	b.WriteString("root:x:0:0:root:/root:/bin/sh\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "u%d:x:%d:%d::/:/bin/false\n", i, 2000+i, 2000+i)
+	}
+	return b.String()
 }

@@ -36,6 +36,7 @@ func TestTokenFiles(t *testing.T) {
 		want  string
 	}{
 		{"npmrc token on line 40", []it.File{it.Reg("root/.npmrc", lines(npmrcFiller, 39, "//registry.npmjs.org/:_authToken="+npmTok))}, "credentials-file@0 /root/.npmrc"},
+		{"npmrc quoted literal", []it.File{it.Reg("root/.npmrc", "//registry.npmjs.org/:_authToken=\"s3cr3t-literal\"\n")}, "credentials-file@0 /root/.npmrc"},
 		{"npmrc token by shape on line 40", []it.File{it.Reg("root/.npmrc", lines(npmrcFiller, 39, "; the old one: "+npmTok))}, "credentials-file@0 /root/.npmrc"},
 		{"netrc past 512 bytes", []it.File{it.Reg("root/.netrc", lines("machine a.example login me", 30, "machine b.example login me password "+glToken))}, "credentials-file@0 /root/.netrc"},
 		{"dotenv token under a plain name", []it.File{it.Reg("app/.env", lines("PORT=8080", 80, "GH="+ghToken))}, "credentials-file@0 /app/.env"},
@@ -69,6 +70,7 @@ func TestNoTokenFalseAlarms(t *testing.T) {
 		{"an example env file", it.Reg("app/.env.example", "GITHUB_TOKEN="+ghToken+"\n")},
 		{"placeholders", it.Reg("app/README.md", "Set GH=ghp_"+strings.Repeat("x", 36)+" and AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE; test keys are sk_test_"+strings.Repeat("a1", 20)+"\n")},
 		{"a look-alike in a longer word", it.Reg("app/ids.txt", "build_"+ghToken+"\nx"+awsID+"9\n")},
+		{"an npmrc that quotes a reference", it.Reg("app/.npmrc", "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=\"${NPM_TOKEN}\"\n")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

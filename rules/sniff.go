@@ -31,7 +31,7 @@ type Flags = tree.Flags
 var (
 	pemPrivateKey = regexp.MustCompile(`(?m)^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[ \t]*\r?\n[A-Za-z0-9+/=:]`)
 	dockerAuth    = regexp.MustCompile(`"(auth|identitytoken|registrytoken)"[ \t]*:[ \t]*"[^"$]+"`)
-	npmToken      = regexp.MustCompile(`(?m)(_authToken|_auth|_password)[ \t]*=[ \t]*[^\s$]`)
+	npmToken      = regexp.MustCompile(`(?m)(_authToken|_auth|_password)[ \t]*=[ \t]*["']?[^\s$"']`)
 	passwordLine  = regexp.MustCompile(`(?im)^[ \t]*password[ \t]*[=:][ \t]*[^\s$]`)
 	netrcPassword = regexp.MustCompile(`(?m)\bpassword[ \t]+[^\s$]`)
 	urlCreds      = regexp.MustCompile(`://[^:/\s@]+:[^@\s$]+@`)

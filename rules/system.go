@@ -29,6 +29,9 @@ var sysMemo = struct {
 
 const maxSysMemo = 4096
 
+// maxSysNames bounds the names kept for one passwd or group file.
+const maxSysNames = 1024
+
 // SystemWindow is how much of /etc/passwd, /etc/group and os-release the
 // sniffer sees: a Debian /etc/passwd is about 1 kB, one with a few hundred
 // users 32 kB.
@@ -53,9 +56,15 @@ func noteSystemFile(p string, head []byte) {
 	var f sysFacts
 	switch p {
 	case "etc/passwd", "etc/group":
+		// At most maxSysNames names are kept: a file of more (it takes
+		// 34 kB) is not noted, as one past the window is not, so no rule
+		// calls a user undefined that is defined further down.
 		f.names = map[string]bool{}
 		for line := range bytes.Lines(head) {
-			if name, _, ok := bytes.Cut(line, []byte(":")); ok && len(name) > 0 && len(f.names) < 1024 {
+			if name, _, ok := bytes.Cut(line, []byte(":")); ok && len(name) > 0 {
+				if len(f.names) == maxSysNames {
+					return
+				}
 				f.names[string(name)] = true
 			}
 		}

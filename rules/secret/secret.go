@@ -11,7 +11,10 @@
 // ends, it hides more.
 package secret
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Redacted replaces a secret wherever layerscope shows text.
 const Redacted = "<redacted>"
@@ -56,12 +59,15 @@ func Name(name string) bool {
 		}
 	}
 	// The last word says what the value is: DB_PASSWORD_FILE is a path,
-	// AWS_ACCESS_KEY_ID an identifier, POSTGRES_HOST_AUTH_METHOD a setting.
+	// AWS_ACCESS_KEY_ID an identifier, POSTGRES_HOST_AUTH_METHOD a setting,
+	// SSH_AUTH_SOCK a socket, TOKEN_EXPIRATION a duration.
 	if len(words) > 0 {
 		switch words[len(words)-1] {
 		case "ID", "FILE", "PATH", "URL", "DIR", "METHOD", "MODE", "TYPE", "ENABLE", "ENABLED", "DISABLE", "DISABLED",
 			"REQUIRE", "REQUIRED", "LENGTH", "MIN", "MAX", "POLICY", "TTL", "EXPIRY", "HEADER", "USER", "USERNAME",
-			"HOST", "PORT", "NAME", "VERSION", "ALGORITHM", "HASH", "SIZE", "FORMAT", "ENDPOINT", "REGION", "PROVIDER":
+			"HOST", "PORT", "NAME", "VERSION", "ALGORITHM", "HASH", "SIZE", "FORMAT", "ENDPOINT", "REGION", "PROVIDER",
+			"SOCK", "SOCKET", "REALM", "ROLE", "BACKEND", "BACKENDS", "SERVER", "ISSUER", "AUDIENCE", "SCOPE", "SCOPES",
+			"TIMEOUT", "EXPIRATION", "EXPIRES", "LIFETIME", "INTERVAL", "SECONDS":
 			return false
 		}
 	}
@@ -91,7 +97,11 @@ func Value(name, value string) bool {
 	}
 	switch strings.ToLower(v) {
 	case "yes", "no", "true", "false", "on", "off", "0", "1", "none", "null", "nil",
-		"trust", "md5", "scram-sha-256", "password", "reject", "peer", "ident", "changeme", "xxx", "redacted", Redacted:
+		"trust", "md5", "scram-sha-256", "password", "reject", "peer", "ident", "changeme", "xxx", "redacted", Redacted,
+		// The JDK truststore's published default password: it guards public certificates.
+		"changeit",
+		// What kind of authentication (REGISTRY_AUTH=htpasswd), not a credential.
+		"htpasswd", "basic", "bearer", "token", "ldap", "oauth", "oauth2", "oidc", "saml", "jwt", "kerberos":
 		return false
 	}
 	return true
@@ -100,14 +110,46 @@ func Value(name, value string) bool {
 // Redact hides every secret in s: private keys, the values of
 // secret-looking assignments wherever they stand (NAME=value, "NAME=value",
 // --password=value, ?token=value), and tokens of a known format whatever
-// surrounds them. Each becomes Redacted. It returns the text to show and what it hid. Redact is
+// surrounds them, and the passwords of URLs (https://user:…@host). Each
+// becomes Redacted. It returns the text to show and what it hid. Redact is
 // idempotent: Redact of its own output changes nothing.
 func Redact(s string) (string, []Found) {
 	var found []Found
 	s = redactKeys(s, &found)
 	s = redactAssignments(s, &found)
 	s = redactTokens(s, &found)
+	s = redactURLPasswords(s, &found)
 	return s, found
+}
+
+// urlPassword is the password of a URL's user info: scheme://user:pw@.
+// A password holds no "/" (that is a port and a path before an "@") and
+// no "$" (a reference, ${GH_TOKEN}, is how one is meant to be passed).
+var urlPassword = regexp.MustCompile("://[^:/\\s@\"'`]+:([^@\\s/$\"'`]+)@")
+
+// redactURLPasswords hides the passwords of URLs (git clone
+// https://oauth2:…@host, postgres://app:…@db); a placeholder stays.
+func redactURLPasswords(s string, found *[]Found) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range urlPassword.FindAllStringSubmatchIndex(s, -1) {
+		switch strings.ToLower(s[m[2]:m[3]]) {
+		case strings.ToLower(Redacted), "password", "pass", "changeme", "xxx", "secret", "token":
+			continue
+		}
+		b.WriteString(s[last:m[2]])
+		b.WriteString(Redacted)
+		last = m[3]
+		*found = append(*found, Found{Kind: "a password in a URL"})
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // redactAssignments hides the values of secret-looking assignments, and

@@ -44,6 +44,16 @@ func TestName(t *testing.T) {
 		{"POSTGRES_PASSWORD_FILE", false},
 		{"MYSQL_ALLOW_EMPTY_PASSWORD", false},
 		{"TOKEN_TTL", false},
+		// Settings named after what they configure: the last word says
+		// they hold a socket, a realm, a role, a duration, a server.
+		{"SSH_AUTH_SOCK", false},
+		{"REGISTRY_AUTH_HTPASSWD_REALM", false},
+		{"GF_AUTH_ANONYMOUS_ORG_ROLE", false},
+		{"AIRFLOW__API__AUTH_BACKENDS", false},
+		{"TOKEN_EXPIRATION", false},
+		{"PASSWORD_RESET_TIMEOUT", false},
+		{"KEYCLOAK_AUTH_SERVER", false},
+		{"AUTH_ISSUER", false},
 		{"PATH", false},
 		{"VERSION", false},
 	}
@@ -73,6 +83,11 @@ func TestValue(t *testing.T) {
 		{"AWS_ACCESS_KEY_ID", "AKIA", false},
 		{"GPG_KEY", "A035C8C19219BA821ECEA86B64E628F8D684696D", false},
 		{"TOKEN_TTL", "3600", false},
+		{"SSH_AUTH_SOCK", "/ssh-agent", false},
+		{"KEYSTORE_PASSWORD", "changeit", false},
+		{"REGISTRY_AUTH", "htpasswd", false},
+		{"DOCKER_AUTH", "basic", false},
+		{"COMPOSER_AUTH", `{"github-oauth":{"github.com":"x"}}`, true},
 		{"PASSWORD", "", false},
 		{"PASSWORD", `""`, false},
 		{"PASSWORD", secret.Redacted, false},
@@ -186,6 +201,11 @@ func TestRedact(t *testing.T) {
 		{"two keys", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY----- and -----BEGIN EC PRIVATE KEY-----\nBBBB", "<redacted> and <redacted>", "(a private key),(a private key)"},
 		{"a key header quoted in text", "grep -q 'BEGIN RSA PRIVATE KEY' f", "grep -q 'BEGIN RSA PRIVATE KEY' f", ""},
 		{"a public key", "-----BEGIN PUBLIC KEY-----\nMIIB", "-----BEGIN PUBLIC KEY-----\nMIIB", ""},
+		{"a password in a clone URL", "git clone https://oauth2:hunter2tok@gitlab.example.com/a/b.git", "git clone https://oauth2:<redacted>@gitlab.example.com/a/b.git", "(a password in a URL)"},
+		{"a password in a database URL", `psql "postgres://app:s3cr3t@db:5432/app"`, `psql "postgres://app:<redacted>@db:5432/app"`, "(a password in a URL)"},
+		{"Java's published default truststore password", "-Djavax.net.ssl.trustStorePassword=changeit -Xmx1g", "-Djavax.net.ssl.trustStorePassword=changeit -Xmx1g", ""},
+		{"a reference in a URL", "git clone https://x-access-token:${GH_TOKEN}@github.com/a/b", "git clone https://x-access-token:${GH_TOKEN}@github.com/a/b", ""},
+		{"a port and a path are no password", "curl http://localhost:8080/a@b http://u@host/ ssh://git@host:22/r", "curl http://localhost:8080/a@b http://u@host/ ssh://git@host:22/r", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
