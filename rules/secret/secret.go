@@ -119,7 +119,70 @@ func Redact(s string) (string, []Found) {
 	s = redactAssignments(s, &found)
 	s = redactTokens(s, &found)
 	s = redactURLPasswords(s, &found)
+	s = redactCredentialWords(s, &found)
 	return s, found
+}
+
+// credentialWords are secrets passed as words rather than assignments: a
+// command-line flag and its value (mysql --password hunter2, --token x),
+// an HTTP Authorization header (curl -H "Authorization: Bearer …"), and a
+// netrc line written by printf or echo (machine h login u password p).
+// Group 1 names what the value is; group 2 is the value.
+var credentialWords = []struct {
+	re   *regexp.Regexp
+	name string // the name Value judges the value under
+	kind string
+}{
+	{regexp.MustCompile(`(?:^|[\s;&|(])--((?:[a-z]+-)*(?:password|passwd|passphrase|token|secret|api-?key))[ \t]+([^\s'"\-;&|)][^\s'";&|)]*)`), "", "a secret on a command line"},
+	{regexp.MustCompile(`(?i)\b(authorization):[ \t]*(?:bearer|basic|token)[ \t]+([^\s'"\\]+)`), "TOKEN", "an Authorization header"},
+	{regexp.MustCompile(`\bmachine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+(password)[ \t]+([^\s'"\\]+)`), "PASSWORD", "a netrc password"},
+}
+
+// template reports a format verb or a template where a value goes
+// (printf '… password %s', {{ .Token }}, <token>).
+func template(v string) bool {
+	return strings.HasPrefix(v, "%") || strings.HasPrefix(v, "{{") || strings.HasPrefix(v, "<")
+}
+
+// switchFlag reports a flag that switches something on or off rather than
+// taking the secret (gh's --with-token reads it from standard input).
+func switchFlag(name string) bool {
+	first, _, _ := strings.Cut(name, "_")
+	switch first {
+	case "with", "no", "skip", "ask", "prompt", "use", "require", "allow", "reset", "generate", "random", "show":
+		return true
+	}
+	return false
+}
+
+// redactCredentialWords hides the values credentialWords find, unless
+// they are references or placeholders, as Value judges them.
+func redactCredentialWords(s string, found *[]Found) string {
+	for _, cw := range credentialWords {
+		if !cw.re.MatchString(s) {
+			continue
+		}
+		var b strings.Builder
+		last := 0
+		for _, m := range cw.re.FindAllStringSubmatchIndex(s, -1) {
+			name := cw.name
+			if name == "" {
+				name = strings.ReplaceAll(s[m[2]:m[3]], "-", "_")
+			}
+			if v := s[m[4]:m[5]]; !Value(name, v) || template(v) || switchFlag(name) {
+				continue
+			}
+			b.WriteString(s[last:m[4]])
+			b.WriteString(Redacted)
+			last = m[5]
+			*found = append(*found, Found{Kind: cw.kind})
+		}
+		if last > 0 {
+			b.WriteString(s[last:])
+			s = b.String()
+		}
+	}
+	return s
 }
 
 // urlPassword is the password of a URL's user info: scheme://user:pw@.

@@ -192,6 +192,15 @@ func TestRedact(t *testing.T) {
 	tests := []struct {
 		name, in, want, found string
 	}{
+		{"a password flag", "mysql -u app --password hunter2 db", "mysql -u app --password <redacted> db", "(a secret on a command line)"},
+		{"a token flag", "gh auth login --with-token x && tool --api-key k3y --db-password s3cr3t", "gh auth login --with-token x && tool --api-key <redacted> --db-password <redacted>", "(a secret on a command line),(a secret on a command line)"},
+		{"a flag with a reference", `mysql --password "$DB_PASSWORD" && login --token ${TOKEN}`, `mysql --password "$DB_PASSWORD" && login --token ${TOKEN}`, ""},
+		{"a flag followed by another flag", "tool --password --stdin", "tool --password --stdin", ""},
+		{"a password flag without a value word", "passwd --password-file /run/secrets/pw", "passwd --password-file /run/secrets/pw", ""},
+		{"a bearer header", `curl -H "Authorization: Bearer eyJhbGciOi.x.y" https://api`, `curl -H "Authorization: Bearer <redacted>" https://api`, "(an Authorization header)"},
+		{"a netrc line", `printf 'machine git.example.com login u password netrcsecret\n' > ~/.netrc`, `printf 'machine git.example.com login u password <redacted>\n' > ~/.netrc`, "(a netrc password)"},
+		{"a netrc line with a reference", `printf 'machine h login u password %s' "$PW"`, `printf 'machine h login u password %s' "$PW"`, ""},
+		{"the word password in prose", "echo reset the password later", "echo reset the password later", ""},
 		{"a comment", "built with NPM_TOKEN=abc by ci", "built with NPM_TOKEN=<redacted> by ci", "NPM_TOKEN"},
 		{"a comment with a token", "token " + awsID + " rotated", "token <redacted> rotated", "(an AWS access key ID)"},
 		{"buildkit's comment", "buildkit.dockerfile.v0", "buildkit.dockerfile.v0", ""},
