@@ -224,7 +224,7 @@ func (f *finder) userFindings(r *report.Report, img *image.Image) []report.Findi
 		add("run-as-root", "USER "+u, "the image runs as root: USER "+u, rootAdvice(f.t))
 	default:
 		if msg := undefinedUser(f.t, u); msg != "" {
-			add("user-undefined", "USER "+u, "USER "+u+": "+msg+", so docker run fails (unable to find user)", "")
+			add("user-undefined", "USER "+u, msg+", so docker run fails (unable to find user)", "")
 		}
 	}
 	return out
