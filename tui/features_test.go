@@ -16,7 +16,7 @@ import (
 	"github.com/layerscope/layerscope/report"
 )
 
-func at(m Model) string { return m.tv.t.Path(m.tv.node(m.cursor)) }
+func at(m Model) string { return m.files.tv.t.Path(m.files.tv.node(m.files.cursor)) }
 
 func TestWastedFiles(t *testing.T) {
 	rep := sampleReport(t)
@@ -28,8 +28,8 @@ func TestWastedFiles(t *testing.T) {
 		}
 	}
 	m = drive(t, m, keys("s", "j", "enter")...) // by path: the second is /src/deploy_key
-	if m.state != stateBrowse || at(m) != "src/deploy_key" || m.layer != 2 {
-		t.Errorf("enter on /src/deploy_key: state %d, cursor %s, layer %d; want the path in layer 2", m.state, at(m), m.layer)
+	if m.state != stateBrowse || at(m) != "src/deploy_key" || m.layers.sel != 2 {
+		t.Errorf("enter on /src/deploy_key: state %d, cursor %s, layer %d; want the path in layer 2", m.state, at(m), m.layers.sel)
 	}
 }
 
@@ -80,19 +80,19 @@ func TestResizeLayersPane(t *testing.T) {
 
 func TestRegexpFilter(t *testing.T) {
 	m := drive(t, ready(t, sampleReport(t), 80, 24), keys("/", "g", "o", "\\", ".", "(", "m", "o", "d", "|", "s", "u", "m", ")", "$")...)
-	m = drive(t, m, debounceMsg{m.filterSeq})
-	if m.tv.matches == nil || m.tv.matches.count != 2 {
-		t.Fatalf("go\\.(mod|sum)$ matches %v", m.tv.matches)
+	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	if m.files.tv.matches == nil || m.files.tv.matches.count != 2 {
+		t.Fatalf("go\\.(mod|sum)$ matches %v", m.files.tv.matches)
 	}
 	m = drive(t, m, press("("))
-	m = drive(t, m, debounceMsg{m.filterSeq})
-	if s := screen(m); !strings.Contains(s, "not a regexp") || m.tv.matches == nil || m.tv.matches.count != 2 {
+	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	if s := screen(m); !strings.Contains(s, "not a regexp") || m.files.tv.matches == nil || m.files.tv.matches.count != 2 {
 		t.Errorf("an invalid expression: the prompt must say so and keep the last result:\n%s", s)
 	}
 	m = drive(t, m, keys("esc", "/", "m", "a", "i", "n", ".", "g", "o")...)
-	m = drive(t, m, debounceMsg{m.filterSeq})
-	if m.tv.matches == nil || m.tv.matches.count != 1 {
-		t.Errorf("plain text: %v", m.tv.matches)
+	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	if m.files.tv.matches == nil || m.files.tv.matches.count != 1 {
+		t.Errorf("plain text: %v", m.files.tv.matches)
 	}
 }
 
@@ -109,7 +109,7 @@ func TestHiddenEntriesTakeTheirFolder(t *testing.T) {
 		t.Errorf("R leaves a folder whose only entry is removed:\n%s", s)
 	}
 	m = drive(t, m, press("U"))
-	if s := strings.Join(m.emptyHint(200), " "); !strings.Contains(s, "U shows unchanged") || !strings.Contains(s, "R shows removed") {
+	if s := strings.Join(m.files.emptyHint(200), " "); !strings.Contains(s, "U shows unchanged") || !strings.Contains(s, "R shows removed") {
 		t.Errorf("the empty view does not name the toggles:\n%s", s)
 	}
 }
@@ -134,14 +134,14 @@ func TestViewer(t *testing.T) {
 	rep, _ := report.Build(context.Background(), loadedImg)
 	rep.Check(config.Limits{}, false, report.FailOn{})
 	open := func(m Model, path string) Model {
-		n, _ := m.tv.t.Lookup(path)
+		n, _ := m.files.tv.t.Lookup(path)
 		m.focus = filesPane
-		m.cursor = m.tv.find(n)
+		m.files.cursor = m.files.tv.find(n)
 		return drive(t, m, press("o"))
 	}
 	withLayers := func() Model {
 		m := New(context.Background(), loaded(rep), WithLayers(func() LayerOpener { return layerOpener(img.Layers) }))
-		m.sizeDelay = 0
+		m.files.sizeDelay = 0
 		return drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, loadedMsg{rep})
 	}
 	tests := []struct {
