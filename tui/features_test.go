@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/layerscope/layerscope/config"
 	"github.com/layerscope/layerscope/image"
@@ -220,5 +222,41 @@ func TestREADMEKeyTable(t *testing.T) {
 				t.Errorf("%q is not in the table", k.Help().Desc)
 			}
 		}
+	}
+}
+
+// TestViewerCountsLines: a final newline ends the last line; it does not
+// start another.
+func TestViewerCountsLines(t *testing.T) {
+	tests := []struct {
+		name, data string
+		want       int
+	}{
+		{"two lines, the last ended", "a\nb\n", 2},
+		{"two lines, the last not ended", "a\nb", 2},
+		{"a blank line at the end", "a\n\n", 2},
+		{"one empty line", "\n", 1},
+		{"an empty file", "", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := viewer{c: newCommon(true)}
+			v.SetSize(80, 24)
+			var data []byte // an empty file reads as nil
+			if tc.data != "" {
+				data = []byte(tc.data)
+			}
+			v = v.loaded(viewerMsg{data: data})
+			if len(v.lines) != tc.want {
+				t.Errorf("%q: %d lines %q, want %d", tc.data, len(v.lines), v.lines, tc.want)
+			}
+			s := ansi.Strip(v.View())
+			if tc.want == 0 && !strings.Contains(s, "an empty file") {
+				t.Errorf("an empty file shows as\n%s", s)
+			}
+			if tc.want > 0 && !strings.Contains(s, fmt.Sprintf("lines 1–%d of %d", tc.want, tc.want)) {
+				t.Errorf("%q: the title says\n%s", tc.data, strings.SplitN(s, "\n", 2)[0])
+			}
+		})
 	}
 }

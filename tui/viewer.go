@@ -114,6 +114,9 @@ func (v viewer) loaded(msg viewerMsg) viewer {
 		return v
 	}
 	v.note, v.raw, v.more = "", msg.data, msg.more
+	if v.raw == nil {
+		v.raw = []byte{} // read, and empty
+	}
 	v.layout()
 	return v
 }
@@ -123,10 +126,15 @@ func (v *viewer) layout() {
 	if v.raw == nil {
 		return
 	}
-	if isBinary(v.raw) {
+	switch {
+	case len(v.raw) == 0:
+		v.note = "an empty file"
+	case isBinary(v.raw):
 		v.lines = hexDump(v.raw)
-	} else {
-		for _, l := range strings.Split(string(v.raw), "\n") {
+	default:
+		// A final newline ends the last line; it does not start another.
+		text := strings.TrimSuffix(string(v.raw), "\n")
+		for _, l := range strings.Split(text, "\n") {
 			l = report.Escape(expandTabs(l))
 			v.lines = append(v.lines, strings.Split(ansi.Hardwrap(l, max(v.width, 10), true), "\n")...)
 		}
