@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -256,6 +257,36 @@ func TestViewerCountsLines(t *testing.T) {
 			}
 			if tc.want > 0 && !strings.Contains(s, fmt.Sprintf("lines 1–%d of %d", tc.want, tc.want)) {
 				t.Errorf("%q: the title says\n%s", tc.data, strings.SplitN(s, "\n", 2)[0])
+			}
+		})
+	}
+}
+
+// TestFilteredFolderGoesWithItsMatches: under a filter, a folder shown
+// only because a match lies below it goes when R or U hides that match.
+func TestFilteredFolderGoesWithItsMatches(t *testing.T) {
+	rep := &report.Report{Tree: buildTree(t, []string{"d/", "d/x:1", "d/y:1", "keep:1"}, []string{"~d/x"}),
+		Layers: []report.Layer{{Index: 0}, {Index: 1}}}
+	rep.Check(config.Limits{}, false, report.FailOn{})
+	tests := []struct {
+		name, filter, hide string
+	}{
+		{"R hides the removed match", "x", "R"},
+		{"U hides the unchanged match", "y", "U"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := drive(t, ready(t, rep, 80, 24), keys("/", tc.filter, "enter")...)
+			m = drive(t, m, debounceMsg{m.files.filterSeq})
+			if got := rows(m.files.tv); !slices.Equal(got, []string{"d", " " + tc.filter}) {
+				t.Fatalf("filtered on %q: rows %q", tc.filter, got)
+			}
+			m = drive(t, m, press(tc.hide))
+			if got := rows(m.files.tv); len(got) != 0 {
+				t.Errorf("%s leaves rows %q:\n%s", tc.hide, got, screen(m))
+			}
+			if s := screen(m); strings.Contains(s, "d/") || !strings.Contains(s, "nothing to show") {
+				t.Errorf("%s leaves an empty folder:\n%s", tc.hide, s)
 			}
 		})
 	}
