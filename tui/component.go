@@ -2,6 +2,8 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // The explorer is built the way Bubbles and soft-serve build theirs. The
@@ -65,3 +67,26 @@ var (
 	_ help.KeyMap = keyHelp{}
 	_ help.KeyMap = filterHelp{}
 )
+
+// footer is km's short help in w columns: its last two keys always (? and
+// q on a pane, back and quit on an overlay), then, in their order, as many
+// of the others as fit. Keys that do not fit drop out whole; the line is
+// not cut.
+func footer(c *common, km help.KeyMap, w int) string {
+	const sep = 3 // help's " • "
+	keys := km.ShortHelp()
+	last := keys[max(len(keys)-2, 0):]
+	width := func(b key.Binding) int { return ansi.StringWidth(b.Help().Key) + 1 + ansi.StringWidth(b.Help().Desc) }
+	used := -sep
+	for _, b := range last {
+		used += sep + width(b)
+	}
+	shown := make([]key.Binding, 0, len(keys))
+	for _, b := range keys[:len(keys)-len(last)] {
+		if b.Enabled() && used+sep+width(b) <= w {
+			shown = append(shown, b)
+			used += sep + width(b)
+		}
+	}
+	return fit(c.help.ShortHelpView(append(shown, last...)), w)
+}

@@ -291,3 +291,33 @@ func TestFilteredFolderGoesWithItsMatches(t *testing.T) {
 		})
 	}
 }
+
+// TestFooterFits: every footer drops the keys that do not fit rather than
+// being cut, and the panes' always say that ? shows every key.
+func TestFooterFits(t *testing.T) {
+	rep := sampleReport(t)
+	tests := []struct {
+		name string
+		keys []string
+		want []string // the footer's end
+	}{
+		{"layers pane", nil, []string{"? all the keys", "q quit"}},
+		{"files pane", []string{"tab"}, []string{"? all the keys", "q quit"}},
+		{"filter", []string{"/"}, []string{"enter keep the filter", "esc clear the filter"}},
+		{"findings", []string{"f"}, []string{"esc back", "q quit"}},
+		{"wasted files", []string{"w"}, []string{"esc back", "q quit"}},
+		{"viewer", []string{"tab", "j", "o"}, []string{"esc back", "q quit"}},
+	}
+	for _, w := range []int{80, 100, 160} {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%d/%s", w, tc.name), func(t *testing.T) {
+				m := drive(t, ready(t, rep, w, 24), keys(tc.keys...)...)
+				lines := strings.Split(screen(m), "\n")
+				footer := strings.TrimRight(lines[len(lines)-1], " ")
+				if strings.Contains(footer, "…") || !strings.HasSuffix(footer, strings.Join(tc.want, " • ")) {
+					t.Errorf("footer %q, want it whole, ending %q", footer, strings.Join(tc.want, " • "))
+				}
+			})
+		}
+	}
+}

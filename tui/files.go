@@ -568,10 +568,11 @@ func (f fileTree) findingFor(n tree.NodeID) (int, bool) {
 	return 0, false
 }
 
-// ShortHelp and FullHelp make the pane a help.KeyMap: its footer.
+// ShortHelp and FullHelp make the pane a help.KeyMap: its footer, the
+// keys that matter most first (footer drops what does not fit).
 func (f fileTree) ShortHelp() []key.Binding {
 	k := f.c.keys
-	return []key.Binding{k.SwitchPane, k.Toggle, k.Filter, k.Open, k.Sort, k.LayerMode, k.Added, k.Findings, k.Wasted, k.Help, k.Quit}
+	return []key.Binding{k.SwitchPane, k.Filter, k.Toggle, k.Open, k.Sort, k.LayerMode, k.Added, k.Findings, k.Wasted, k.Help, k.Quit}
 }
 
 func (f fileTree) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }

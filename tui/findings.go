@@ -149,7 +149,7 @@ func (f findingsList) View() string {
 		lines = append(lines, "")
 	}
 	pos := st.Dim.Render(fmt.Sprintf(" %d of %d", f.sel+1, len(f.fs)))
-	return fit(title+pos, w) + "\n" + fitLines(lines, w) + "\n" + fit(f.c.help.ShortHelpView(f.ShortHelp()), w)
+	return fit(title+pos, w) + "\n" + fitLines(lines, w) + "\n" + footer(f.c, f, w)
 }
 
 // ShortHelp and FullHelp make the list a help.KeyMap: its footer.

@@ -100,7 +100,8 @@ func (l layerList) Update(msg tea.KeyPressMsg) (layerList, action) {
 	return l, action{kind: actSelect, index: min(max(sel, 0), n-1)}
 }
 
-// ShortHelp and FullHelp make the pane a help.KeyMap: its footer.
+// ShortHelp and FullHelp make the pane a help.KeyMap: its footer, the
+// keys that matter most first (footer drops what does not fit).
 func (l layerList) ShortHelp() []key.Binding {
 	k := l.c.keys
 	return []key.Binding{k.SwitchPane, k.Up, k.Down, k.LayerMode, k.Findings, k.Wasted, k.NextFinding, k.Narrower, k.Wider, k.Help, k.Quit}

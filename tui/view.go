@@ -117,9 +117,7 @@ func (m Model) footer() string {
 	case m.focus == filesPane:
 		keys = m.files
 	}
-	h := m.c.help
-	h.SetWidth(m.width)
-	return fit(h.ShortHelpView(keys.ShortHelp()), m.width)
+	return footer(m.c, keys, m.width)
 }
 
 // fit cuts a styled line to width and pads it.

@@ -188,7 +188,7 @@ func (v viewer) View() string {
 	for len(lines) < v.height-1 {
 		lines = append(lines, "")
 	}
-	return fitLines(lines[:max(v.height-1, 1)], v.width) + "\n" + fit(v.c.help.ShortHelpView(v.ShortHelp()), v.width)
+	return fitLines(lines[:max(v.height-1, 1)], v.width) + "\n" + footer(v.c, v, v.width)
 }
 
 // ShortHelp and FullHelp make the viewer a help.KeyMap: its footer.

@@ -95,7 +95,7 @@ func (l wasteList) View() string {
 	for len(lines) < l.height-1 {
 		lines = append(lines, "")
 	}
-	return fitLines(lines, l.width) + "\n" + fit(l.c.help.ShortHelpView(l.ShortHelp()), l.width)
+	return fitLines(lines, l.width) + "\n" + footer(l.c, l, l.width)
 }
 
 // ShortHelp and FullHelp make the list a help.KeyMap: its footer.
