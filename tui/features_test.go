@@ -321,3 +321,23 @@ func TestFooterFits(t *testing.T) {
 		}
 	}
 }
+
+func TestPlural(t *testing.T) {
+	tests := []struct {
+		n    int
+		what string
+		want string
+	}{
+		{1, "match", "1 match"},
+		{4, "match", "4 matches"},
+		{0, "finding", "0 findings"},
+		{2, "path", "2 paths"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := plural(tc.n, tc.what); got != tc.want {
+				t.Errorf("plural(%d, %q) = %q", tc.n, tc.what, got)
+			}
+		})
+	}
+}

@@ -173,10 +173,13 @@ func severityStyle(st *Styles, s string) string {
 	return st.Info.Render(s)
 }
 
-// plural says "1 finding", "2 findings".
+// plural says "1 finding", "2 findings", "4 matches".
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
+	}
+	if strings.HasSuffix(what, "ch") {
+		return fmt.Sprintf("%d %ses", n, what)
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
