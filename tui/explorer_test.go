@@ -17,7 +17,7 @@ import (
 // shownRows counts the file rows from the top of the pane.
 func shownRows(m Model) int {
 	n := 0
-	for p := m.top; p != nil && n < m.rows(); p = m.tv.next(p) {
+	for p := m.files.top; p != nil && n < m.files.rows(); p = m.files.tv.next(p) {
 		n++
 	}
 	return n
@@ -41,8 +41,8 @@ func TestNoRowsHiddenAboveWhenAllFit(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := drive(t, ready(t, rep, 80, 24), tc.msgs...)
-			if shownRows(m) < m.rows() && m.tv.prev(m.top) != nil {
-				t.Errorf("%d rows shown of %d, with rows above hidden:\n%s", shownRows(m), m.rows(), screen(m))
+			if shownRows(m) < m.files.rows() && m.files.tv.prev(m.files.top) != nil {
+				t.Errorf("%d rows shown of %d, with rows above hidden:\n%s", shownRows(m), m.files.rows(), screen(m))
 			}
 		})
 	}
@@ -96,8 +96,8 @@ func TestFindingWithoutPath(t *testing.T) {
 			continue
 		}
 		seen++
-		if m.layer != f.Layer {
-			t.Errorf("finding %q: layer %d selected, want %d", f.Rule, m.layer, f.Layer)
+		if m.layers.sel != f.Layer {
+			t.Errorf("finding %q: layer %d selected, want %d", f.Rule, m.layers.sel, f.Layer)
 		}
 		if s := screen(m); !strings.Contains(s, f.Message[:30]) {
 			t.Errorf("finding %q is not shown:\n%s", f.Rule, s)
@@ -156,8 +156,8 @@ func TestActivePaneStandsOutWithoutColour(t *testing.T) {
 
 func TestFilterPlaceholderWhole(t *testing.T) {
 	m := drive(t, ready(t, sampleReport(t), 80, 24), press("/"))
-	if s := screen(m); !strings.Contains(s, "/"+m.filter.Placeholder) {
-		t.Errorf("the placeholder %q is cut:\n%s", m.filter.Placeholder, s)
+	if s := screen(m); !strings.Contains(s, "/"+m.files.filter.Placeholder) {
+		t.Errorf("the placeholder %q is cut:\n%s", m.files.filter.Placeholder, s)
 	}
 }
 

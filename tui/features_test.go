@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/layerscope/layerscope/config"
 	"github.com/layerscope/layerscope/image"
@@ -16,7 +19,7 @@ import (
 	"github.com/layerscope/layerscope/report"
 )
 
-func at(m Model) string { return m.tv.t.Path(m.tv.node(m.cursor)) }
+func at(m Model) string { return m.files.tv.t.Path(m.files.tv.node(m.files.cursor)) }
 
 func TestWastedFiles(t *testing.T) {
 	rep := sampleReport(t)
@@ -28,8 +31,8 @@ func TestWastedFiles(t *testing.T) {
 		}
 	}
 	m = drive(t, m, keys("s", "j", "enter")...) // by path: the second is /src/deploy_key
-	if m.state != stateBrowse || at(m) != "src/deploy_key" || m.layer != 2 {
-		t.Errorf("enter on /src/deploy_key: state %d, cursor %s, layer %d; want the path in layer 2", m.state, at(m), m.layer)
+	if m.state != stateBrowse || at(m) != "src/deploy_key" || m.layers.sel != 2 {
+		t.Errorf("enter on /src/deploy_key: state %d, cursor %s, layer %d; want the path in layer 2", m.state, at(m), m.layers.sel)
 	}
 }
 
@@ -80,19 +83,19 @@ func TestResizeLayersPane(t *testing.T) {
 
 func TestRegexpFilter(t *testing.T) {
 	m := drive(t, ready(t, sampleReport(t), 80, 24), keys("/", "g", "o", "\\", ".", "(", "m", "o", "d", "|", "s", "u", "m", ")", "$")...)
-	m = drive(t, m, debounceMsg{m.filterSeq})
-	if m.tv.matches == nil || m.tv.matches.count != 2 {
-		t.Fatalf("go\\.(mod|sum)$ matches %v", m.tv.matches)
+	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	if m.files.tv.matches == nil || m.files.tv.matches.count != 2 {
+		t.Fatalf("go\\.(mod|sum)$ matches %v", m.files.tv.matches)
 	}
 	m = drive(t, m, press("("))
-	m = drive(t, m, debounceMsg{m.filterSeq})
-	if s := screen(m); !strings.Contains(s, "not a regexp") || m.tv.matches == nil || m.tv.matches.count != 2 {
+	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	if s := screen(m); !strings.Contains(s, "not a regexp") || m.files.tv.matches == nil || m.files.tv.matches.count != 2 {
 		t.Errorf("an invalid expression: the prompt must say so and keep the last result:\n%s", s)
 	}
 	m = drive(t, m, keys("esc", "/", "m", "a", "i", "n", ".", "g", "o")...)
-	m = drive(t, m, debounceMsg{m.filterSeq})
-	if m.tv.matches == nil || m.tv.matches.count != 1 {
-		t.Errorf("plain text: %v", m.tv.matches)
+	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	if m.files.tv.matches == nil || m.files.tv.matches.count != 1 {
+		t.Errorf("plain text: %v", m.files.tv.matches)
 	}
 }
 
@@ -109,7 +112,7 @@ func TestHiddenEntriesTakeTheirFolder(t *testing.T) {
 		t.Errorf("R leaves a folder whose only entry is removed:\n%s", s)
 	}
 	m = drive(t, m, press("U"))
-	if s := strings.Join(m.emptyHint(200), " "); !strings.Contains(s, "U shows unchanged") || !strings.Contains(s, "R shows removed") {
+	if s := strings.Join(m.files.emptyHint(200), " "); !strings.Contains(s, "U shows unchanged") || !strings.Contains(s, "R shows removed") {
 		t.Errorf("the empty view does not name the toggles:\n%s", s)
 	}
 }
@@ -134,14 +137,14 @@ func TestViewer(t *testing.T) {
 	rep, _ := report.Build(context.Background(), loadedImg)
 	rep.Check(config.Limits{}, false, report.FailOn{})
 	open := func(m Model, path string) Model {
-		n, _ := m.tv.t.Lookup(path)
+		n, _ := m.files.tv.t.Lookup(path)
 		m.focus = filesPane
-		m.cursor = m.tv.find(n)
+		m.files.cursor = m.files.tv.find(n)
 		return drive(t, m, press("o"))
 	}
 	withLayers := func() Model {
 		m := New(context.Background(), loaded(rep), WithLayers(func() LayerOpener { return layerOpener(img.Layers) }))
-		m.sizeDelay = 0
+		m.files.sizeDelay = 0
 		return drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, loadedMsg{rep})
 	}
 	tests := []struct {
@@ -220,5 +223,121 @@ func TestREADMEKeyTable(t *testing.T) {
 				t.Errorf("%q is not in the table", k.Help().Desc)
 			}
 		}
+	}
+}
+
+// TestViewerCountsLines: a final newline ends the last line; it does not
+// start another.
+func TestViewerCountsLines(t *testing.T) {
+	tests := []struct {
+		name, data string
+		want       int
+	}{
+		{"two lines, the last ended", "a\nb\n", 2},
+		{"two lines, the last not ended", "a\nb", 2},
+		{"a blank line at the end", "a\n\n", 2},
+		{"one empty line", "\n", 1},
+		{"an empty file", "", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := viewer{c: newCommon(true)}
+			v.SetSize(80, 24)
+			var data []byte // an empty file reads as nil
+			if tc.data != "" {
+				data = []byte(tc.data)
+			}
+			v = v.loaded(viewerMsg{data: data})
+			if len(v.lines) != tc.want {
+				t.Errorf("%q: %d lines %q, want %d", tc.data, len(v.lines), v.lines, tc.want)
+			}
+			s := ansi.Strip(v.View())
+			if tc.want == 0 && !strings.Contains(s, "an empty file") {
+				t.Errorf("an empty file shows as\n%s", s)
+			}
+			if tc.want > 0 && !strings.Contains(s, fmt.Sprintf("lines 1–%d of %d", tc.want, tc.want)) {
+				t.Errorf("%q: the title says\n%s", tc.data, strings.SplitN(s, "\n", 2)[0])
+			}
+		})
+	}
+}
+
+// TestFilteredFolderGoesWithItsMatches: under a filter, a folder shown
+// only because a match lies below it goes when R or U hides that match.
+func TestFilteredFolderGoesWithItsMatches(t *testing.T) {
+	rep := &report.Report{Tree: buildTree(t, []string{"d/", "d/x:1", "d/y:1", "keep:1"}, []string{"~d/x"}),
+		Layers: []report.Layer{{Index: 0}, {Index: 1}}}
+	rep.Check(config.Limits{}, false, report.FailOn{})
+	tests := []struct {
+		name, filter, hide string
+	}{
+		{"R hides the removed match", "x", "R"},
+		{"U hides the unchanged match", "y", "U"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := drive(t, ready(t, rep, 80, 24), keys("/", tc.filter, "enter")...)
+			m = drive(t, m, debounceMsg{m.files.filterSeq})
+			if got := rows(m.files.tv); !slices.Equal(got, []string{"d", " " + tc.filter}) {
+				t.Fatalf("filtered on %q: rows %q", tc.filter, got)
+			}
+			m = drive(t, m, press(tc.hide))
+			if got := rows(m.files.tv); len(got) != 0 {
+				t.Errorf("%s leaves rows %q:\n%s", tc.hide, got, screen(m))
+			}
+			if s := screen(m); strings.Contains(s, "d/") || !strings.Contains(s, "nothing to show") {
+				t.Errorf("%s leaves an empty folder:\n%s", tc.hide, s)
+			}
+		})
+	}
+}
+
+// TestFooterFits: every footer drops the keys that do not fit rather than
+// being cut, and the panes' always say that ? shows every key.
+func TestFooterFits(t *testing.T) {
+	rep := sampleReport(t)
+	tests := []struct {
+		name string
+		keys []string
+		want []string // the footer's end
+	}{
+		{"layers pane", nil, []string{"? all the keys", "q quit"}},
+		{"files pane", []string{"tab"}, []string{"? all the keys", "q quit"}},
+		{"filter", []string{"/"}, []string{"enter keep the filter", "esc clear the filter"}},
+		{"findings", []string{"f"}, []string{"esc back", "q quit"}},
+		{"wasted files", []string{"w"}, []string{"esc back", "q quit"}},
+		{"viewer", []string{"tab", "j", "o"}, []string{"esc back", "q quit"}},
+	}
+	for _, w := range []int{80, 100, 160} {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%d/%s", w, tc.name), func(t *testing.T) {
+				m := drive(t, ready(t, rep, w, 24), keys(tc.keys...)...)
+				lines := strings.Split(screen(m), "\n")
+				footer := strings.TrimRight(lines[len(lines)-1], " ")
+				if strings.Contains(footer, "…") || !strings.HasSuffix(footer, strings.Join(tc.want, " • ")) {
+					t.Errorf("footer %q, want it whole, ending %q", footer, strings.Join(tc.want, " • "))
+				}
+			})
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	tests := []struct {
+		n    int
+		what string
+		want string
+	}{
+		{1, "match", "1 match"},
+		{4, "match", "4 matches"},
+		{0, "finding", "0 findings"},
+		{2, "path", "2 paths"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := plural(tc.n, tc.what); got != tc.want {
+				t.Errorf("plural(%d, %q) = %q", tc.n, tc.what, got)
+			}
+		})
 	}
 }

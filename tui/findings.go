@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -13,24 +12,9 @@ import (
 	"github.com/layerscope/layerscope/report"
 )
 
-// What an overlay asks the root to do after a key.
-type actionKind int
-
-const (
-	actNone  actionKind = iota
-	actClose            // back to the panes
-	actJump             // back, and go to item index
-	actQuit
-)
-
-type listAction struct {
-	kind  actionKind
-	index int
-}
-
 // listKey is the keys every list overlay shares: it moves sel over n
 // items, pages by page, and says what else to do.
-func listKey(msg tea.KeyPressMsg, k KeyMap, sel, n, page int, close key.Binding) (int, listAction) {
+func listKey(msg tea.KeyPressMsg, k *KeyMap, sel, n, page int, close key.Binding) (int, action) {
 	switch {
 	case key.Matches(msg, k.Up):
 		sel--
@@ -46,27 +30,28 @@ func listKey(msg tea.KeyPressMsg, k KeyMap, sel, n, page int, close key.Binding)
 		sel = n - 1
 	case key.Matches(msg, k.Jump):
 		if n > 0 {
-			return sel, listAction{kind: actJump, index: sel}
+			return sel, action{kind: actJump, index: sel}
 		}
 	case key.Matches(msg, k.Quit):
-		return sel, listAction{kind: actQuit}
+		return sel, action{kind: actQuit}
 	case key.Matches(msg, close), key.Matches(msg, k.Back):
-		return sel, listAction{kind: actClose}
+		return sel, action{kind: actClose}
 	}
-	return min(max(sel, 0), max(n-1, 0)), listAction{}
+	return min(max(sel, 0), max(n-1, 0)), action{}
 }
 
 // findingsList is the findings overlay: every finding wrapped whole
 // (message, paths, layer and instruction, fix) over as many rows as it
 // needs, in the report's order: severity first, then bytes.
 type findingsList struct {
+	c             *common
 	fs            []report.Finding
 	sel, top      int
 	width, height int
 }
 
-func newFindingsList(fs []report.Finding) findingsList {
-	return findingsList{fs: fs, width: 80, height: 24}
+func newFindingsList(c *common, fs []report.Finding) findingsList {
+	return findingsList{c: c, fs: fs, width: 80, height: 24}
 }
 
 func (f *findingsList) SetSize(w, h int) {
@@ -82,8 +67,9 @@ func (f *findingsList) Select(i int) {
 	}
 }
 
-func (f findingsList) Update(msg tea.KeyPressMsg, k KeyMap) (findingsList, listAction) {
-	var act listAction
+func (f findingsList) Update(msg tea.KeyPressMsg) (findingsList, action) {
+	k := &f.c.keys
+	var act action
 	f.sel, act = listKey(msg, k, f.sel, len(f.fs), 5, k.Findings)
 	f.top = f.scroll()
 	return f, act
@@ -97,7 +83,7 @@ func (f findingsList) scroll() int {
 	rows := func(from int) int {
 		n := 0
 		for i := from; i <= f.sel; i++ {
-			n += len(f.block(i, f.width-2, Styles{})) + 1
+			n += len(f.block(i, f.width-2, &plainStyles)) + 1
 		}
 		return n - 1
 	}
@@ -108,7 +94,7 @@ func (f findingsList) scroll() int {
 }
 
 // block is finding i as the rows it takes at width w.
-func (f findingsList) block(i, w int, st Styles) []string {
+func (f findingsList) block(i, w int, st *Styles) []string {
 	x := f.fs[i]
 	head := fmt.Sprintf("%s · %s · %s · layer %d", severityStyle(st, x.Severity), x.Category, report.Size(x.Bytes), x.Layer)
 	if x.Ignored != "" {
@@ -124,7 +110,7 @@ func (f findingsList) block(i, w int, st Styles) []string {
 			out = append(out, "  "+style.Render(l))
 		}
 	}
-	wrap("", report.Escape(x.Message), lipgloss.NewStyle())
+	wrap("", report.Escape(x.Message), st.Text)
 	var paths []string
 	for _, p := range x.Paths {
 		paths = append(paths, report.Escape(p))
@@ -135,8 +121,8 @@ func (f findingsList) block(i, w int, st Styles) []string {
 	return out
 }
 
-func (f findingsList) View(st Styles, k KeyMap, h help.Model) string {
-	w := f.width
+func (f findingsList) View() string {
+	st, w := &f.c.styles, f.width
 	title := st.Title.Render(fmt.Sprintf("%s: errors first, then warnings, info; by bytes in each", plural(len(f.fs), "finding")))
 	body := max(f.height-2, 1)
 	top := f.scroll()
@@ -163,10 +149,21 @@ func (f findingsList) View(st Styles, k KeyMap, h help.Model) string {
 		lines = append(lines, "")
 	}
 	pos := st.Dim.Render(fmt.Sprintf(" %d of %d", f.sel+1, len(f.fs)))
-	return fit(title+pos, w) + "\n" + fitLines(lines, w) + "\n" + fit(h.ShortHelpView(k.listKeys(k.NextFinding, k.PrevFinding).ShortHelp()), w)
+	return fit(title+pos, w) + "\n" + fitLines(lines, w) + "\n" + footer(f.c, f, w)
 }
 
-func severityStyle(st Styles, s string) string {
+// ShortHelp and FullHelp make the list a help.KeyMap: its footer.
+func (f findingsList) ShortHelp() []key.Binding {
+	k := &f.c.keys
+	return k.listKeys(k.NextFinding, k.PrevFinding)
+}
+
+func (f findingsList) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
+
+// plainStyles draws nothing: what measures a finding's rows uses it.
+var plainStyles Styles
+
+func severityStyle(st *Styles, s string) string {
 	switch s {
 	case "error":
 		return st.Error.Render(s)
@@ -176,17 +173,13 @@ func severityStyle(st Styles, s string) string {
 	return st.Info.Render(s)
 }
 
-// plural says "1 finding", "2 findings".
+// plural says "1 finding", "2 findings", "4 matches".
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
-func fitLines(lines []string, w int) string {
-	for i := range lines {
-		lines[i] = fit(lines[i], w)
+	if strings.HasSuffix(what, "ch") {
+		return fmt.Sprintf("%d %ses", n, what)
 	}
-	return strings.Join(lines, "\n")
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -124,32 +124,13 @@ func KeyTable() string {
 	return b.String()
 }
 
-// paneKeys is one component's help: what its footer and ? show.
-type paneKeys struct {
-	short []key.Binding
-	full  [][]key.Binding
-}
+// listKeys is the overlays' footer: move, go, back, quit, and extra.
+type listKeys []key.Binding
 
-func (p paneKeys) ShortHelp() []key.Binding  { return p.short }
-func (p paneKeys) FullHelp() [][]key.Binding { return p.full }
+func (l listKeys) ShortHelp() []key.Binding  { return l }
+func (l listKeys) FullHelp() [][]key.Binding { return [][]key.Binding{l} }
 
-func (k KeyMap) layersKeys() paneKeys {
-	s := []key.Binding{k.SwitchPane, k.Up, k.Down, k.LayerMode, k.Findings, k.Wasted, k.NextFinding, k.Narrower, k.Wider, k.Help, k.Quit}
-	return paneKeys{s, [][]key.Binding{s}}
-}
-
-func (k KeyMap) filesKeys() paneKeys {
-	s := []key.Binding{k.SwitchPane, k.Toggle, k.Filter, k.Open, k.Sort, k.LayerMode, k.Added, k.Findings, k.Wasted, k.Help, k.Quit}
-	return paneKeys{s, [][]key.Binding{s}}
-}
-
-func (k KeyMap) filterKeys() paneKeys {
-	s := []key.Binding{k.Accept, k.ClearFilter}
-	return paneKeys{s, [][]key.Binding{s}}
-}
-
-func (k KeyMap) listKeys(extra ...key.Binding) paneKeys {
+func (k KeyMap) listKeys(extra ...key.Binding) listKeys {
 	s := append([]key.Binding{k.Up, k.Down, k.Jump}, extra...)
-	s = append(s, k.Back, k.Quit)
-	return paneKeys{s, [][]key.Binding{s}}
+	return append(s, k.Back, k.Quit)
 }

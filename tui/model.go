@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/layerscope/layerscope/image"
@@ -43,30 +41,16 @@ const (
 	stateViewer                // a file's content
 )
 
-// Messages.
+// The root's messages; each component declares its own.
 type (
 	loadedMsg  struct{ rep *report.Report }
 	loadErrMsg struct{ err error }
 	tickMsg    struct{}
-	sizesMsg   struct{ sizes *dirSizes }
-	// sizesDueMsg: the view stayed on a layer and mode for sizesDebounce
-	// since request gen.
-	sizesDueMsg struct{ gen uint64 }
-	matchesMsg  struct {
-		seq int
-		ms  *matchSet
-	}
-	debounceMsg struct{ seq int }
-	// rowsMsg: where the cursor's row is, and how many rows there are, for
-	// the view of generation gen.
-	rowsMsg struct {
-		gen        uint64
-		idx, total int
-	}
-	rowsDueMsg struct{ gen uint64 }
 )
 
-// Model is the root: loading, then ready (or an error that ends it).
+// Model is the root: a state machine (loading, then the panes or one
+// overlay, or an error that ends it). It routes each key by state, lays
+// out the panes and draws the overlays; the components do the rest.
 type Model struct {
 	load   Loader
 	prog   *image.Progress
@@ -74,47 +58,24 @@ type Model struct {
 	cancel context.CancelFunc
 	err    error
 	rep    *report.Report
-	start  time.Time
-	files  func() LayerOpener // set by WithLayers
-	layers LayerOpener        // what files gave once the report came
+	opener func() LayerOpener // set by WithLayers
+	source LayerOpener        // what opener gave once the report came
 
 	state         state
 	width, height int
-	styles        Styles
-	keys          KeyMap
-	help          help.Model
+	c             *common
 
-	focus    pane
-	layer    int // selected layer
-	layerTop int
-	leftAdj  int // columns < and > took from or gave to the layers pane
-	tv       *treeView
-	cursor   pos
-	top      pos
-	offset   int // cursor row within the pane
-	attrs    bool
+	focus   pane
+	leftAdj int // columns < and > took from or gave to the layers pane
+	status  string
 
+	layers     layerList
+	files      fileTree
 	findings   findingsList
 	waste      wasteList
 	viewer     viewer
+	keyHelp    keyHelp
 	findCursor int // the finding n/N last went to
-
-	filter    textinput.Model
-	filterSeq int
-	filterErr string // why the text typed is not a regular expression
-
-	badges     map[tree.NodeID][]int // findings that name a node
-	badgeBelow []bool                // per node: a finding names something under it
-	sizes      *sizeCache
-	walks      *sizeWalks
-	sizeDelay  time.Duration // sizesDebounce; tests set 0
-	status     string
-
-	// The cursor's row index and the row count, -1 until counted; rowGen
-	// names the view they were counted for.
-	rowIdx, rowTotal int
-	rowGen           uint64
-	rowsDirty        bool
 }
 
 // Option configures the explorer.
@@ -124,22 +85,17 @@ type Option func(*Model)
 // image has loaded and may return nil when the source cannot be read twice
 // (the daemon, a stream).
 func WithLayers(open func() LayerOpener) Option {
-	return func(m *Model) { m.files = open }
+	return func(m *Model) { m.opener = open }
 }
 
 // New returns a model that will run load when it starts.
 func New(ctx context.Context, load Loader, opts ...Option) Model {
 	ctx, cancel := context.WithCancel(ctx)
-	ti := textinput.New()
-	ti.Prompt = "/"
-	ti.Placeholder = "a regular expression or part of a path"
+	c := newCommon(true)
 	m := Model{
-		load: load, prog: image.NewProgress(), ctx: ctx, cancel: cancel, start: time.Now(),
-		width: 80, height: 24, styles: DefaultStyles(true), keys: DefaultKeyMap(), help: help.New(),
-		filter: ti, sizes: &sizeCache{}, walks: &sizeWalks{}, sizeDelay: sizesDebounce, findCursor: -1,
-		rowIdx: -1, rowTotal: -1,
+		load: load, prog: image.NewProgress(), ctx: ctx, cancel: cancel,
+		width: 80, height: 24, c: c, files: newFileTree(c), viewer: viewer{c: c}, keyHelp: keyHelp{c: c}, findCursor: -1,
 	}
-	m.help.Styles = help.DefaultStyles(true)
 	for _, o := range opts {
 		o(&m)
 	}
@@ -173,9 +129,8 @@ func tick() tea.Cmd {
 // rows are counted again (at once when cheap, else in a command).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m, cmd := m.update(msg)
-	if m.rowsDirty && m.tv != nil {
-		m.rowsDirty = false
-		cmd = tea.Batch(cmd, m.rowsCmd())
+	if c := m.files.recount(); c != nil {
+		cmd = tea.Batch(cmd, c)
 	}
 	return m, cmd
 }
@@ -184,17 +139,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
-		m.clampScroll()
-		if m.rep != nil {
-			m.scrollLayers()
-		}
 		return m, nil
 	case tea.BackgroundColorMsg:
-		m.styles = DefaultStyles(msg.IsDark())
-		m.help.Styles = help.DefaultStyles(msg.IsDark())
+		m.c.setBackground(msg.IsDark())
 		return m, nil
 	case tickMsg:
-		if m.rep == nil && m.err == nil {
+		if m.state == stateLoading && m.err == nil {
 			return m, tick()
 		}
 		return m, nil
@@ -205,38 +155,14 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, tea.Quit
 	case loadedMsg:
 		m.setReport(msg.rep)
-		return m, m.sizesCmd()
-	case sizesDueMsg:
-		if msg.gen != m.walks.gen.Load() {
-			return m, nil // a newer key asked for other sizes
-		}
-		return m, m.walkCmd(msg.gen)
-	case sizesMsg:
-		m.sizes.put(msg.sizes)
-		if m.tv != nil && msg.sizes.layer == m.tv.layer && msg.sizes.whole == m.tv.whole {
-			m.setSizes(msg.sizes)
-		}
-		return m, nil
-	case rowsDueMsg:
-		if msg.gen != m.rowGen {
+		return m, m.files.sizesCmd()
+	case sizesDueMsg, sizesMsg, rowsDueMsg, rowsMsg, debounceMsg, matchesMsg:
+		if m.state == stateLoading {
 			return m, nil
 		}
-		return m, m.countCmd(msg.gen)
-	case rowsMsg:
-		if msg.gen == m.rowGen {
-			m.rowIdx, m.rowTotal = msg.idx, msg.total
-		}
-		return m, nil
-	case debounceMsg:
-		if msg.seq != m.filterSeq {
-			return m, nil
-		}
-		return m, m.matchCmd()
-	case matchesMsg:
-		if msg.seq == m.filterSeq && m.tv != nil {
-			m.keepCursor(func() { m.tv.matches = msg.ms })
-		}
-		return m, nil
+		var cmd tea.Cmd
+		m.files, cmd = m.files.Update(msg)
+		return m, cmd
 	case viewerMsg:
 		m.viewer = m.viewer.loaded(msg)
 		return m, nil
@@ -250,223 +176,47 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// setSize sizes the root and every component.
+// setSize sizes the root and lays out every component.
 func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
-	m.filter.SetWidth(min(max(w/2, 10), 40)) // without a width, the placeholder shows one letter
+	m.files.SetPromptWidth(min(max(w/2, 10), 40))
 	m.findings.SetSize(w, h)
 	m.waste.SetSize(w, h)
 	m.viewer.SetSize(w, h)
+	m.keyHelp.SetSize(w, h)
+	m.layout()
 }
 
-// setReport builds the views once the analysis is done.
+// layout splits the screen between the panes: the title above, the
+// status and the footer below, a separator between.
+func (m *Model) layout() {
+	if m.rep == nil {
+		return
+	}
+	lw := m.leftWidth()
+	bodyH := max(m.height-3, 1)
+	m.layers.SetSize(lw, bodyH)
+	m.files.SetSize(max(m.width-lw-1, 1), bodyH)
+}
+
+// setReport builds the panes and overlays once the analysis is done.
 func (m *Model) setReport(rep *report.Report) {
 	m.rep = rep
 	m.state = stateBrowse
-	m.tv = newTreeView(rep.Tree)
-	m.badges = map[tree.NodeID][]int{}
-	m.badgeBelow = make([]bool, rep.Tree.Len())
-	for i, f := range rep.Findings {
-		for _, p := range f.Paths {
-			if n, ok := rep.Tree.Lookup(strings.TrimPrefix(p, "/")); ok && n != 0 {
-				m.badges[n] = append(m.badges[n], i)
-				for a := rep.Tree.Parent(n); a != 0 && !m.badgeBelow[a]; a = rep.Tree.Parent(a) {
-					m.badgeBelow[a] = true
-				}
-			}
-		}
+	m.layers = newLayerList(m.c, rep)
+	m.files.load(rep)
+	m.findings = newFindingsList(m.c, rep.Findings)
+	m.waste = newWasteList(m.c, rep.Waste)
+	if m.opener != nil {
+		m.source = m.opener()
 	}
-	m.findings = newFindingsList(rep.Findings)
-	m.waste = newWasteList(rep.Waste)
-	m.setSize(m.width, m.height)
-	if m.files != nil {
-		m.layers = m.files()
-	}
-	m.layer = max(len(rep.Layers)-1, 0)
-	m.tv.layer = m.layer
 	m.focus = layersPane
-	m.cursor = m.tv.first()
-	m.top = m.cursor
-	m.offset = 0
-	m.clampScroll()
-	m.scrollLayers()
-	m.rowsDirty = true
+	m.setSize(m.width, m.height)
 }
 
-// inlineNodes is the tree size below which whole-tree work is cheap
-// enough to do on the key path.
-const inlineNodes = 20_000
-
-// sizesCmd shows the directory sizes of the current layer and mode: at
-// once when cached or cheap, else once the keys have paused (sizeDelay)
-// and a walk has computed them. Every call makes older walks stale.
-func (m *Model) sizesCmd() tea.Cmd {
-	if m.tv == nil {
-		return nil
-	}
-	gen := m.walks.gen.Add(1)
-	layer, whole, t := m.tv.layer, m.tv.whole, m.tv.t
-	if s := m.sizes.get(layer, whole); s != nil {
-		m.setSizes(s)
-		return nil
-	}
-	if t.Len() < inlineNodes {
-		s := computeSizes(t, m.tv.dirs, layer, whole, nil) // well under a millisecond
-		m.sizes.put(s)
-		m.setSizes(s)
-		return nil
-	}
-	m.keepCursor(func() {
-		m.tv.sizes = nil
-		m.tv.order = map[tree.NodeID][]tree.NodeID{}
-	})
-	if m.sizeDelay <= 0 {
-		return func() tea.Msg { return sizesDueMsg{gen} }
-	}
-	return tea.Tick(m.sizeDelay, func(time.Time) tea.Msg { return sizesDueMsg{gen} })
-}
-
-// walkCmd computes the sizes that request gen asked for, off the key
-// path; the walk stops, with no message, once a newer request exists.
-func (m *Model) walkCmd(gen uint64) tea.Cmd {
-	t, dirs, layer, whole, walks := m.tv.t, m.tv.dirs, m.tv.layer, m.tv.whole, m.walks
-	return func() tea.Msg {
-		walks.started.Add(1)
-		s := computeSizes(t, dirs, layer, whole, func() bool { return walks.gen.Load() != gen })
-		if s == nil {
-			walks.stopped.Add(1)
-			return nil
-		}
-		return sizesMsg{s}
-	}
-}
-
-func (m *Model) setSizes(s *dirSizes) {
-	m.keepCursor(func() {
-		m.tv.sizes = s
-		m.tv.order = map[tree.NodeID][]tree.NodeID{}
-	})
-}
-
-// rowsCmd counts the rows of the view as it is now: at once on a small
-// tree, else once the keys have paused, in a command on a snapshot.
-func (m *Model) rowsCmd() tea.Cmd {
-	m.rowGen++
-	m.rowIdx, m.rowTotal = -1, -1
-	if m.tv.t.Len() < inlineNodes {
-		var target tree.NodeID = -1
-		if m.cursor != nil {
-			target = m.tv.node(m.cursor)
-		}
-		m.rowIdx, m.rowTotal, _ = m.tv.countRows(target, nil)
-		return nil
-	}
-	gen := m.rowGen
-	if m.sizeDelay <= 0 {
-		return func() tea.Msg { return rowsDueMsg{gen} }
-	}
-	return tea.Tick(m.sizeDelay, func(time.Time) tea.Msg { return rowsDueMsg{gen} })
-}
-
-// countCmd counts the rows for generation gen on a snapshot of the view.
-func (m *Model) countCmd(gen uint64) tea.Cmd {
-	snap := m.tv.snapshot()
-	var target tree.NodeID = -1
-	if m.cursor != nil {
-		target = m.tv.node(m.cursor)
-	}
-	walks := m.walks
-	sizesGen := walks.gen.Load()
-	return func() tea.Msg {
-		// stale once anything newer asked for a walk of the tree
-		idx, total, ok := snap.countRows(target, func() bool { return walks.gen.Load() != sizesGen })
-		if !ok {
-			return nil
-		}
-		return rowsMsg{gen, idx, total}
-	}
-}
-
-// matchCmd runs the path filter on an immutable tree, off the key path.
-// Text that is not a regular expression keeps the last result.
-func (m *Model) matchCmd() tea.Cmd {
-	pattern, seq, t := m.filter.Value(), m.filterSeq, m.tv.t
-	m.filterErr = ""
-	if pattern == "" {
-		m.keepCursor(func() { m.tv.matches = nil })
-		return nil
-	}
-	re, err := compileFilter(pattern)
-	if err != nil {
-		m.filterErr = "not a regexp"
-		return nil
-	}
-	return func() tea.Msg { return matchesMsg{seq, computeMatches(t, pattern, re)} }
-}
-
-// keepCursor applies a change to the view and keeps the cursor on the same
-// entry when it still shows, else on the first row.
-func (m *Model) keepCursor(change func()) {
-	var at tree.NodeID = -1
-	if m.cursor != nil {
-		at = m.tv.node(m.cursor)
-	}
-	change()
-	m.cursor = nil
-	if at >= 0 {
-		m.cursor = m.tv.find(at)
-	}
-	if m.cursor == nil {
-		m.cursor = m.tv.first()
-		m.offset = 0
-	}
-	m.clampScroll()
-	m.rowsDirty = true
-}
-
-// rows is how many file rows fit.
-func (m *Model) rows() int {
-	return max(1, m.height-4)
-}
-
-// clampScroll recomputes top from the cursor and its row offset. The
-// cursor keeps its row on screen unless that would leave blank rows at the
-// bottom while rows above are hidden: then the view scrolls up to fill.
-func (m *Model) clampScroll() {
-	if m.tv == nil {
-		return
-	}
-	m.offset = min(max(m.offset, 0), m.rows()-1)
-	if m.cursor == nil {
-		m.top = nil
-		m.offset = 0
-		return
-	}
-	m.top = m.cursor
-	for i := 0; i < m.offset; i++ {
-		p := m.tv.prev(m.top)
-		if p == nil {
-			m.offset = i
-			break
-		}
-		m.top = p
-	}
-	below := 0
-	for p := m.tv.next(m.cursor); p != nil && below < m.rows()-1-m.offset; p = m.tv.next(p) {
-		below++
-	}
-	for short := m.rows() - 1 - m.offset - below; short > 0; short-- {
-		p := m.tv.prev(m.top)
-		if p == nil {
-			break
-		}
-		m.top = p
-		m.offset++
-	}
-}
-
+// key routes a key by state: one component has the keyboard at a time.
 func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
+	k := m.c.keys
 	switch m.state {
 	case stateLoading:
 		if key.Matches(msg, k.Quit) {
@@ -476,7 +226,11 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	case stateFilter:
-		return m.filterKey(msg)
+		var cmd tea.Cmd
+		var act action
+		m.files, cmd, act = m.files.Key(msg, true)
+		m2, c := m.act(act, nil)
+		return m2, tea.Batch(cmd, c)
 	case stateHelp:
 		if key.Matches(msg, k.Quit) {
 			return m, tea.Quit
@@ -492,24 +246,25 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			m.state = stateBrowse
 			return m.gotoFinding(m.findCursor - 1)
 		}
-		var act listAction
-		m.findings, act = m.findings.Update(msg, k)
-		return m.listAction(act, Model.gotoFinding)
+		var act action
+		m.findings, act = m.findings.Update(msg)
+		return m.act(act, Model.gotoFinding)
 	case stateWaste:
-		var act listAction
-		m.waste, act = m.waste.Update(msg, k)
-		return m.listAction(act, Model.gotoWaste)
+		var act action
+		m.waste, act = m.waste.Update(msg)
+		return m.act(act, Model.gotoWaste)
 	case stateViewer:
-		var act listAction
-		m.viewer, act = m.viewer.Update(msg, k)
-		return m.listAction(act, nil)
+		var act action
+		m.viewer, act = m.viewer.Update(msg)
+		return m.act(act, nil)
 	}
 	return m.browseKey(msg)
 }
 
-// listAction carries out what an overlay asked for.
-func (m Model) listAction(act listAction, jump func(Model, int) (Model, tea.Cmd)) (Model, tea.Cmd) {
-	switch act.kind {
+// act carries out what a component asked for; jump goes to an overlay's
+// item.
+func (m Model) act(a action, jump func(Model, int) (Model, tea.Cmd)) (Model, tea.Cmd) {
+	switch a.kind {
 	case actQuit:
 		m.cancel()
 		return m, tea.Quit
@@ -518,47 +273,26 @@ func (m Model) listAction(act listAction, jump func(Model, int) (Model, tea.Cmd)
 	case actJump:
 		m.state = stateBrowse
 		if jump != nil {
-			return jump(m, act.index)
+			return jump(m, a.index)
 		}
+	case actSelect:
+		return m, m.selectLayer(a.index)
+	case actFiles:
+		m.state = stateBrowse
+		m.focus = filesPane
+	case actFilter:
+		m.state = stateFilter
+		m.focus = filesPane
+	case actOpen:
+		return m.openViewer(tree.NodeID(a.index))
 	}
 	return m, nil
 }
 
-func (m Model) filterKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	switch {
-	case key.Matches(msg, k.Interrupt):
-		m.cancel()
-		return m, tea.Quit
-	case key.Matches(msg, k.ClearFilter):
-		m.state = stateBrowse
-		m.filter.Blur()
-		m.filter.SetValue("")
-		m.filterSeq++
-		return m, m.matchCmd()
-	case key.Matches(msg, k.Accept):
-		m.state = stateBrowse
-		m.filter.Blur()
-		m.focus = filesPane
-		return m, nil
-	}
-	var cmd tea.Cmd
-	before := m.filter.Value()
-	m.filter, cmd = m.filter.Update(msg)
-	if v := m.filter.Value(); v != before {
-		m.filterSeq++
-		m.filterErr = ""
-		if _, err := compileFilter(v); err != nil && v != "" {
-			m.filterErr = "not a regexp"
-		}
-		seq := m.filterSeq
-		return m, tea.Batch(cmd, tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg { return debounceMsg{seq} }))
-	}
-	return m, cmd
-}
-
+// browseKey: the keys of the whole explorer first, then the view's
+// settings (from either pane), then the focused pane's moves.
 func (m Model) browseKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
+	k := m.c.keys
 	if key.Matches(msg, k.Quit) {
 		m.cancel()
 		return m, tea.Quit
@@ -574,8 +308,8 @@ func (m Model) browseKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			m.status = "no findings: nothing left behind that layerscope knows of"
 			break
 		}
-		if m.focus == filesPane && m.cursor != nil {
-			if i, ok := m.findingFor(m.tv.node(m.cursor)); ok {
+		if n, ok := m.files.current(); m.focus == filesPane && ok {
+			if i, ok := m.files.findingFor(n); ok {
 				m.findings.Select(i)
 			}
 		}
@@ -593,42 +327,20 @@ func (m Model) browseKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m.gotoFinding(len(m.rep.Findings) - 1)
 		}
 		return m.gotoFinding(m.findCursor - 1)
-	case key.Matches(msg, k.LayerMode):
-		m.keepCursor(func() { m.tv.whole = !m.tv.whole })
-		return m, m.sizesCmd()
-	case key.Matches(msg, k.Filter):
-		m.state = stateFilter
-		m.focus = filesPane
-		return m, m.filter.Focus()
-	case key.Matches(msg, k.ClearFilter):
-		if m.filter.Value() != "" {
-			m.filter.SetValue("")
-			m.filterSeq++
-			return m, m.matchCmd()
-		}
-	case key.Matches(msg, k.Added):
-		m.toggleHide(tree.Added)
-	case key.Matches(msg, k.Modified):
-		m.toggleHide(tree.Modified)
-	case key.Matches(msg, k.Removed):
-		m.toggleHide(tree.Removed)
-	case key.Matches(msg, k.Unchanged):
-		m.toggleHide(tree.Unchanged)
-	case key.Matches(msg, k.Sort):
-		m.keepCursor(func() {
-			m.tv.bySize = !m.tv.bySize
-			m.tv.order = map[tree.NodeID][]tree.NodeID{}
-		})
-	case key.Matches(msg, k.Attributes):
-		m.attrs = !m.attrs
 	case key.Matches(msg, k.Wider):
 		m.resizeLeft(+4)
 	case key.Matches(msg, k.Narrower):
 		m.resizeLeft(-4)
-	case m.focus == layersPane:
-		return m.layersKey(msg)
+	case m.focus == layersPane && !m.files.viewKey(msg):
+		var act action
+		m.layers, act = m.layers.Update(msg)
+		return m.act(act, nil)
 	default:
-		return m.filesKey(msg)
+		var cmd tea.Cmd
+		var act action
+		m.files, cmd, act = m.files.Key(msg, m.focus == filesPane)
+		m, c := m.act(act, nil)
+		return m, tea.Batch(cmd, c)
 	}
 	return m, nil
 }
@@ -639,167 +351,16 @@ func (m *Model) resizeLeft(d int) {
 	m.leftAdj += d
 	after := m.leftWidth()
 	m.leftAdj -= d - (after - before) // what the bounds refused is not kept
+	m.layout()
 }
 
-func (m *Model) toggleHide(c tree.Change) {
-	m.keepCursor(func() { m.tv.hide[c] = !m.tv.hide[c] })
-}
-
-func (m Model) layersKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	n := len(m.rep.Layers)
-	if n == 0 {
-		return m, nil
-	}
-	sel := m.layer
-	switch {
-	case key.Matches(msg, k.Up):
-		sel--
-	case key.Matches(msg, k.Down):
-		sel++
-	case key.Matches(msg, k.PageUp):
-		sel -= m.layerRows()
-	case key.Matches(msg, k.PageDown):
-		sel += m.layerRows()
-	case key.Matches(msg, k.Home):
-		sel = 0
-	case key.Matches(msg, k.End):
-		sel = n - 1
-	case key.Matches(msg, k.Jump), key.Matches(msg, k.Expand):
-		m.focus = filesPane
-		return m, nil
-	default:
-		return m, nil
-	}
-	return m, m.selectLayer(min(max(sel, 0), n-1))
-}
-
-// selectLayer shows another layer: what is visible follows at once; the
-// directory sizes follow when computed.
+// selectLayer shows another layer in both panes.
 func (m *Model) selectLayer(l int) tea.Cmd {
-	if l == m.layer || l < 0 || l >= len(m.rep.Layers) {
+	if l == m.layers.sel || l < 0 || l >= len(m.rep.Layers) {
 		return nil
 	}
-	m.layer = l
-	m.scrollLayers()
-	m.keepCursor(func() { m.tv.layer = l })
-	return m.sizesCmd()
-}
-
-func (m Model) filesKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	if m.cursor == nil {
-		return m, nil
-	}
-	n := m.tv.node(m.cursor)
-	meta, _, _ := m.tv.state(n)
-	isDir := meta.Kind == tree.KindDir
-	switch {
-	case key.Matches(msg, k.Up):
-		m.move(-1)
-	case key.Matches(msg, k.Down):
-		m.move(1)
-	case key.Matches(msg, k.PageUp):
-		m.move(-m.rows())
-	case key.Matches(msg, k.PageDown):
-		m.move(m.rows())
-	case key.Matches(msg, k.Home):
-		m.cursor, m.offset = m.tv.first(), 0
-		m.clampScroll()
-		if m.rowTotal >= 0 {
-			m.rowIdx = 0
-		}
-	case key.Matches(msg, k.End):
-		m.cursor, m.offset = m.tv.last(), m.rows()-1
-		m.clampScroll()
-		if m.rowTotal >= 0 {
-			m.rowIdx = m.rowTotal - 1
-		}
-	case key.Matches(msg, k.Open), key.Matches(msg, k.Jump) && !isDir:
-		return m.openViewer(n)
-	case key.Matches(msg, k.Toggle), key.Matches(msg, k.Jump):
-		if isDir {
-			m.keepCursor(func() { m.tv.collapse[n] = !m.tv.collapse[n] })
-		}
-	case key.Matches(msg, k.Expand):
-		if isDir {
-			m.keepCursor(func() { delete(m.tv.collapse, n) })
-		}
-	case key.Matches(msg, k.Collapse):
-		if isDir && !m.tv.collapse[n] {
-			m.keepCursor(func() { m.tv.collapse[n] = true })
-		} else if len(m.cursor) > 1 {
-			m.cursor = m.cursor[:len(m.cursor)-1].clone()
-			m.clampScroll()
-			m.rowsDirty = true
-		}
-	case key.Matches(msg, k.CollapseAll):
-		m.keepCursor(func() {
-			for _, c := range m.tv.t.Children(0) {
-				m.tv.collapse[c] = true
-			}
-		})
-		m.cursor = m.tv.find(m.topLevel(n))
-		m.clampScroll()
-	case key.Matches(msg, k.ExpandAll):
-		m.keepCursor(func() { clear(m.tv.collapse) })
-	}
-	return m, nil
-}
-
-// topLevel is the top-level directory that holds n.
-func (m *Model) topLevel(n tree.NodeID) tree.NodeID {
-	for m.tv.t.Parent(n) != 0 {
-		n = m.tv.t.Parent(n)
-	}
-	return n
-}
-
-// scrollLayers keeps the selected layer in the rows the layers pane shows.
-func (m *Model) scrollLayers() {
-	n := m.layerRows()
-	m.layerTop = min(m.layerTop, m.layer)
-	if m.layer >= m.layerTop+n {
-		m.layerTop = m.layer - n + 1
-	}
-	m.layerTop = max(min(m.layerTop, len(m.rep.Layers)-n), 0)
-}
-
-// move steps the cursor by d rows, scrolling at the edges.
-func (m *Model) move(d int) {
-	if m.cursor == nil {
-		return
-	}
-	moved := 0
-	for ; d > 0; d-- {
-		p := m.tv.next(m.cursor)
-		if p == nil {
-			break
-		}
-		m.cursor = p
-		moved++
-		if m.offset < m.rows()-1 {
-			m.offset++
-		} else {
-			m.top = m.tv.next(m.top)
-		}
-	}
-	for ; d < 0; d++ {
-		p := m.tv.prev(m.cursor)
-		if p == nil {
-			break
-		}
-		m.cursor = p
-		moved--
-		if m.offset > 0 {
-			m.offset--
-		} else {
-			m.top = p
-		}
-	}
-	if m.rowIdx >= 0 {
-		m.rowIdx += moved
-	}
+	m.layers.Select(l)
+	return m.files.SetLayer(l)
 }
 
 // gotoFinding selects finding i's layer and reveals its path; a finding
@@ -820,7 +381,7 @@ func (m Model) gotoFinding(i int) (Model, tea.Cmd) {
 	var n tree.NodeID
 	ok := false
 	if len(f.Paths) > 0 {
-		n, ok = m.tv.t.Lookup(strings.TrimPrefix(f.Paths[0], "/"))
+		n, ok = m.rep.Tree.Lookup(strings.TrimPrefix(f.Paths[0], "/"))
 	}
 	if !ok || n == 0 {
 		// No path to show: the finding itself, whole, over its layer.
@@ -828,8 +389,8 @@ func (m Model) gotoFinding(i int) (Model, tea.Cmd) {
 		m.state = stateFindings
 		return m, cmd
 	}
-	var c tea.Cmd
-	if c, ok = m.reveal(n); !ok {
+	c, ok := m.reveal(n)
+	if !ok {
 		m.status = head + "its path is hidden by a filter: esc clears it"
 	} else {
 		m.status = head + f.Severity + ": " + report.Escape(f.Message)
@@ -837,28 +398,13 @@ func (m Model) gotoFinding(i int) (Model, tea.Cmd) {
 	return m, tea.Batch(cmd, c)
 }
 
-// reveal moves the cursor to n, expanding the directories above it and
-// showing the whole image when the layer's changes do not hold it.
+// reveal shows n in the files pane, which takes the keys.
 func (m *Model) reveal(n tree.NodeID) (tea.Cmd, bool) {
-	var cmd tea.Cmd
-	for a := m.tv.t.Parent(n); a != 0; a = m.tv.t.Parent(a) {
-		delete(m.tv.collapse, a)
+	cmd, ok := m.files.reveal(n)
+	if ok {
+		m.focus = filesPane
 	}
-	p := m.tv.find(n)
-	if p == nil && !m.tv.whole {
-		m.tv.whole = true
-		cmd = m.sizesCmd()
-		p = m.tv.find(n)
-	}
-	if p == nil {
-		return cmd, false
-	}
-	m.cursor = p
-	m.offset = m.rows() / 3
-	m.clampScroll()
-	m.focus = filesPane
-	m.rowsDirty = true
-	return cmd, true
+	return cmd, ok
 }
 
 // gotoWaste selects the layer that shipped wasted path i and reveals it.
@@ -868,7 +414,7 @@ func (m Model) gotoWaste(i int) (Model, tea.Cmd) {
 	if len(w.Layers) > 0 {
 		cmd = m.selectLayer(w.Layers[0])
 	}
-	n, ok := m.tv.t.Lookup(strings.TrimPrefix(w.Path, "/"))
+	n, ok := m.rep.Tree.Lookup(strings.TrimPrefix(w.Path, "/"))
 	if !ok {
 		return m, cmd
 	}
@@ -876,12 +422,12 @@ func (m Model) gotoWaste(i int) (Model, tea.Cmd) {
 	if !shown {
 		m.status = "/" + report.Escape(w.Path) + " is hidden by a filter: esc clears it"
 	} else {
-		m.status = fmt.Sprintf("%s wasted: layer %s shipped /%s, a later one hid it", report.Size(w.Bytes), report.Escape(layerList(w.Layers)), report.Escape(strings.TrimPrefix(w.Path, "/")))
+		m.status = fmt.Sprintf("%s wasted: layer %s shipped /%s, a later one hid it", report.Size(w.Bytes), report.Escape(layerNumbers(w.Layers)), report.Escape(strings.TrimPrefix(w.Path, "/")))
 	}
 	return m, tea.Batch(cmd, c)
 }
 
-func layerList(ls []int) string {
+func layerNumbers(ls []int) string {
 	s := make([]string, len(ls))
 	for i, l := range ls {
 		s[i] = fmt.Sprint(l)
@@ -901,9 +447,9 @@ func (m Model) wheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 		d = 3
 	}
 	if msg.X < m.leftWidth() {
-		return m, m.selectLayer(min(max(m.layer+d/3, 0), len(m.rep.Layers)-1))
+		return m, m.selectLayer(min(max(m.layers.sel+d/3, 0), len(m.rep.Layers)-1))
 	}
-	m.move(d)
+	m.files.move(d)
 	return m, nil
 }
 
@@ -914,15 +460,13 @@ func (m Model) click(msg tea.MouseClickMsg) (Model, tea.Cmd) {
 	row := msg.Y - 2 // title and pane header
 	if msg.X < m.leftWidth() {
 		m.focus = layersPane
-		if l := m.layerTop + row; row >= 0 && l < len(m.rep.Layers) && row < m.layerRows() {
+		if l, ok := m.layers.at(row); ok {
 			return m, m.selectLayer(l)
 		}
 		return m, nil
 	}
 	m.focus = filesPane
-	if row >= 0 && row < m.rows() {
-		m.move(row - m.offset)
-	}
+	m.files.click(row)
 	return m, nil
 }
 

@@ -63,7 +63,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 func ready(t *testing.T, rep *report.Report, w, h int) Model {
 	t.Helper()
 	m := New(context.Background(), loaded(rep))
-	m.sizeDelay = 0
+	m.files.sizeDelay = 0
 	return drive(t, m, tea.WindowSizeMsg{Width: w, Height: h}, loadedMsg{rep})
 }
 
@@ -87,8 +87,8 @@ func TestOddImagesAndSizes(t *testing.T) {
 			drive(t, m, all...)
 			// An empty files pane: a filter that matches nothing.
 			m = drive(t, m, keys("tab")...)
-			m.keepCursor(func() { m.tv.matches = matches(m.tv.t, "zzz") })
-			if m.cursor != nil {
+			m.files.keepCursor(func() { m.files.tv.matches = matches(m.files.tv.t, "zzz") })
+			if m.files.cursor != nil {
 				t.Fatalf("a filter that matches nothing left a cursor")
 			}
 			drive(t, m, tea.MouseWheelMsg{X: size[0] - 1, Y: 3, Button: tea.MouseWheelUp},
@@ -113,9 +113,9 @@ func TestClickOnScrolledLayers(t *testing.T) {
 	m := ready(t, rep, 80, 24) // the last layer is selected: the list is scrolled to it
 	row := 3                   // the third layer row on screen
 	m = drive(t, m, tea.MouseClickMsg{X: 2, Y: row + 1, Button: tea.MouseLeft})
-	want := m.layerTop + row - 1
-	if m.layer != want || m.layerTop == 0 {
-		t.Errorf("clicked row %d with the list scrolled to %d: layer %d, want %d", row, m.layerTop, m.layer, want)
+	want := m.layers.top + row - 1
+	if m.layers.sel != want || m.layers.top == 0 {
+		t.Errorf("clicked row %d with the list scrolled to %d: layer %d, want %d", row, m.layers.top, m.layers.sel, want)
 	}
 }
 
@@ -135,7 +135,7 @@ func TestHideAddedDirectories(t *testing.T) {
 func TestCursorSurvives(t *testing.T) {
 	rep := sampleReport(t)
 	m := ready(t, rep, 100, 30)
-	at := func(m Model) string { return m.tv.t.Path(m.tv.node(m.cursor)) }
+	at := func(m Model) string { return m.files.tv.t.Path(m.files.tv.node(m.files.cursor)) }
 
 	// Clearing a filter inside a collapsed directory lands on that directory.
 	m = drive(t, m, keys("tab", "G")...)
@@ -144,8 +144,8 @@ func TestCursorSurvives(t *testing.T) {
 	}
 	m = drive(t, m, press("space"))
 	m = drive(t, m, keys("/", "m", "a", "i", "n", ".", "g", "o", "enter")...)
-	m.tv.matches = matches(m.tv.t, "main.go") // the debounce timer does not run here
-	m.keepCursor(func() {})
+	m.files.tv.matches = matches(m.files.tv.t, "main.go") // the debounce timer does not run here
+	m.files.keepCursor(func() {})
 	m = drive(t, m, keys("j", "j")...)
 	if at(m) != "src/main.go" {
 		t.Fatalf("cursor at %s, want src/main.go", at(m))
@@ -172,14 +172,14 @@ func TestSizesArriveWithoutMovingTheCursor(t *testing.T) {
 	rep := bigReport(t, 30_000) // above inlineNodes: sizes come from a command
 	m := ready(t, rep, 100, 30)
 	m = drive(t, m, keys("tab", "s", "j", "j", "j")...)
-	before := m.tv.node(m.cursor)
+	before := m.files.tv.node(m.files.cursor)
 	m = drive(t, m, keys("tab", "k")...) // another layer: sizes are recomputed
-	if m.tv.sizes == nil || m.tv.sizes.layer != m.layer {
-		t.Fatalf("layer %d: the sizes did not arrive", m.layer)
+	if m.files.tv.sizes == nil || m.files.tv.sizes.layer != m.layers.sel {
+		t.Fatalf("layer %d: the sizes did not arrive", m.layers.sel)
 	}
-	if after := m.tv.node(m.cursor); after != before {
-		if _, ok := m.tv.t.At(before, m.layer); ok {
-			t.Errorf("cursor moved from %s to %s", m.tv.t.Path(before), m.tv.t.Path(after))
+	if after := m.files.tv.node(m.files.cursor); after != before {
+		if _, ok := m.files.tv.t.At(before, m.layers.sel); ok {
+			t.Errorf("cursor moved from %s to %s", m.files.tv.t.Path(before), m.files.tv.t.Path(after))
 		}
 	}
 }
@@ -189,7 +189,7 @@ func TestRootFindingsBadgeNothing(t *testing.T) {
 		Findings: []report.Finding{{Rule: "source-code", Paths: []string{"/"}}}}
 	rep.Check(config.Limits{}, false, report.FailOn{})
 	m := ready(t, rep, 80, 24)
-	if n, _ := m.tv.t.Lookup("etc/passwd"); func() bool { _, ok := m.findingFor(n); return ok }() {
+	if n, _ := m.files.tv.t.Lookup("etc/passwd"); func() bool { _, ok := m.files.findingFor(n); return ok }() {
 		t.Error("a finding on / badges every entry")
 	}
 	_ = tree.NodeID(0)

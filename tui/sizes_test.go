@@ -108,8 +108,8 @@ func loadedModel(t *testing.T, rep *report.Report) Model {
 	m, _ := update(New(context.Background(), loaded(rep)), tea.WindowSizeMsg{Width: 120, Height: 40})
 	m, cmd := update(m, loadedMsg{rep})
 	m = settle(t, m, cmd)
-	if m.tv.sizes == nil || m.walks.started.Load() != 1 {
-		t.Fatalf("after loading: sizes %v, %d walks; want sizes from one walk", m.tv.sizes != nil, m.walks.started.Load())
+	if m.files.tv.sizes == nil || m.files.walks.started.Load() != 1 {
+		t.Fatalf("after loading: sizes %v, %d walks; want sizes from one walk", m.files.tv.sizes != nil, m.files.walks.started.Load())
 	}
 	return m
 }
@@ -134,15 +134,15 @@ func TestSizeWalks(t *testing.T) {
 				m, cmd = update(m, press("k"))
 				cmds = append(cmds, cmd)
 			}
-			if n := m.walks.started.Load(); n != 1 {
+			if n := m.files.walks.started.Load(); n != 1 {
 				t.Fatalf("%d walks started during the burst, want none", n-1)
 			}
 			m = settle(t, m, cmds...)
-			if n := m.walks.started.Load(); n != 2 {
+			if n := m.files.walks.started.Load(); n != 2 {
 				t.Errorf("%d walks for a burst of 15 layer steps, want 1", n-1)
 			}
-			if m.tv.sizes == nil || m.tv.sizes.layer != m.layer || m.layer != 4 {
-				t.Errorf("layer %d shows the sizes of %v", m.layer, m.tv.sizes)
+			if m.files.tv.sizes == nil || m.files.tv.sizes.layer != m.layers.sel || m.layers.sel != 4 {
+				t.Errorf("layer %d shows the sizes of %v", m.layers.sel, m.files.tv.sizes)
 			}
 		},
 	}, {
@@ -158,8 +158,8 @@ func TestSizeWalks(t *testing.T) {
 				t.Fatal("no walk once the keys paused")
 			}
 			m, _ = update(m, press("k"))
-			if msgs := runAll(t, walk); len(msgs) != 0 || m.walks.stopped.Load() != 1 {
-				t.Errorf("a stale walk gave %v, %d stopped", msgs, m.walks.stopped.Load())
+			if msgs := runAll(t, walk); len(msgs) != 0 || m.files.walks.stopped.Load() != 1 {
+				t.Errorf("a stale walk gave %v, %d stopped", msgs, m.files.walks.stopped.Load())
 			}
 		},
 	}, {
@@ -168,23 +168,23 @@ func TestSizeWalks(t *testing.T) {
 			m, cmd := update(m, press("k"))
 			m = settle(t, m, cmd)
 			m, cmd = update(m, press("j"))
-			if walks := sizesOnly(runAll(t, cmd)); len(walks) != 0 || m.tv.sizes == nil || m.tv.sizes.layer != m.layer {
-				t.Errorf("back on layer %d: %v, sizes of %v", m.layer, walks, m.tv.sizes)
+			if walks := sizesOnly(runAll(t, cmd)); len(walks) != 0 || m.files.tv.sizes == nil || m.files.tv.sizes.layer != m.layers.sel {
+				t.Errorf("back on layer %d: %v, sizes of %v", m.layers.sel, walks, m.files.tv.sizes)
 			}
-			if n := m.walks.started.Load(); n != 2 {
+			if n := m.files.walks.started.Load(); n != 2 {
 				t.Errorf("%d walks for two layers, want 2", n)
 			}
 		},
 	}, {
 		name: "every layer in both modes: a few results, of directories only",
 		run: func(t *testing.T, m Model) {
-			m.sizeDelay = time.Millisecond // each step settles: no burst to wait out
+			m.files.sizeDelay = time.Millisecond // each step settles: no burst to wait out
 			for range len(rep.Layers) {
 				for range 2 {
 					var cmd tea.Cmd
 					m, cmd = update(m, press("v"))
 					m = settle(t, m, cmd)
-					if n := len(m.sizes.entries); n > sizeCacheLen {
+					if n := len(m.files.sizes.entries); n > sizeCacheLen {
 						t.Fatalf("%d results cached, want at most %d", n, sizeCacheLen)
 					}
 				}
@@ -192,17 +192,17 @@ func TestSizeWalks(t *testing.T) {
 				m, cmd = update(m, press("k"))
 				m = settle(t, m, cmd)
 			}
-			if n := len(m.sizes.entries); n != sizeCacheLen || m.layer != 0 {
-				t.Errorf("on layer %d: %d results cached, want %d", m.layer, n, sizeCacheLen)
+			if n := len(m.files.sizes.entries); n != sizeCacheLen || m.layers.sel != 0 {
+				t.Errorf("on layer %d: %d results cached, want %d", m.layers.sel, n, sizeCacheLen)
 			}
-			for _, s := range m.sizes.entries {
-				if len(s.bytes) != m.tv.dirs.n || len(s.bytes) > rep.Tree.Len()/10 {
-					t.Errorf("a result of %d sizes for %d directories in %d nodes", len(s.bytes), m.tv.dirs.n, rep.Tree.Len())
+			for _, s := range m.files.sizes.entries {
+				if len(s.bytes) != m.files.tv.dirs.n || len(s.bytes) > rep.Tree.Len()/10 {
+					t.Errorf("a result of %d sizes for %d directories in %d nodes", len(s.bytes), m.files.tv.dirs.n, rep.Tree.Len())
 				}
 			}
 			// and they are right
-			for _, s := range m.sizes.entries {
-				want := computeSizes(rep.Tree, m.tv.dirs, s.layer, s.whole, nil)
+			for _, s := range m.files.sizes.entries {
+				want := computeSizes(rep.Tree, m.files.tv.dirs, s.layer, s.whole, nil)
 				if fmt.Sprint(want.bytes) != fmt.Sprint(s.bytes) {
 					t.Errorf("cached sizes of layer %d differ from a fresh walk", s.layer)
 				}
@@ -233,7 +233,7 @@ func TestSizeCacheMemory(t *testing.T) {
 	}
 	rep := layeredReport(t, 480_000, 60, 500)
 	m := loadedModel(t, rep)
-	m.sizeDelay = time.Millisecond // each step settles
+	m.files.sizeDelay = time.Millisecond // each step settles
 	before := heapInUse()
 	for range 50 {
 		var cmd tea.Cmd
@@ -242,9 +242,9 @@ func TestSizeCacheMemory(t *testing.T) {
 	}
 	held := int64(heapInUse()) - int64(before)
 	t.Logf("%d nodes, %d directories: after 50 settled layer steps, %d results cached, %+.1f MB held; %d walks",
-		rep.Tree.Len(), m.tv.dirs.n, len(m.sizes.entries), float64(held)/1e6, m.walks.started.Load())
-	started := m.walks.started.Load()
-	m.sizeDelay = sizesDebounce
+		rep.Tree.Len(), m.files.tv.dirs.n, len(m.files.sizes.entries), float64(held)/1e6, m.files.walks.started.Load())
+	started := m.files.walks.started.Load()
+	m.files.sizeDelay = sizesDebounce
 	var cmds []tea.Cmd
 	for range 50 {
 		var cmd tea.Cmd
@@ -252,6 +252,6 @@ func TestSizeCacheMemory(t *testing.T) {
 		cmds = append(cmds, cmd)
 	}
 	m = settle(t, m, cmds...)
-	t.Logf("a burst of 50 layer steps: %d walks", m.walks.started.Load()-started)
+	t.Logf("a burst of 50 layer steps: %d walks", m.files.walks.started.Load()-started)
 	runtime.KeepAlive(m)
 }

@@ -4,6 +4,8 @@ import (
 	"image/color"
 
 	"charm.land/lipgloss/v2"
+
+	"github.com/layerscope/layerscope/tree"
 )
 
 // Styles are every style the explorer draws with, built once.
@@ -13,6 +15,7 @@ type Styles struct {
 	// out without colour too (NO_COLOR), reversed; Cursor marks the
 	// selected item of a list; Fix is a finding's fix.
 	PaneActive, PaneIdle, Cursor, Fix                    lipgloss.Style
+	Text                                                 lipgloss.Style // plain
 	Added, Modified, Removed, Unchanged                  lipgloss.Style
 	Error, Warning, Info, Badge, Status, Key, Pass, Fail lipgloss.Style
 }
@@ -39,6 +42,7 @@ func DefaultStyles(isDark bool) Styles {
 		Modified:     lipgloss.NewStyle().Foreground(pick("#9A6700", "#E3B341")),
 		Removed:      lipgloss.NewStyle().Foreground(pick("#CF222E", "#FF7B72")),
 		Unchanged:    lipgloss.NewStyle(),
+		Text:         lipgloss.NewStyle(),
 		Error:        lipgloss.NewStyle().Bold(true).Foreground(pick("#CF222E", "#FF7B72")),
 		Warning:      lipgloss.NewStyle().Foreground(pick("#9A6700", "#E3B341")),
 		Info:         lipgloss.NewStyle().Foreground(pick("#0969DA", "#79C0FF")),
@@ -48,4 +52,17 @@ func DefaultStyles(isDark bool) Styles {
 		Pass:         lipgloss.NewStyle().Bold(true).Foreground(pick("#1A7F37", "#56D364")),
 		Fail:         lipgloss.NewStyle().Bold(true).Foreground(pick("#CF222E", "#FF7B72")),
 	}
+}
+
+// change is the style of an entry's row, by its change.
+func (s *Styles) change(c tree.Change) lipgloss.Style {
+	switch c {
+	case tree.Added:
+		return s.Added
+	case tree.Modified:
+		return s.Modified
+	case tree.Removed:
+		return s.Removed
+	}
+	return s.Unchanged
 }

@@ -26,13 +26,28 @@ type treeView struct {
 	sizes    *dirSizes                     // sizes for (layer, whole), once computed
 	matches  *matchSet                     // the path filter's result, when one is active
 	order    map[tree.NodeID][]tree.NodeID // children by size, per directory
+
+	// Under a filter, whether a folder kept only for the matches below it
+	// has one that shows, for the view shownFor names.
+	shownBelow map[tree.NodeID]bool
+	shownFor   shownKey
+}
+
+// shownKey is what decides which entries show, but for collapsing.
+type shownKey struct {
+	layer   int
+	whole   bool
+	hide    [4]bool
+	matches *matchSet
+	sizes   *dirSizes
 }
 
 // matchSet is the nodes a path filter keeps: the matches and their parents.
 type matchSet struct {
 	pattern string
-	keep    []bool
-	count   int // matching entries
+	keep    []bool // per node: it matches, or holds a match
+	hit     []bool // per node: it matches
+	count   int    // matching entries
 }
 
 func newTreeView(t *tree.Tree) *treeView {
@@ -98,6 +113,10 @@ func (v *treeView) visible(n tree.NodeID) bool {
 	if v.matches != nil && !v.matches.keep[n] {
 		return false
 	}
+	if v.matches != nil && !v.matches.hit[n] {
+		// A folder kept only for the matches below it goes with them.
+		return v.keptBelowShows(n)
+	}
 	if m.Kind == tree.KindDir {
 		if a := v.aggregates(); a != nil {
 			// A directory shows when something below it shows, or it is a
@@ -124,6 +143,27 @@ func (v *treeView) visible(n tree.NodeID) bool {
 		return false
 	}
 	return !v.hide[ch]
+}
+
+// keptBelowShows reports whether an entry the filter keeps under n shows.
+// A walk of the kept entries below n, once per view.
+func (v *treeView) keptBelowShows(n tree.NodeID) bool {
+	k := shownKey{v.layer, v.whole, v.hide, v.matches, v.sizes}
+	if k != v.shownFor || v.shownBelow == nil {
+		v.shownFor, v.shownBelow = k, map[tree.NodeID]bool{}
+	}
+	if shows, ok := v.shownBelow[n]; ok {
+		return shows
+	}
+	shows := false
+	for _, c := range v.t.Children(n) {
+		if v.matches.keep[c] && v.visible(c) {
+			shows = true
+			break
+		}
+	}
+	v.shownBelow[n] = shows
+	return shows
 }
 
 // children returns n's children in display order.
@@ -293,6 +333,7 @@ func (v *treeView) snapshot() *treeView {
 	c := *v
 	c.collapse = maps.Clone(v.collapse)
 	c.order = map[tree.NodeID][]tree.NodeID{}
+	c.shownBelow = nil
 	return &c
 }
 
@@ -335,11 +376,12 @@ func compileFilter(pattern string) (*regexp.Regexp, error) {
 // computeMatches keeps the nodes whose path the expression matches, and
 // their parents.
 func computeMatches(t *tree.Tree, pattern string, re *regexp.Regexp) *matchSet {
-	ms := &matchSet{pattern: pattern, keep: make([]bool, t.Len())}
+	ms := &matchSet{pattern: pattern, keep: make([]bool, t.Len()), hit: make([]bool, t.Len())}
 	ms.keep[0] = true
 	for n := tree.NodeID(1); int(n) < t.Len(); n++ {
 		if re.MatchString(t.Path(n)) {
 			ms.count++
+			ms.hit[n] = true
 			for a := n; a != 0 && !ms.keep[a]; a = t.Parent(a) {
 				ms.keep[a] = true
 			}

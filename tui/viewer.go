@@ -11,7 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -87,6 +86,7 @@ func cleanName(n string) string {
 // character escaped (tabs become spaces), anything else as a hex dump.
 // Nothing is written anywhere, nothing is run.
 type viewer struct {
+	c             *common
 	title         string
 	note          string // why there is nothing to show, or how to get there
 	raw           []byte
@@ -114,6 +114,9 @@ func (v viewer) loaded(msg viewerMsg) viewer {
 		return v
 	}
 	v.note, v.raw, v.more = "", msg.data, msg.more
+	if v.raw == nil {
+		v.raw = []byte{} // read, and empty
+	}
 	v.layout()
 	return v
 }
@@ -123,10 +126,15 @@ func (v *viewer) layout() {
 	if v.raw == nil {
 		return
 	}
-	if isBinary(v.raw) {
+	switch {
+	case len(v.raw) == 0:
+		v.note = "an empty file"
+	case isBinary(v.raw):
 		v.lines = hexDump(v.raw)
-	} else {
-		for _, l := range strings.Split(string(v.raw), "\n") {
+	default:
+		// A final newline ends the last line; it does not start another.
+		text := strings.TrimSuffix(string(v.raw), "\n")
+		for _, l := range strings.Split(text, "\n") {
 			l = report.Escape(expandTabs(l))
 			v.lines = append(v.lines, strings.Split(ansi.Hardwrap(l, max(v.width, 10), true), "\n")...)
 		}
@@ -137,7 +145,8 @@ func (v *viewer) layout() {
 	v.top = min(v.top, max(len(v.lines)-v.rows(), 0))
 }
 
-func (v viewer) Update(msg tea.KeyPressMsg, k KeyMap) (viewer, listAction) {
+func (v viewer) Update(msg tea.KeyPressMsg) (viewer, action) {
+	k := &v.c.keys
 	switch {
 	case key.Matches(msg, k.Up):
 		v.top--
@@ -152,16 +161,17 @@ func (v viewer) Update(msg tea.KeyPressMsg, k KeyMap) (viewer, listAction) {
 	case key.Matches(msg, k.End):
 		v.top = len(v.lines)
 	case key.Matches(msg, k.Quit):
-		return v, listAction{kind: actQuit}
+		return v, action{kind: actQuit}
 	case key.Matches(msg, k.Back), key.Matches(msg, k.Open), key.Matches(msg, k.Jump):
 		v.seq++ // a read still under way is not wanted
-		return v, listAction{kind: actClose}
+		return v, action{kind: actClose}
 	}
 	v.top = min(max(v.top, 0), max(len(v.lines)-v.rows(), 0))
-	return v, listAction{}
+	return v, action{}
 }
 
-func (v viewer) View(st Styles, k KeyMap, h help.Model) string {
+func (v viewer) View() string {
+	st := &v.c.styles
 	pos := ""
 	if len(v.lines) > 0 {
 		pos = st.Dim.Render(fmt.Sprintf(" lines %d–%d of %d", v.top+1, min(v.top+v.rows(), len(v.lines)), len(v.lines)))
@@ -178,9 +188,16 @@ func (v viewer) View(st Styles, k KeyMap, h help.Model) string {
 	for len(lines) < v.height-1 {
 		lines = append(lines, "")
 	}
-	keys := []key.Binding{k.Up, k.Down, k.PageDown, k.Home, k.End, k.Back, k.Quit}
-	return fitLines(lines[:max(v.height-1, 1)], v.width) + "\n" + fit(h.ShortHelpView(keys), v.width)
+	return fitLines(lines[:max(v.height-1, 1)], v.width) + "\n" + footer(v.c, v, v.width)
 }
+
+// ShortHelp and FullHelp make the viewer a help.KeyMap: its footer.
+func (v viewer) ShortHelp() []key.Binding {
+	k := &v.c.keys
+	return []key.Binding{k.Up, k.Down, k.PageDown, k.Home, k.End, k.Back, k.Quit}
+}
+
+func (v viewer) FullHelp() [][]key.Binding { return [][]key.Binding{v.ShortHelp()} }
 
 // isBinary: a NUL byte, or bytes that are not UTF-8 (a cut at the end of
 // what was read aside).
@@ -247,20 +264,21 @@ func hexDump(b []byte) []string {
 // again from the source in a command, or, when the source cannot be read
 // twice, how to get there.
 func (m Model) openViewer(n tree.NodeID) (Model, tea.Cmd) {
-	meta, ch, _ := m.tv.state(n)
-	name := m.tv.t.Path(n)
+	tv := m.files.tv
+	meta, ch, _ := tv.state(n)
+	name := tv.t.Path(n)
 	v := &m.viewer
 	v.seq++
 	v.raw, v.lines, v.top, v.more = nil, nil, 0, false
 	v.title = "/" + report.Escape(name)
 	m.state = stateViewer
 	// The layer whose version shows: a removed entry shows the one below.
-	at := m.layer
+	at := m.layers.sel
 	if ch == tree.Removed {
 		at--
 	}
 	from := -1
-	m.tv.t.Versions(n, func(l int, vm tree.Meta) {
+	tv.t.Versions(n, func(l int, vm tree.Meta) {
 		if from < 0 && l <= at && vm.Kind != tree.KindNone {
 			from = l
 		}
@@ -278,13 +296,13 @@ func (m Model) openViewer(n tree.NodeID) (Model, tea.Cmd) {
 	case from < 0:
 		v.note = "no layer at or below this one holds it"
 		return m, nil
-	case m.layers == nil:
+	case m.source == nil:
 		v.note = noContent(m.rep.Image)
 		return m, nil
 	}
 	v.title += fmt.Sprintf(" · layer %d · %s", from, report.Size(meta.Size))
 	v.note = fmt.Sprintf("reading layer %d…", from)
-	open, ctx, seq := m.layers, m.ctx, v.seq
+	open, ctx, seq := m.source, m.ctx, v.seq
 	return m, func() tea.Msg {
 		data, more, err := readLayerFile(ctx, open, from, name, viewLimit)
 		return viewerMsg{seq: seq, data: data, more: more, err: err}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -19,14 +18,15 @@ import (
 // the layers that shipped them. s sorts by bytes or by path; enter goes to
 // the path in the layer that shipped the wasted copy.
 type wasteList struct {
+	c             *common
 	items         []report.Waste
 	byPath        bool
 	sel, top      int
 	width, height int
 }
 
-func newWasteList(ws []report.Waste) wasteList {
-	return wasteList{items: slices.Clone(ws), width: 80, height: 24}
+func newWasteList(c *common, ws []report.Waste) wasteList {
+	return wasteList{c: c, items: slices.Clone(ws), width: 80, height: 24}
 }
 
 func (l *wasteList) SetSize(w, h int) {
@@ -41,13 +41,14 @@ func (l *wasteList) scroll() {
 	l.top = max(l.top, 0)
 }
 
-func (l wasteList) Update(msg tea.KeyPressMsg, k KeyMap) (wasteList, listAction) {
+func (l wasteList) Update(msg tea.KeyPressMsg) (wasteList, action) {
+	k := &l.c.keys
 	if key.Matches(msg, k.Sort) {
 		l.byPath = !l.byPath
 		l.sort()
-		return l, listAction{}
+		return l, action{}
 	}
-	var act listAction
+	var act action
 	l.sel, act = listKey(msg, k, l.sel, len(l.items), l.rows(), k.Wasted)
 	l.scroll()
 	return l, act
@@ -69,7 +70,8 @@ func (l *wasteList) sort() {
 	l.scroll()
 }
 
-func (l wasteList) View(st Styles, k KeyMap, h help.Model) string {
+func (l wasteList) View() string {
+	st := &l.c.styles
 	var total int64
 	for _, w := range l.items {
 		total += w.Bytes
@@ -83,7 +85,7 @@ func (l wasteList) View(st Styles, k KeyMap, h help.Model) string {
 	lines := []string{fit(title, l.width), fit(st.Dim.Render(fmt.Sprintf("  %9s  %-12s %s", "BYTES", "LAYERS", "PATH")), l.width)}
 	for i := l.top; i < min(l.top+l.rows(), len(l.items)); i++ {
 		w := l.items[i]
-		line := fmt.Sprintf("  %9s  %-12s /%s", report.Size(w.Bytes), layerList(w.Layers), report.Escape(strings.TrimPrefix(w.Path, "/")))
+		line := fmt.Sprintf("  %9s  %-12s /%s", report.Size(w.Bytes), layerNumbers(w.Layers), report.Escape(strings.TrimPrefix(w.Path, "/")))
 		line = ansi.Truncate(line, l.width, "…")
 		if i == l.sel {
 			line = st.Selected.Render(fit(line, l.width))
@@ -93,6 +95,9 @@ func (l wasteList) View(st Styles, k KeyMap, h help.Model) string {
 	for len(lines) < l.height-1 {
 		lines = append(lines, "")
 	}
-	keys := k.listKeys(k.Sort)
-	return fitLines(lines, l.width) + "\n" + fit(h.ShortHelpView(keys.ShortHelp()), l.width)
+	return fitLines(lines, l.width) + "\n" + footer(l.c, l, l.width)
 }
+
+// ShortHelp and FullHelp make the list a help.KeyMap: its footer.
+func (l wasteList) ShortHelp() []key.Binding  { return l.c.keys.listKeys(l.c.keys.Sort) }
+func (l wasteList) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
