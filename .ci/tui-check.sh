@@ -37,7 +37,7 @@ keys j j            # the rm layer shows the removal
 wait_for "Changes in layer 3"
 wait_for "-   1.0 MB"     # big.bin, marked removed
 keys f              # the findings view
-wait_for "Findings (4)"
+wait_for "4 findings: errors first"
 wait_for "removed by layer 3"
 keys Escape
 sleep 0.3
