@@ -64,6 +64,7 @@ type options struct {
 	jsonFile        string
 	source          string
 	platform        string
+	insecure        []string
 	maxWaste        string
 	maxWastePercent string
 	minEfficiency   string
@@ -83,6 +84,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.jsonFile, "json", "", "")
 	fs.StringVar(&o.source, "source", "", "")
 	fs.StringVar(&o.platform, "platform", "", "")
+	fs.Func("insecure-registry", "", func(v string) error { o.insecure = append(o.insecure, v); return nil })
 	fs.StringVar(&o.maxWaste, "max-waste", "", "")
 	fs.StringVar(&o.maxWastePercent, "max-waste-percent", "", "")
 	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
@@ -105,9 +107,11 @@ Usage:
 IMAGE is an image in the Docker daemon (myimage:tag), a file from
 'docker save' or an OCI archive (app.tar, app.tar.gz), an OCI layout
 directory, FILE:REF for one image of an archive that holds several, or -
-for an archive on standard input. Flags may come before or after it. On a terminal, without --ci, layerscope
-opens the interactive explorer (? lists its keys); otherwise it prints the
-text report.
+for an archive on standard input. A name that is no file is read from the
+daemon; when the daemon lacks it (or none answers), from its registry
+(registry://REF goes straight there). Flags may come before or after it.
+On a terminal, without --ci, layerscope opens the interactive explorer
+(? lists its keys); otherwise it prints the text report.
 
 Examples:
   layerscope --ci myimage:tag                  # report, exit 0 pass / 1 fail / 2 error
@@ -126,8 +130,12 @@ Flags:
   --json FILE             also write the JSON report to FILE (a file is replaced
                           whole; /dev/stdout or a FIFO is written to), in any
                           mode. e.g. --json report.json
-  --source KIND           read IMAGE as docker (the daemon), docker-archive, oci
-                          or oci-archive instead of guessing. e.g. --source docker
+  --source KIND           read IMAGE as docker (the daemon), docker-archive,
+                          oci, oci-archive or registry instead of guessing.
+                          e.g. --source registry ghcr.io/org/app:1.2
+  --insecure-registry H   allow plain HTTP to the registry H (HOST[:PORT]);
+                          localhost and 127.0.0.1 always may.
+                          e.g. --insecure-registry reg.lan:5000
   --platform OS/ARCH[/V]  the image to pick from a multi-platform index (default:
                           linux and this machine's architecture). e.g. --platform linux/arm64
   --max-waste SIZE        fail when more bytes than this are wasted. e.g. --max-waste 50MB
@@ -244,7 +252,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, w := range set.cfg.Warnings {
 		fmt.Fprintln(stderr, "layerscope: warning:", report.Escape(w))
 	}
-	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff}
+	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff, InsecureRegistries: o.insecure}
 	if o.platform != "" {
 		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
 			return exitError, usageError{err.Error()}
