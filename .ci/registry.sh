@@ -2,8 +2,9 @@
 # What layerscope's registry, podman and containerd tests need.
 #
 #   .ci/registry.sh install          apt-get install docker-registry (the
-#                                    distribution registry 2.8); the tests
-#                                    start and stop registries of their own
+#                                    distribution registry 2.8) and podman;
+#                                    the tests start and stop registries and
+#                                    `podman system service` of their own
 #   .ci/registry.sh measure IMAGE [N]  push IMAGE from the daemon into a
 #                                    throwaway registry on 127.0.0.1, then
 #                                    time N rounds (default 3) of
@@ -15,7 +16,7 @@ set -euo pipefail
 
 SCRIPT="$(readlink -f "${BASH_SOURCE[0]}")"
 ROOT="$(cd "$(dirname "$SCRIPT")/.." && pwd)"
-PKGS=(docker-registry)
+PKGS=(docker-registry podman)
 
 log() { printf '[registry.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
