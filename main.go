@@ -65,6 +65,8 @@ type options struct {
 	source          string
 	platform        string
 	insecure        []string
+	ctrAddress      string
+	ctrNamespace    string
 	maxWaste        string
 	maxWastePercent string
 	minEfficiency   string
@@ -85,6 +87,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.source, "source", "", "")
 	fs.StringVar(&o.platform, "platform", "", "")
 	fs.Func("insecure-registry", "", func(v string) error { o.insecure = append(o.insecure, v); return nil })
+	fs.StringVar(&o.ctrAddress, "containerd-address", "", "")
+	fs.StringVar(&o.ctrNamespace, "namespace", "", "")
 	fs.StringVar(&o.maxWaste, "max-waste", "", "")
 	fs.StringVar(&o.maxWastePercent, "max-waste-percent", "", "")
 	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
@@ -131,11 +135,17 @@ Flags:
                           whole; /dev/stdout or a FIFO is written to), in any
                           mode. e.g. --json report.json
   --source KIND           read IMAGE as docker (the daemon), docker-archive,
-                          oci, oci-archive or registry instead of guessing.
-                          e.g. --source registry ghcr.io/org/app:1.2
+                          oci, oci-archive, registry or containerd instead of
+                          guessing. e.g. --source registry ghcr.io/org/app:1.2
   --insecure-registry H   allow plain HTTP to the registry H (HOST[:PORT]);
                           localhost and 127.0.0.1 always may.
                           e.g. --insecure-registry reg.lan:5000
+  --containerd-address S  containerd's socket for --source containerd
+                          (default: CONTAINERD_ADDRESS, else
+                          /run/containerd/containerd.sock)
+  --namespace NS          containerd's namespace (default: CONTAINERD_NAMESPACE,
+                          else default; Kubernetes uses k8s.io).
+                          e.g. --namespace k8s.io
   --platform OS/ARCH[/V]  the image to pick from a multi-platform index (default:
                           linux and this machine's architecture). e.g. --platform linux/arm64
   --max-waste SIZE        fail when more bytes than this are wasted. e.g. --max-waste 50MB
@@ -252,7 +262,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, w := range set.cfg.Warnings {
 		fmt.Fprintln(stderr, "layerscope: warning:", report.Escape(w))
 	}
-	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff, InsecureRegistries: o.insecure}
+	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff, InsecureRegistries: o.insecure,
+		ContainerdAddress: o.ctrAddress, ContainerdNamespace: o.ctrNamespace}
 	if o.platform != "" {
 		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
 			return exitError, usageError{err.Error()}

@@ -26,10 +26,11 @@ const (
 	SourceOCI           = "oci"
 	SourceOCIArchive    = "oci-archive"
 	SourceRegistry      = "registry"
+	SourceContainerd    = "containerd"
 )
 
 // Sources lists the values --source accepts.
-var Sources = []string{SourceDocker, SourceDockerArchive, SourceOCI, SourceOCIArchive, SourceRegistry}
+var Sources = []string{SourceDocker, SourceDockerArchive, SourceOCI, SourceOCIArchive, SourceRegistry, SourceContainerd}
 
 // Bounds on one image. Docker stacks at most 128 layers; a layer listed
 // again and again must not multiply its entries without end.
@@ -73,6 +74,11 @@ type Options struct {
 	// HOST:PORT); localhost and 127.0.0.1 always may.
 	InsecureRegistries []string
 	Keychain           authn.Keychain // nil: Docker's config.json and helpers
+	// ContainerdAddress and ContainerdNamespace say where --source
+	// containerd reads; "" is CONTAINERD_ADDRESS (else
+	// DefaultContainerdAddress) and CONTAINERD_NAMESPACE (else "default").
+	ContainerdAddress   string
+	ContainerdNamespace string
 	// NoRegistryFallback keeps a name the daemon lacks from being read
 	// from its registry.
 	NoRegistryFallback bool
@@ -121,8 +127,11 @@ func load(ctx context.Context, arg string, opt Options) (*Image, error) {
 		}
 		return loadRegistry(ctx, r, opt, ps, "")
 	}
-	if opt.Source == SourceRegistry {
+	switch opt.Source {
+	case SourceRegistry:
 		return loadRegistry(ctx, arg, opt, ps, "")
+	case SourceContainerd:
+		return loadContainerd(ctx, arg, opt, ps)
 	}
 	path, ref, isPath := locate(arg, opt.Source)
 	if !isPath {

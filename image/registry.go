@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,7 +74,7 @@ func loadRegistry(ctx context.Context, ref string, opt Options, ps *parsing, not
 	if err != nil {
 		return nil, registryError(ctx, r, err)
 	}
-	st, err := newRegistryStore(ctx, r, c, data, mt, prog, ps)
+	st, err := newRemoteStore(ctx, c, data, mt, prog, ps)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r, err)
 	}
@@ -138,6 +137,7 @@ func plainHTTPAllowed(hostport string, insecure []string) bool {
 // registryClient speaks to one repository of a registry, authenticated as
 // `docker login` left it (Docker's config.json and credential helpers).
 type registryClient struct {
+	ref    name.Reference
 	repo   name.Repository
 	http   *http.Client
 	base   *http.Transport
@@ -175,10 +175,18 @@ func newRegistryClient(ctx context.Context, r name.Reference, opt Options) (*reg
 		base.CloseIdleConnections()
 		return nil, err
 	}
-	return &registryClient{repo: r.Context(), http: &http.Client{Transport: t}, base: base, stall: registryStallTimeout}, nil
+	return &registryClient{ref: r, repo: r.Context(), http: &http.Client{Transport: t}, base: base, stall: registryStallTimeout}, nil
 }
 
 func (c *registryClient) close() { c.base.CloseIdleConnections() }
+
+var _ fetcher = (*registryClient)(nil)
+
+func (c *registryClient) where() string { return "the registry " + c.repo.RegistryStr() }
+
+func (c *registryClient) explain(ctx context.Context, err error) error {
+	return registryError(ctx, c.ref, err)
+}
 
 // plainHTTPGuard refuses plain HTTP to a registry that is not allowed it:
 // go-containerregistry falls back to HTTP for private addresses too.
@@ -339,145 +347,6 @@ func (s *stallReader) Close() error {
 	s.timer.Stop()
 	s.cancel()
 	return s.body.Close()
-}
-
-// registryStore is a repository as the resolver sees it: index.json is
-// the manifest the reference names (or a one-entry index around it), and
-// blobs/sha256/HEX a manifest or blob fetched by digest.
-type registryStore struct {
-	ctx  context.Context // meta has none of its own
-	c    *registryClient
-	prog *Progress
-	ps   *parsing
-
-	r         name.Reference
-	docs      map[string][]byte // fetched, by digest
-	manifests map[string]bool   // digests an index names: manifests, not blobs
-}
-
-var _ store = (*registryStore)(nil)
-
-func newRegistryStore(ctx context.Context, r name.Reference, c *registryClient, data []byte, mt string, prog *Progress, ps *parsing) (*registryStore, error) {
-	s := &registryStore{ctx: ctx, r: r, c: c, prog: prog, ps: ps, docs: map[string][]byte{}, manifests: map[string]bool{}}
-	var probe struct {
-		SchemaVersion int             `json:"schemaVersion"`
-		MediaType     string          `json:"mediaType"`
-		Manifests     json.RawMessage `json:"manifests"`
-	}
-	if err := decodeJSON(data, "manifest", &probe); err != nil {
-		return nil, err
-	}
-	if mt == "" || mt == "application/json" || mt == "text/plain" {
-		mt = probe.MediaType
-	}
-	switch {
-	case mt == mediaDockerSchema1 || mt == mediaSchema1Signed || probe.SchemaVersion == 1:
-		return nil, errors.New("the registry serves a Docker schema 1 manifest, a format retired in 2019: push the image again with a current tool")
-	case mt == mediaOCIIndex || mt == mediaDockerList || (mt == "" && probe.Manifests != nil):
-		s.docs["index.json"] = data
-		s.noteIndex(data)
-	default:
-		d := digestOf(data)
-		s.docs[d] = data
-		s.manifests[d] = true
-		idx, err := json.Marshal(ociIndex{MediaType: mediaOCIIndex, Manifests: []descriptor{{MediaType: mt, Digest: d, Size: int64(len(data))}}})
-		if err != nil {
-			return nil, err
-		}
-		s.docs["index.json"] = idx
-	}
-	return s, nil
-}
-
-// noteIndex marks what an index names as manifests, to be fetched as such.
-func (s *registryStore) noteIndex(data []byte) {
-	var idx ociIndex
-	if json.Unmarshal(data, &idx) == nil {
-		for _, d := range idx.Manifests {
-			s.manifests[d.Digest] = true
-		}
-	}
-}
-
-// fail says a registry's error in a user's words.
-func (s *registryStore) fail(err error) error { return registryError(s.ctx, s.r, err) }
-
-func (s *registryStore) meta(n string) ([]byte, error) {
-	if data, ok := s.docs[n]; ok {
-		return data, nil
-	}
-	hex, ok := strings.CutPrefix(n, "blobs/sha256/")
-	if !ok {
-		return nil, fmt.Errorf("%q: %w", n, errNotExist)
-	}
-	d := "sha256:" + hex
-	if data, ok := s.docs[d]; ok {
-		return data, nil
-	}
-	ctx := s.ctx
-	var data []byte
-	var err error
-	if s.manifests[d] {
-		data, _, err = s.c.manifest(ctx, d)
-		if err == nil {
-			s.noteIndex(data) // a nested index
-		}
-	} else {
-		var rc io.ReadCloser
-		if rc, err = s.c.blob(ctx, d, MaxJSON); err == nil {
-			data, err = readLimited(rc, "blob "+d)
-			rc.Close()
-		}
-	}
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	s.docs[d] = data
-	return data, nil
-}
-
-func (s *registryStore) blobs(ctx context.Context, layers []layerRef) ([]*blob, error) {
-	var total int64
-	seen := map[string]bool{}
-	for _, l := range layers {
-		if !seen[l.digest] && l.size > 0 {
-			seen[l.digest] = true
-			total += l.size
-		}
-	}
-	s.prog.setTotal(total)
-	s.prog.setPhase(fmt.Sprintf("fetching %d layers from %s", len(seen), s.c.repo.RegistryStr()))
-	var mu sync.Mutex
-	var bodies []io.Closer
-	defer func() {
-		for _, b := range bodies {
-			b.Close()
-		}
-	}()
-	return parseParallelN(ctx, layers, s.prog, s.ps, registryFetchers(), func(l layerRef) (io.Reader, error) {
-		rc, err := s.c.blob(ctx, l.digest, l.size)
-		if err != nil {
-			return nil, s.fail(err)
-		}
-		mu.Lock()
-		bodies = append(bodies, rc)
-		mu.Unlock()
-		return &failNoter{r: rc, s: s}, nil
-	})
-}
-
-// failNoter says a read's error in a user's words.
-type failNoter struct {
-	r io.Reader
-	s *registryStore
-}
-
-func (f *failNoter) Read(p []byte) (int, error) {
-	n, err := f.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = f.s.fail(err)
-	}
-	return n, err
 }
 
 // registryError says what went wrong in a user's words: the host it could
