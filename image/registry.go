@@ -49,8 +49,9 @@ const (
 var registryStallTimeout = registryStallTimeoutDefault
 
 // registryFetchers is how many layers are fetched, and parsed, at once:
-// a few more than the cores, as a download waits on the network.
-func registryFetchers() int { return max(3, min(runtime.GOMAXPROCS(0), 6)) }
+// one per core as the daemon's stream has (so memory is bounded as
+// there), at least two so that one slow download does not stall the rest.
+func registryFetchers() int { return max(2, min(runtime.GOMAXPROCS(0), 6)) }
 
 // loadRegistry reads the image ref names from its registry, without a
 // daemon: manifests and config through a size limit, layers streamed,
@@ -137,12 +138,11 @@ func plainHTTPAllowed(hostport string, insecure []string) bool {
 // registryClient speaks to one repository of a registry, authenticated as
 // `docker login` left it (Docker's config.json and credential helpers).
 type registryClient struct {
-	ref    name.Reference
-	repo   name.Repository
-	http   *http.Client
-	base   *http.Transport
-	stall  time.Duration
-	opened sync.WaitGroup
+	ref   name.Reference
+	repo  name.Repository
+	http  *http.Client
+	base  *http.Transport
+	stall time.Duration
 }
 
 func newRegistryClient(ctx context.Context, r name.Reference, opt Options) (*registryClient, error) {

@@ -137,8 +137,7 @@ func TestRegistryErrors(t *testing.T) {
 				tc.prepare(f)
 			}
 			f.fault = tc.fault
-			var srv *httptest.Server
-			srv = httptest.NewUnstartedServer(f)
+			srv := httptest.NewUnstartedServer(f)
 			srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
 			if tc.tls {
 				srv.StartTLS()
