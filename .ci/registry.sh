@@ -2,7 +2,8 @@
 # What layerscope's registry, podman and containerd tests need.
 #
 #   .ci/registry.sh install          apt-get install docker-registry (the
-#                                    distribution registry 2.8) and podman;
+#                                    distribution registry 2.8), podman and
+#                                    openssl (the TLS test's certificates);
 #                                    the tests start and stop registries and
 #                                    `podman system service` of their own
 #   .ci/registry.sh measure IMAGE [N]  push IMAGE from the daemon into a
@@ -16,7 +17,7 @@ set -euo pipefail
 
 SCRIPT="$(readlink -f "${BASH_SOURCE[0]}")"
 ROOT="$(cd "$(dirname "$SCRIPT")/.." && pwd)"
-PKGS=(docker-registry podman)
+PKGS=(docker-registry podman openssl)
 
 log() { printf '[registry.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

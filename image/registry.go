@@ -262,12 +262,15 @@ func (c *registryClient) get(ctx context.Context, kind, id, accept string) (*htt
 // manifest fetches a manifest or index by tag or digest, through the
 // metadata limit, with the media type the registry gives it.
 func (c *registryClient) manifest(ctx context.Context, id string) ([]byte, string, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	resp, err := c.get(ctx, "manifests", id, manifestAccept)
 	if err != nil {
+		cancel()
 		return nil, "", err
 	}
-	defer resp.Body.Close()
-	data, err := readLimited(resp.Body, "manifest "+id)
+	body := newStallReader(resp.Body, resp.Body, cancel, c.stall)
+	defer body.Close()
+	data, err := readLimited(body, "manifest "+id)
 	if err != nil {
 		return nil, "", err
 	}

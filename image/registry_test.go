@@ -164,25 +164,47 @@ func TestRegistryErrors(t *testing.T) {
 func TestRegistryStall(t *testing.T) {
 	defer func(d time.Duration) { registryStallTimeout = d }(registryStallTimeout)
 	registryStallTimeout = 300 * time.Millisecond
-	f := newFakeRegistry()
-	release := make(chan struct{})
-	f.fault = func(w http.ResponseWriter, r *http.Request) bool {
-		if b, ok := f.blobs[strings.TrimPrefix(r.URL.Path, "/v2/app/blobs/")]; ok && len(b) > 1000 {
-			w.Write(b[:500])
-			w.(http.Flusher).Flush()
-			<-release // and send nothing more
-			return true
-		}
-		return false
+	tests := []struct {
+		name  string
+		stall func(f *fakeRegistry, r *http.Request) []byte // what to send before stalling, nil: answer normally
+	}{
+		{"layer", func(f *fakeRegistry, r *http.Request) []byte {
+			if b, ok := f.blobs[strings.TrimPrefix(r.URL.Path, "/v2/app/blobs/")]; ok && len(b) > 1000 {
+				return b[:500]
+			}
+			return nil
+		}},
+		{"manifest", func(f *fakeRegistry, r *http.Request) []byte {
+			if strings.Contains(r.URL.Path, "/manifests/") {
+				return f.manifest[:10]
+			}
+			return nil
+		}},
 	}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	defer close(release) // before the server waits for its handlers
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	_, err := Load(ctx, srv.Listener.Addr().String()+"/app:1", Options{Source: SourceRegistry, Keychain: authn.NewMultiKeychain()})
-	if err == nil || !strings.Contains(err.Error(), "stopped sending") || ctx.Err() != nil {
-		t.Errorf("got %v, want the registry's stall named before the test's deadline", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeRegistry()
+			release := make(chan struct{})
+			f.fault = func(w http.ResponseWriter, r *http.Request) bool {
+				head := tc.stall(f, r)
+				if head == nil {
+					return false
+				}
+				w.Write(head)
+				w.(http.Flusher).Flush()
+				<-release // and send nothing more
+				return true
+			}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			defer close(release) // before the server waits for its handlers
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := Load(ctx, srv.Listener.Addr().String()+"/app:1", Options{Source: SourceRegistry, Keychain: authn.NewMultiKeychain()})
+			if err == nil || !strings.Contains(err.Error(), "stopped sending") || ctx.Err() != nil {
+				t.Errorf("got %v, want the registry's stall named before the test's deadline", err)
+			}
+		})
 	}
 }
 
