@@ -483,8 +483,8 @@ func TestRegistryTLSAndLogin(t *testing.T) {
 	tests := []struct {
 		name, home, config, want string
 	}{
-		{"no login", trusted, none, "the registry " + reg.host + " wants a login for private/secret: run docker login " + reg.host},
-		{"wrong password", trusted, wrong, "run docker login " + reg.host},
+		{"no login", trusted, none, "the registry " + reg.host + " wants a login for private/secret (or has no such repository): run docker login " + reg.host},
+		{"wrong password", trusted, wrong, "the registry " + reg.host + " refuses the login this machine has for it (for private/secret): log in again with docker login " + reg.host},
 		{"untrusted CA", t.TempDir(), loggedIn, "TLS with the registry " + reg.host + " failed: its certificate is signed by an authority this machine does not trust"},
 		{"logged in", trusted, loggedIn, ""},
 	}

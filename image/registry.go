@@ -65,15 +65,28 @@ func loadRegistry(ctx context.Context, ref string, opt Options, ps *parsing, not
 	}
 	host := r.Context().RegistryStr()
 	prog.setPhase("connecting to the registry " + host)
-	c, err := newRegistryClient(ctx, r, opt)
-	if err != nil {
-		return nil, registryError(ctx, r, err)
+	kc := opt.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
 	}
+	auth, err := kc.Resolve(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("reading the credentials for %s: %w", host, err)
+	}
+	loggedIn := false
+	if ac, err := auth.Authorization(); err == nil && *ac != (authn.AuthConfig{}) {
+		loggedIn = true
+	}
+	c, err := newRegistryClient(ctx, r, auth, opt)
+	if err != nil {
+		return nil, registryError(ctx, r, loggedIn, err)
+	}
+	c.loggedIn = loggedIn
 	defer c.close()
 	prog.setPhase("reading the manifest of " + ref)
 	data, mt, err := c.manifest(ctx, r.Identifier())
 	if err != nil {
-		return nil, registryError(ctx, r, err)
+		return nil, registryError(ctx, r, loggedIn, err)
 	}
 	st, err := newRemoteStore(ctx, c, data, mt, prog, ps)
 	if err != nil {
@@ -138,14 +151,15 @@ func plainHTTPAllowed(hostport string, insecure []string) bool {
 // registryClient speaks to one repository of a registry, authenticated as
 // `docker login` left it (Docker's config.json and credential helpers).
 type registryClient struct {
-	ref   name.Reference
-	repo  name.Repository
-	http  *http.Client
-	base  *http.Transport
-	stall time.Duration
+	ref      name.Reference
+	loggedIn bool // credentials were found for the registry
+	repo     name.Repository
+	http     *http.Client
+	base     *http.Transport
+	stall    time.Duration
 }
 
-func newRegistryClient(ctx context.Context, r name.Reference, opt Options) (*registryClient, error) {
+func newRegistryClient(ctx context.Context, r name.Reference, auth authn.Authenticator, opt Options) (*registryClient, error) {
 	host := r.Context().RegistryStr()
 	tlsConf, err := registryTLS(host)
 	if err != nil {
@@ -162,14 +176,6 @@ func newRegistryClient(ctx context.Context, r name.Reference, opt Options) (*reg
 		IdleConnTimeout:       90 * time.Second,
 	}
 	var rt http.RoundTripper = &plainHTTPGuard{inner: base, host: host, allowed: plainHTTPAllowed(host, opt.InsecureRegistries)}
-	kc := opt.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	auth, err := kc.Resolve(r.Context())
-	if err != nil {
-		return nil, fmt.Errorf("reading the credentials for %s: %w", host, err)
-	}
 	t, err := transport.NewWithContext(ctx, r.Context().Registry, auth, rt, []string{r.Scope(transport.PullScope)})
 	if err != nil {
 		base.CloseIdleConnections()
@@ -185,7 +191,7 @@ var _ fetcher = (*registryClient)(nil)
 func (c *registryClient) where() string { return "the registry " + c.repo.RegistryStr() }
 
 func (c *registryClient) explain(ctx context.Context, err error) error {
-	return registryError(ctx, c.ref, err)
+	return registryError(ctx, c.ref, c.loggedIn, err)
 }
 
 // plainHTTPGuard refuses plain HTTP to a registry that is not allowed it:
@@ -355,7 +361,7 @@ func (s *stallReader) Close() error {
 // registryError says what went wrong in a user's words: the host it could
 // not find or reach, the login it needs, the tag it lacks, the certificate
 // it does not trust, the rate limit it hit.
-func registryError(ctx context.Context, r name.Reference, err error) error {
+func registryError(ctx context.Context, r name.Reference, loggedIn bool, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // Load says it was interrupted
 	}
@@ -370,11 +376,14 @@ func registryError(ctx context.Context, r name.Reference, err error) error {
 		}
 		switch {
 		case te.StatusCode == http.StatusUnauthorized || code(transport.UnauthorizedErrorCode):
-			return fmt.Errorf("the registry %s wants a login for %s: run docker login %s", host, r.Context().RepositoryStr(), host)
+			if loggedIn {
+				return fmt.Errorf("the registry %s refuses the login this machine has for it (for %s): log in again with %s", host, r.Context().RepositoryStr(), loginCommand(host))
+			}
+			return fmt.Errorf("the registry %s wants a login for %s (or has no such repository): run %s", host, r.Context().RepositoryStr(), loginCommand(host))
 		case te.StatusCode == http.StatusForbidden || code(transport.DeniedErrorCode):
-			return fmt.Errorf("the registry %s denies access to %s: log in as a user allowed to pull it (docker login %s)", host, r.Context().RepositoryStr(), host)
+			return fmt.Errorf("the registry %s denies access to %s: log in as a user allowed to pull it (%s)", host, r.Context().RepositoryStr(), loginCommand(host))
 		case te.StatusCode == http.StatusTooManyRequests || code(transport.TooManyRequestsErrorCode):
-			return fmt.Errorf("the registry %s limits requests, and this pull went over its limit (429 Too Many Requests): wait, or log in (docker login %s) for a higher limit", host, host)
+			return fmt.Errorf("the registry %s limits requests, and this pull went over its limit (429 Too Many Requests): wait, or log in (%s) for a higher limit", host, loginCommand(host))
 		case code(transport.BlobUnknownErrorCode) || (te.StatusCode == http.StatusNotFound && te.Request != nil && strings.Contains(te.Request.URL.Path, "/blobs/")):
 			blob := "a blob"
 			if te.Request != nil {
@@ -409,6 +418,14 @@ func registryError(ctx context.Context, r name.Reference, err error) error {
 		return fmt.Errorf("the registry %s closed the connection in the middle of the pull", host)
 	}
 	return fmt.Errorf("the registry %s: %s", host, firstLine(err.Error()))
+}
+
+// loginCommand is how to log in to host: Docker Hub needs no name.
+func loginCommand(host string) string {
+	if host == name.DefaultRegistry || host == "docker.io" {
+		return "docker login"
+	}
+	return "docker login " + host
 }
 
 func teMessage(te *transport.Error) string {

@@ -113,7 +113,7 @@ func TestRegistryErrors(t *testing.T) {
 		ref     string // "" is HOST/app:1
 		want    string
 	}{
-		{name: "login", fault: registryErr(http.StatusUnauthorized, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`), want: "wants a login for app: run docker login 127.0.0.1:"},
+		{name: "login", fault: registryErr(http.StatusUnauthorized, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`), want: "wants a login for app (or has no such repository): run docker login 127.0.0.1:"},
 		{name: "denied", fault: registryErr(http.StatusForbidden, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`), want: "denies access to app"},
 		{name: "no tag", fault: registryErr(http.StatusNotFound, `{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}`), want: "/app:1: no such repository or tag"},
 		{name: "no repository", ref: "HOST/other:1", want: "has no repository other"},
@@ -247,4 +247,19 @@ func TestPlainHTTPGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+}
+
+func TestLoginCommand(t *testing.T) {
+	for host, want := range map[string]string{
+		"index.docker.io": "docker login",
+		"docker.io":       "docker login",
+		"ghcr.io":         "docker login ghcr.io",
+		"127.0.0.1:5000":  "docker login 127.0.0.1:5000",
+	} {
+		t.Run(host, func(t *testing.T) {
+			if got := loginCommand(host); got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
 }
