@@ -1,6 +1,7 @@
-// Package image reads container images from the Docker daemon, `docker
-// save` archives, OCI layouts and OCI archives, and turns each layer into a
-// tree.ChangeSet as its bytes stream past. Nothing from an image is written
+// Package image reads container images from the Docker daemon (or
+// podman's socket), registries, containerd, `docker save` archives, OCI
+// layouts and OCI archives, and turns each layer into a tree.ChangeSet as
+// its bytes stream past. Nothing from an image is written
 // to disk or run.
 package image
 

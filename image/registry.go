@@ -88,6 +88,9 @@ func loadRegistry(ctx context.Context, ref string, opt Options, ps *parsing, not
 	if err != nil {
 		return nil, registryError(ctx, r, loggedIn, err)
 	}
+	if d, ok := r.(name.Digest); ok && digestOf(data) != d.DigestStr() {
+		return nil, fmt.Errorf("the registry %s: digest mismatch: the manifest it sent for %s is %s", host, d.DigestStr(), digestOf(data))
+	}
 	st, err := newRemoteStore(ctx, c, data, mt, prog, ps)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r, err)

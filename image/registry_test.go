@@ -125,6 +125,7 @@ func TestRegistryErrors(t *testing.T) {
 				}
 			}
 		}, want: "lacks the blob sha256:"},
+		{name: "manifest by digest, other bytes", ref: "HOST/app@sha256:" + strings.Repeat("0", 64), want: "digest mismatch: the manifest it sent for sha256:0000"},
 		{name: "untrusted certificate", tls: true, want: "signed by an authority this machine does not trust"},
 		{name: "unknown host", ref: "no-such-host.invalid/app:1", want: `"no-such-host.invalid"`},
 		{name: "nothing listens", ref: "127.0.0.1:1/app:1", want: "cannot reach the registry 127.0.0.1:1"},
