@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/layerscope/layerscope/image"
 )
 
 // The tests below run Debian's docker-registry (the distribution registry
@@ -291,7 +293,7 @@ func TestRegistryFallback(t *testing.T) {
 	tests := []struct {
 		name, dockerHost, note string
 	}{
-		{"daemon lacks it", "", "(the Docker daemon at unix:///var/run/docker.sock does not have it)"},
+		{"daemon lacks it", "", "(the Docker daemon at " + daemonHost(t) + " does not have it)"},
 		{"no daemon", "unix:///nonexistent/docker.sock", "(no Docker daemon answers at unix:///nonexistent/docker.sock)"},
 	}
 	for _, tc := range tests {
@@ -310,7 +312,7 @@ func TestRegistryFallback(t *testing.T) {
 	}
 	t.Run("neither has it", func(t *testing.T) {
 		code, _, stderr := layerscope(t, nil, "--ci", reg.host+"/fallback/nothing:1")
-		want := fmt.Sprintf(`layerscope: image "%s/fallback/nothing:1" not found in the daemon at unix:///var/run/docker.sock (pull or build it first); nor could its registry give it: the registry %s has no image %s/fallback/nothing:1: no such repository or tag`, reg.host, reg.host, reg.host)
+		want := fmt.Sprintf(`layerscope: image "%s/fallback/nothing:1" not found in the daemon at %s (pull or build it first); nor could its registry give it: the registry %s has no image %s/fallback/nothing:1: no such repository or tag`, reg.host, daemonHost(t), reg.host, reg.host)
 		if code != 2 || strings.TrimSpace(stderr) != want {
 			t.Errorf("exit %d, %q; want exit 2, %q", code, stderr, want)
 		}
@@ -632,3 +634,14 @@ func digest(data []byte) string {
 }
 
 func discardLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// daemonHost is where the Docker daemon the tests use answers.
+func daemonHost(t *testing.T) string {
+	t.Helper()
+	c, err := image.NewDaemonClient(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.DaemonHost()
+}
