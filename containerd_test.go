@@ -121,6 +121,7 @@ func TestContainerdAgreesWithDaemon(t *testing.T) {
 		}
 		sameFigures(t, "containerd, zstd", figures(rep), want[refs[0]]) // figures drops the blob sizes
 	})
+	dockerSock, _ := strings.CutPrefix(daemonHost(t), "unix://")
 	errs := []struct {
 		name string
 		args []string
@@ -132,8 +133,8 @@ func TestContainerdAgreesWithDaemon(t *testing.T) {
 			`image "docker.io/library/nothing:1" not found in containerd at ` + c.sock + `, namespace layerscope-test, which holds docker.io/layerscope-test/`},
 		{"no socket", []string{"--source", "containerd", "--containerd-address", filepath.Join(dir, "none.sock"), refs[0]},
 			"cannot reach containerd at " + filepath.Join(dir, "none.sock") + ": no socket there"},
-		{"not containerd", []string{"--source", "containerd", "--containerd-address", "/var/run/docker.sock", refs[0]},
-			"/var/run/docker.sock answers, but not as containerd"},
+		{"not containerd", []string{"--source", "containerd", "--containerd-address", dockerSock, refs[0]},
+			dockerSock + " answers, but not as containerd: it speaks HTTP/1.1"},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {

@@ -92,7 +92,7 @@ func (c *grpcConn) call(ctx context.Context, method string, req []byte) (*grpcSt
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		if strings.Contains(err.Error(), "HTTP/1.1") { // Go's http2 says what it saw
+		if ctx.Err() == nil && (strings.Contains(err.Error(), "HTTP/1.1") || c.speaksHTTP1(ctx)) {
 			return nil, &grpcStatus{code: grpcUnimplemented, msg: "it speaks HTTP/1.1, not gRPC (the Docker daemon's socket?)"}
 		}
 		return nil, &grpcStatus{code: grpcUnavailable, msg: err.Error()}
@@ -106,6 +106,25 @@ func (c *grpcConn) call(ctx context.Context, method string, req []byte) (*grpcSt
 		return nil, err
 	}
 	return &grpcStream{resp: resp}, nil
+}
+
+// speaksHTTP1 reports a socket that answers HTTP/1.1: a server that
+// closed an HTTP/2 connection at once may be one (a Docker daemon).
+func (c *grpcConn) speaksHTTP1(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	tr := &http.Transport{DialContext: c.tr.DialContext, DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost/", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.ProtoMajor == 1
 }
 
 // unary makes a call that answers one message.
