@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/layerscope/layerscope/image"
@@ -34,8 +33,14 @@ var flagDocs = []flagDoc{
 	{name: "dockerfile", arg: "PATH", help: []string{"the Dockerfile the image was built from: findings name",
 		"the line of the instruction that made their layer when", "its final stage matches the image's history (default:",
 		"./Dockerfile when it matches; 'none' to skip)."}, files: true, example: "--dockerfile build/Dockerfile"},
-	{name: "source", arg: "KIND", help: []string{"read IMAGE as docker (the daemon), docker-archive, oci",
-		"or oci-archive instead of guessing."}, values: func() []string { return sources }, example: "--source docker"},
+	{name: "source", arg: "KIND", help: []string{"read IMAGE as docker (the daemon), docker-archive,",
+		"oci, oci-archive, registry or containerd instead of", "guessing."}, values: func() []string { return image.Sources }, example: "--source registry"},
+	{name: "insecure-registry", arg: "HOST", help: []string{"allow plain HTTP to this registry (HOST[:PORT]);",
+		"localhost and 127.0.0.1 always may."}, example: "--insecure-registry reg.lan:5000"},
+	{name: "containerd-address", arg: "SOCKET", help: []string{"containerd's socket for --source containerd (default:",
+		"CONTAINERD_ADDRESS, else /run/containerd/containerd.sock)."}, files: true},
+	{name: "namespace", arg: "NS", help: []string{"containerd's namespace (default: CONTAINERD_NAMESPACE,",
+		"else default; Kubernetes nodes use k8s.io)."}, example: "--namespace k8s.io"},
 	{name: "platform", arg: "OS/ARCH[/V]", help: []string{"the image to pick from a multi-platform index (default:",
 		"linux and this machine's architecture)."}, values: func() []string { return []string{"linux/amd64", "linux/arm64", "linux/arm/v7"} }, example: "--platform linux/arm64"},
 	{name: "max-waste", arg: "SIZE", help: []string{"fail when more bytes than this are wasted (MB = 10^6",
@@ -59,9 +64,6 @@ var flagDocs = []flagDoc{
 	{name: "help", help: []string{"print this help."}},
 }
 
-// sources are the --source kinds.
-var sources = []string{image.SourceDocker, image.SourceDockerArchive, image.SourceOCI, image.SourceOCIArchive}
-
 func suffixed(xs []string, suffix string) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
@@ -70,31 +72,53 @@ func suffixed(xs []string, suffix string) []string {
 	return out
 }
 
-// flagsHelp is the Flags section of --help: the example goes on the
-// last line when it fits, else on a line of its own.
+// flagsHelp is the Flags section of --help, within 80 columns: each
+// flag's text (and its example) wrapped beside the flag, or under it when
+// the flag is too long to leave room.
 func flagsHelp() string {
+	const indent, width = 26, 80
 	var b strings.Builder
 	for _, d := range flagDocs {
 		head := "--" + d.name
 		if d.arg != "" {
 			head += " " + d.arg
 		}
-		lines := slices.Clone(d.help)
+		words := strings.Fields(strings.Join(d.help, " "))
 		if d.example != "" {
-			if last := len(lines) - 1; len(lines[last])+len(" e.g. ")+len(d.example) <= 56 {
-				lines[last] += " e.g. " + d.example
-			} else {
-				lines = append(lines, "e.g. "+d.example)
-			}
+			words = append(words, "e.g. "+d.example) // kept whole on a line
+		}
+		lines := wrap(words, width-indent)
+		if len(head) > indent-4 {
+			fmt.Fprintf(&b, "  %s\n", head)
+			head = ""
 		}
 		for i, line := range lines {
 			if i > 0 {
 				head = ""
 			}
-			fmt.Fprintf(&b, "  %-24s%s\n", head, line)
+			fmt.Fprintf(&b, "  %-*s%s\n", indent-2, head, line)
 		}
 	}
 	return b.String()
+}
+
+// wrap joins words into lines of at most width columns; a word longer
+// than that has a line of its own.
+func wrap(words []string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range words {
+		switch {
+		case line == "":
+			line = w
+		case len(line)+1+len(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	return append(lines, line)
 }
 
 const usageHead = `layerscope shows why a container image is big and what a multi-stage build
@@ -104,22 +128,24 @@ Usage:
   layerscope [flags] IMAGE
   layerscope completion bash|zsh|fish
 
-IMAGE is an image in the Docker daemon (myimage:tag), a file from
-'docker save' or an OCI archive (app.tar, app.tar.gz), an OCI layout
-directory, FILE:REF for one image of an archive that holds several, or -
-for an archive on standard input. Flags may come before or after it. On a terminal, without --ci, layerscope
-opens the interactive explorer (? lists its keys); otherwise it prints the
-text report.
+IMAGE is a file from 'docker save' or an OCI archive (app.tar, app.tar.gz),
+an OCI layout directory, FILE:REF for one image of an archive that holds
+several, - for an archive on standard input, or an image name. A name is
+read from the Docker daemon; when the daemon lacks it, or none answers, from
+its registry (registry://REF goes straight there). Flags may come before or
+after IMAGE. On a terminal, without --ci, layerscope opens the interactive
+explorer (? lists its keys); otherwise it prints the text report.
 
 Examples:
-  layerscope --ci myimage:tag                  # report, exit 0 pass / 1 fail / 2 error
-  layerscope --ci --format json myimage:tag    # the same report as JSON
+  layerscope --ci myimage:tag                # report; exit 0 pass, 1 fail
+  layerscope --ci --format json myimage:tag  # the same report as JSON
   layerscope --ci --output sarif:ls.sarif --output markdown:ls.md myimage:tag
-  layerscope --ci ./app.tar                    # a 'docker save' archive or oci-archive
-  layerscope --ci ./oci-layout-dir             # an OCI image layout
-  layerscope --ci ./many.tar:web:1.2           # one image of several
-  docker save app | gzip | layerscope --ci -   # from standard input
-  layerscope testdata/sample.tar               # the bundled sample, no daemon needed
+  layerscope --ci ./app.tar                  # 'docker save' or an oci-archive
+  layerscope --ci ./oci-layout-dir           # an OCI image layout
+  layerscope --ci ./many.tar:web:1.2         # one image of several
+  layerscope --ci registry://ghcr.io/org/app:1.2  # a registry, no daemon
+  docker save app | gzip | layerscope --ci - # from standard input
+  layerscope testdata/sample.tar             # the bundled sample, no daemon
 
 Flags:
 `
@@ -131,7 +157,9 @@ and the Markdown summary is appended to GITHUB_STEP_SUMMARY when it is set.
 
 The daemon is found as the docker CLI finds it: DOCKER_HOST (with
 DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), else the current docker context.
-Podman works through its Docker-compatible socket (DOCKER_HOST=unix:///run/podman/podman.sock).
+Podman works through its Docker-compatible socket:
+DOCKER_HOST=unix:///run/podman/podman.sock. A registry login is read from
+Docker's config.json and its credential helpers, as docker login writes it.
 
 Exit codes: 0 analysed and every rule passed; 1 analysed and a rule failed;
 2 could not analyse (bad input, no daemon, no image); 130 stopped by the user.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestFlagDocsDrift: --help, the man page and the completions are made
@@ -137,6 +138,16 @@ func TestBashCompletionWorks(t *testing.T) {
 		out, err := exec.Command("bash", "-c", prog).CombinedOutput()
 		if err != nil || !slices.Contains(strings.Split(string(out), "\n"), tc.want) {
 			t.Errorf("%v: %v, got %q, want %q", tc.words, err, out, tc.want)
+		}
+	}
+}
+
+// TestHelpFitsEightyColumns: every line of --help fits a terminal of 80
+// columns.
+func TestHelpFitsEightyColumns(t *testing.T) {
+	for i, line := range strings.Split(usage(), "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("--help line %d is %d columns: %q", i+1, n, line)
 		}
 	}
 }

@@ -124,6 +124,7 @@ func figures(rep map[string]any) map[string]any {
 	for _, k := range []string{"summary", "waste", "findings", "warnings"} {
 		out[k] = rep[k]
 	}
+	delete(out["summary"].(map[string]any), "compressedBytes") // only blob sources know it
 	var layers []any
 	for _, l := range rep["layers"].([]any) {
 		l := l.(map[string]any)

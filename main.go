@@ -66,6 +66,9 @@ type options struct {
 	dockerfile      string
 	source          string
 	platform        string
+	insecure        []string
+	ctrAddress      string
+	ctrNamespace    string
 	maxWaste        string
 	maxWastePercent string
 	minEfficiency   string
@@ -87,6 +90,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.dockerfile, "dockerfile", "", "")
 	fs.StringVar(&o.source, "source", "", "")
 	fs.StringVar(&o.platform, "platform", "", "")
+	fs.Func("insecure-registry", "", func(v string) error { o.insecure = append(o.insecure, v); return nil })
+	fs.StringVar(&o.ctrAddress, "containerd-address", "", "")
+	fs.StringVar(&o.ctrNamespace, "namespace", "", "")
 	fs.StringVar(&o.maxWaste, "max-waste", "", "")
 	fs.StringVar(&o.maxWastePercent, "max-waste-percent", "", "")
 	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
@@ -193,7 +199,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, w := range set.cfg.Warnings {
 		fmt.Fprintln(stderr, "layerscope: warning:", report.Escape(w))
 	}
-	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff}
+	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff, InsecureRegistries: o.insecure,
+		ContainerdAddress: o.ctrAddress, ContainerdNamespace: o.ctrNamespace}
 	if o.platform != "" {
 		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
 			return exitError, usageError{err.Error()}

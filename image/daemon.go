@@ -94,11 +94,11 @@ func daemonError(ctx context.Context, cli DaemonClient, ref string, err error) e
 	case ctx.Err() != nil:
 		return ctx.Err() // Load says it was interrupted
 	case client.IsErrConnectionFailed(err):
-		return fmt.Errorf("cannot reach the Docker daemon at %s: is it running? (set DOCKER_HOST or a docker context to use another)", cli.DaemonHost())
+		return &daemonMissError{noDaemon: true, host: cli.DaemonHost(), msg: fmt.Sprintf("cannot reach the Docker daemon at %s: is it running? (set DOCKER_HOST or a docker context to use another)", cli.DaemonHost())}
 	case !isDaemon(ctx, cli):
 		return fmt.Errorf("%s answers, but not as a Docker daemon: it is another server (set DOCKER_HOST or a docker context to the daemon)", cli.DaemonHost())
 	case cerrdefs.IsNotFound(err):
-		return fmt.Errorf("image %q not found in the daemon at %s (pull or build it first)", ref, cli.DaemonHost())
+		return &daemonMissError{host: cli.DaemonHost(), msg: fmt.Sprintf("image %q not found in the daemon at %s (pull or build it first)", ref, cli.DaemonHost())}
 	}
 	var ue *url.Error // the client's requests name the socket as an escaped URL
 	if errors.As(err, &ue) {
@@ -106,6 +106,16 @@ func daemonError(ctx context.Context, cli DaemonClient, ref string, err error) e
 	}
 	return fmt.Errorf("docker daemon: %s", firstLine(err.Error()))
 }
+
+// daemonMissError is a daemon that does not have the image, or no daemon
+// at all: the image may still be read from its registry.
+type daemonMissError struct {
+	noDaemon bool
+	host     string
+	msg      string
+}
+
+func (e *daemonMissError) Error() string { return e.msg }
 
 // isDaemon asks the host whether it speaks the Engine API: a daemon (or
 // podman's socket) answers /_ping with its API version, even when it is

@@ -1,6 +1,7 @@
-// Package image reads container images from the Docker daemon, `docker
-// save` archives, OCI layouts and OCI archives, and turns each layer into a
-// tree.ChangeSet as its bytes stream past. Nothing from an image is written
+// Package image reads container images from the Docker daemon (or
+// podman's socket), registries, containerd, `docker save` archives, OCI
+// layouts and OCI archives, and turns each layer into a tree.ChangeSet as
+// its bytes stream past. Nothing from an image is written
 // to disk or run.
 package image
 
@@ -14,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/layerscope/layerscope/tree"
 )
 
@@ -23,10 +26,12 @@ const (
 	SourceDockerArchive = "docker-archive"
 	SourceOCI           = "oci"
 	SourceOCIArchive    = "oci-archive"
+	SourceRegistry      = "registry"
+	SourceContainerd    = "containerd"
 )
 
 // Sources lists the values --source accepts.
-var Sources = []string{SourceDocker, SourceDockerArchive, SourceOCI, SourceOCIArchive}
+var Sources = []string{SourceDocker, SourceDockerArchive, SourceOCI, SourceOCIArchive, SourceRegistry, SourceContainerd}
 
 // Bounds on one image. Docker stacks at most 128 layers; a layer listed
 // again and again must not multiply its entries without end.
@@ -69,6 +74,18 @@ type Options struct {
 	Progress *Progress
 	Stdin    io.Reader // read for arg "-"; os.Stdin when nil
 	Daemon   DaemonClient
+	// InsecureRegistries may be spoken to over plain HTTP (HOST or
+	// HOST:PORT); localhost and 127.0.0.1 always may.
+	InsecureRegistries []string
+	Keychain           authn.Keychain // nil: Docker's config.json and helpers
+	// ContainerdAddress and ContainerdNamespace say where --source
+	// containerd reads; "" is CONTAINERD_ADDRESS (else
+	// DefaultContainerdAddress) and CONTAINERD_NAMESPACE (else "default").
+	ContainerdAddress   string
+	ContainerdNamespace string
+	// NoRegistryFallback keeps a name the daemon lacks from being read
+	// from its registry.
+	NoRegistryFallback bool
 }
 
 // Load reads the image arg names: "-" for an archive on standard input, an
@@ -108,12 +125,29 @@ func load(ctx context.Context, arg string, opt Options) (*Image, error) {
 		return nil, fmt.Errorf("unknown source %q: want one of %s", opt.Source, strings.Join(Sources, ", "))
 	}
 	ps := newParsing(opt.Sniff)
+	if r, ok := strings.CutPrefix(arg, registryScheme); ok {
+		if opt.Source != "" && opt.Source != SourceRegistry {
+			return nil, fmt.Errorf("%s names a registry, and --source says %s", arg, opt.Source)
+		}
+		return loadRegistry(ctx, r, opt, ps, "")
+	}
+	switch opt.Source {
+	case SourceRegistry:
+		return loadRegistry(ctx, arg, opt, ps, "")
+	case SourceContainerd:
+		return loadContainerd(ctx, arg, opt, ps)
+	}
 	path, ref, isPath := locate(arg, opt.Source)
 	if !isPath {
 		if (opt.Source != "" && opt.Source != SourceDocker) || (opt.Source == "" && looksLikePath(arg)) {
 			return nil, fmt.Errorf("%s: no such file or directory", arg)
 		}
-		return loadDaemon(ctx, arg, opt, ps)
+		img, err := loadDaemon(ctx, arg, opt, ps)
+		var miss *daemonMissError
+		if err != nil && opt.Source == "" && !opt.NoRegistryFallback && errors.As(err, &miss) {
+			return loadFromRegistryInstead(ctx, arg, opt, ps, miss)
+		}
+		return img, err
 	}
 	w := want{ref: ref, platform: opt.Platform}
 	if path == "-" {
@@ -367,6 +401,8 @@ func checkLayer(b *blob, l layerRef, diffID string) error {
 		return fmt.Errorf("size mismatch: the blob holds more than the %d bytes its manifest gives", l.size)
 	case l.size >= 0 && b.err == nil && b.size != l.size:
 		return fmt.Errorf("size mismatch: the blob holds %d bytes, its manifest says %d", b.size, l.size)
+	case l.digest != "" && b.size == l.size && b.digest != l.digest: // read whole: its bytes are not the manifest's
+		return fmt.Errorf("digest mismatch: content is %s, manifest says %s", b.digest, l.digest)
 	case b.err != nil:
 		return b.err
 	case b.kind < blobTar:

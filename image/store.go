@@ -283,6 +283,11 @@ func (d *dirStore) blobs(ctx context.Context, layers []layerRef) ([]*blob, error
 // parseParallel parses the named blobs, as many at once as there are
 // cores. A name asked twice is parsed once.
 func parseParallel(ctx context.Context, layers []layerRef, prog *Progress, ps *parsing, open func(layerRef) (io.Reader, error)) ([]*blob, error) {
+	return parseParallelN(ctx, layers, prog, ps, runtime.GOMAXPROCS(0), open)
+}
+
+// parseParallelN parses the named blobs, width at once.
+func parseParallelN(ctx context.Context, layers []layerRef, prog *Progress, ps *parsing, width int, open func(layerRef) (io.Reader, error)) ([]*blob, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	byName := map[string]*blob{}
@@ -294,7 +299,7 @@ func parseParallel(ctx context.Context, layers []layerRef, prog *Progress, ps *p
 		}
 	}
 	results := make([]*blob, len(unique))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	sem := make(chan struct{}, width)
 	var wg sync.WaitGroup
 	for i, l := range unique {
 		sem <- struct{}{}
@@ -307,7 +312,13 @@ func parseParallel(ctx context.Context, layers []layerRef, prog *Progress, ps *p
 				return
 			}
 			p := newBlobParser(ctx, ps)
-			results[i] = p.Close(p.ReadFrom(ctx, r, prog))
+			err = p.ReadFrom(ctx, r, prog)
+			if err == errParserStopped && l.digest != "" {
+				// The digest tells a blob damaged on its way (a
+				// registry's bad bytes) from a layer that is bad.
+				err = p.hashRest(ctx, r, prog)
+			}
+			results[i] = p.Close(err)
 			prog.layerDone()
 		}()
 	}

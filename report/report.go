@@ -54,6 +54,10 @@ type Summary struct {
 	// rewrites (dpkg, debconf, apt state, ld.so.cache, alternatives, apk,
 	// rpm): any package install on a base makes them. Part of WastedBytes.
 	UnavoidableWastedBytes int64 `json:"unavoidableWastedBytes"`
+	// CompressedBytes is what a pull of the image transfers: its layer
+	// blobs as stored, each once. Only sources that hold every layer's
+	// blob know it (a registry, containerd, OCI layouts); 0 otherwise.
+	CompressedBytes int64 `json:"compressedBytes,omitempty"`
 	// BaseBytes is layer 0's bytes: what waste percent leaves out.
 	baseBytes int64
 }
@@ -169,8 +173,26 @@ func Build(ctx context.Context, img *image.Image) (*Report, error) {
 			Bytes: ls.Bytes, WastedBytes: ls.WastedBytes, Added: ls.Added, Modified: ls.Modified, Removed: ls.Removed,
 		})
 	}
+	r.Summary.CompressedBytes = compressedBytes(img.Layers)
 	for _, w := range t.Waste() {
 		r.Waste = append(r.Waste, Waste{Path: "/" + w.Path, Bytes: w.Bytes, Layers: w.Layers})
 	}
 	return r, nil
+}
+
+// compressedBytes sums the layers' blobs, each once, when every layer
+// has one.
+func compressedBytes(layers []image.Layer) int64 {
+	var n int64
+	seen := map[string]bool{}
+	for _, l := range layers {
+		if l.BlobDigest == "" {
+			return 0
+		}
+		if !seen[l.BlobDigest] {
+			seen[l.BlobDigest] = true
+			n += l.BlobBytes
+		}
+	}
+	return n
 }

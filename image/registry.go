@@ -1,0 +1,498 @@
+package image
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// registryScheme is the prefix that names an image in its registry:
+// registry://REF.
+const registryScheme = "registry://"
+
+// Media types a registry may answer a manifest request with.
+const (
+	mediaOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
+	mediaDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	mediaDockerSchema1  = "application/vnd.docker.distribution.manifest.v1+json"
+	mediaSchema1Signed  = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+)
+
+var manifestAccept = strings.Join([]string{mediaOCIIndex, mediaDockerList, mediaOCIManifest, mediaDockerManifest}, ", ")
+
+// Bounds on a registry's answers: a connection that takes longer to open,
+// or a body that sends nothing for this long, is given up.
+const (
+	registryDialTimeout         = 30 * time.Second
+	registryHeaderWait          = 60 * time.Second
+	registryStallTimeoutDefault = 60 * time.Second
+)
+
+// registryStallTimeout is registryStallTimeoutDefault; tests lower it.
+var registryStallTimeout = registryStallTimeoutDefault
+
+// registryFetchers is how many layers are fetched, and parsed, at once:
+// one per core as the daemon's stream has (so memory is bounded as
+// there), at least two so that one slow download does not stall the rest.
+func registryFetchers() int { return max(2, min(runtime.GOMAXPROCS(0), 6)) }
+
+// loadRegistry reads the image ref names from its registry, without a
+// daemon: manifests and config through a size limit, layers streamed,
+// parsed as they arrive, never written anywhere. note, when not "", says
+// why the registry was asked (the daemon lacked the image).
+func loadRegistry(ctx context.Context, ref string, opt Options, ps *parsing, note string) (*Image, error) {
+	prog := opt.Progress
+	r, err := parseRegistryRef(ref, opt.InsecureRegistries)
+	if err != nil {
+		return nil, err
+	}
+	host := r.Context().RegistryStr()
+	prog.setPhase("connecting to the registry " + host)
+	kc := opt.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	auth, err := kc.Resolve(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("reading the credentials for %s: %w", host, err)
+	}
+	loggedIn := false
+	if ac, err := auth.Authorization(); err == nil && *ac != (authn.AuthConfig{}) {
+		loggedIn = true
+	}
+	c, err := newRegistryClient(ctx, r, auth, opt)
+	if err != nil {
+		return nil, registryError(ctx, r, loggedIn, err)
+	}
+	c.loggedIn = loggedIn
+	defer c.close()
+	prog.setPhase("reading the manifest of " + ref)
+	data, mt, err := c.manifest(ctx, r.Identifier())
+	if err != nil {
+		return nil, registryError(ctx, r, loggedIn, err)
+	}
+	if d, ok := r.(name.Digest); ok && digestOf(data) != d.DigestStr() {
+		return nil, fmt.Errorf("the registry %s: digest mismatch: the manifest it sent for %s is %s", host, d.DigestStr(), digestOf(data))
+	}
+	st, err := newRemoteStore(ctx, c, data, mt, prog, ps)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r, err)
+	}
+	fo := opt
+	fo.Source = SourceOCI
+	location := r.Context().String()
+	if note != "" {
+		location += " (" + note + ")"
+	}
+	img, err := finish(ctx, st, want{platform: opt.Platform}, fo, location, SourceOCI)
+	if err != nil {
+		return nil, err
+	}
+	img.Source, img.Ref = SourceRegistry, ref
+	for i := range img.Layers {
+		if l := &img.Layers[i]; l.BlobDigest == "" { // an uncompressed blob: still what a pull moves
+			l.BlobDigest, l.BlobBytes = l.Digest, l.TarBytes
+		}
+	}
+	return img, nil
+}
+
+// parseRegistryRef reads a reference as docker pull does: docker.io and
+// library/ are implied, and :latest. Plain HTTP is allowed for localhost,
+// 127.0.0.1, ::1 and the hosts of --insecure-registry only.
+func parseRegistryRef(ref string, insecure []string) (name.Reference, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an image reference: %w", ref, err)
+	}
+	if plainHTTPAllowed(r.Context().RegistryStr(), insecure) {
+		r, err = name.ParseReference(ref, name.Insecure)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an image reference: %w", ref, err)
+		}
+	}
+	return r, nil
+}
+
+// plainHTTPAllowed reports a registry host that may be spoken to without
+// TLS: a loopback name, or one the user named with --insecure-registry
+// (as HOST or HOST:PORT).
+func plainHTTPAllowed(hostport string, insecure []string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	switch strings.Trim(host, "[]") {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	for _, h := range insecure {
+		if h == hostport || h == host {
+			return true
+		}
+	}
+	return false
+}
+
+// registryClient speaks to one repository of a registry, authenticated as
+// `docker login` left it (Docker's config.json and credential helpers).
+type registryClient struct {
+	ref      name.Reference
+	loggedIn bool // credentials were found for the registry
+	repo     name.Repository
+	http     *http.Client
+	base     *http.Transport
+	stall    time.Duration
+}
+
+func newRegistryClient(ctx context.Context, r name.Reference, auth authn.Authenticator, opt Options) (*registryClient, error) {
+	host := r.Context().RegistryStr()
+	tlsConf, err := registryTLS(host)
+	if err != nil {
+		return nil, err
+	}
+	base := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: registryDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   registryDialTimeout,
+		ResponseHeaderTimeout: registryHeaderWait,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConnsPerHost:   registryFetchers() + 2,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	var rt http.RoundTripper = &plainHTTPGuard{inner: base, host: host, allowed: plainHTTPAllowed(host, opt.InsecureRegistries)}
+	t, err := transport.NewWithContext(ctx, r.Context().Registry, auth, rt, []string{r.Scope(transport.PullScope)})
+	if err != nil {
+		base.CloseIdleConnections()
+		return nil, err
+	}
+	return &registryClient{ref: r, repo: r.Context(), http: &http.Client{Transport: t}, base: base, stall: registryStallTimeout}, nil
+}
+
+func (c *registryClient) close() { c.base.CloseIdleConnections() }
+
+var _ fetcher = (*registryClient)(nil)
+
+func (c *registryClient) where() string { return "the registry " + c.repo.RegistryStr() }
+
+func (c *registryClient) explain(ctx context.Context, err error) error {
+	return registryError(ctx, c.ref, c.loggedIn, err)
+}
+
+// plainHTTPGuard refuses plain HTTP to a registry that is not allowed it:
+// go-containerregistry falls back to HTTP for private addresses too.
+type plainHTTPGuard struct {
+	inner   http.RoundTripper
+	host    string
+	allowed bool
+}
+
+// errPlainHTTP is a request without TLS to a registry not allowed one.
+var errPlainHTTP = errors.New("plain HTTP refused")
+
+func (g *plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.allowed {
+		return nil, fmt.Errorf("%w to %s", errPlainHTTP, req.URL.Host)
+	}
+	return g.inner.RoundTrip(req)
+}
+
+// registryTLS trusts the system's certificates and, as Docker and podman
+// do, the CA certificates (*.crt) in certs.d/HOST[:PORT]: /etc/docker,
+// /etc/containers and ~/.config/containers.
+func registryTLS(host string) (*tls.Config, error) {
+	var dirs []string
+	for _, d := range []string{"/etc/docker/certs.d", "/etc/containers/certs.d"} {
+		dirs = append(dirs, filepath.Join(d, host))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".config", "containers", "certs.d", host))
+	}
+	var pool *x509.CertPool
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.crt"))
+		for _, f := range files {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("reading the CA certificate %s: %w", f, err)
+			}
+			if pool == nil {
+				if pool, _ = x509.SystemCertPool(); pool == nil {
+					pool = x509.NewCertPool()
+				}
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("the CA certificate %s holds no PEM certificate", f)
+			}
+		}
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// get asks the registry for one object of the repository.
+func (c *registryClient) get(ctx context.Context, kind, id, accept string) (*http.Response, error) {
+	u := fmt.Sprintf("%s://%s/v2/%s/%s/%s", c.repo.Scheme(), c.repo.RegistryStr(), c.repo.RepositoryStr(), kind, id)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := transport.CheckError(resp, http.StatusOK); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return resp, nil
+}
+
+// manifest fetches a manifest or index by tag or digest, through the
+// metadata limit, with the media type the registry gives it.
+func (c *registryClient) manifest(ctx context.Context, id string) ([]byte, string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	resp, err := c.get(ctx, "manifests", id, manifestAccept)
+	if err != nil {
+		cancel()
+		return nil, "", err
+	}
+	body := newStallReader(resp.Body, resp.Body, cancel, c.stall)
+	defer body.Close()
+	data, err := readLimited(body, "manifest "+id)
+	if err != nil {
+		return nil, "", err
+	}
+	mt, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+	return data, strings.TrimSpace(mt), nil
+}
+
+// blob opens a blob's stream. The read stops after the registry sends
+// nothing for c.stall, and at size+1 bytes, which tells a longer blob.
+func (c *registryClient) blob(ctx context.Context, digest string, size int64) (io.ReadCloser, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	resp, err := c.get(ctx, "blobs", digest, "")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	var r io.Reader = resp.Body
+	if size >= 0 {
+		r = io.LimitReader(r, size+1)
+	}
+	return newStallReader(r, resp.Body, cancel, c.stall), nil
+}
+
+// readLimited reads a metadata document through MaxJSON.
+func readLimited(r io.Reader, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxJSON+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if len(data) > MaxJSON {
+		return nil, fmt.Errorf("%s is larger than %d bytes", what, MaxJSON)
+	}
+	return data, nil
+}
+
+// stallReader ends a read (by cancelling its request) when no byte has
+// come for a while: a registry that stops sending is an error, not a hang.
+type stallReader struct {
+	r      io.Reader
+	body   io.Closer
+	cancel context.CancelFunc
+	timer  *time.Timer
+	wait   time.Duration
+	mu     sync.Mutex
+	fired  bool
+}
+
+func newStallReader(r io.Reader, body io.Closer, cancel context.CancelFunc, wait time.Duration) *stallReader {
+	s := &stallReader{r: r, body: body, cancel: cancel, wait: wait}
+	s.timer = time.AfterFunc(wait, func() {
+		s.mu.Lock()
+		s.fired = true
+		s.mu.Unlock()
+		cancel()
+	})
+	return s
+}
+
+// errStalled is a blob read the registry stopped sending.
+var errStalled = errors.New("the registry stopped sending")
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.timer.Reset(s.wait)
+	if err != nil && err != io.EOF {
+		s.mu.Lock()
+		fired := s.fired
+		s.mu.Unlock()
+		if fired {
+			return n, fmt.Errorf("%w for %s", errStalled, s.wait)
+		}
+	}
+	return n, err
+}
+
+func (s *stallReader) Close() error {
+	s.timer.Stop()
+	s.cancel()
+	return s.body.Close()
+}
+
+// registryError says what went wrong in a user's words: the host it could
+// not find or reach, the login it needs, the tag it lacks, the certificate
+// it does not trust, the rate limit it hit.
+func registryError(ctx context.Context, r name.Reference, loggedIn bool, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err() // Load says it was interrupted
+	}
+	host := r.Context().RegistryStr()
+	if msg := tlsProblem(err); msg != "" { // before a plain-HTTP fallback's error
+		return fmt.Errorf("TLS with the registry %s failed: %s", host, msg)
+	}
+	var te *transport.Error
+	if errors.As(err, &te) {
+		code := func(c transport.ErrorCode) bool {
+			return slices.ContainsFunc(te.Errors, func(d transport.Diagnostic) bool { return d.Code == c })
+		}
+		switch {
+		case te.StatusCode == http.StatusUnauthorized || code(transport.UnauthorizedErrorCode):
+			if loggedIn {
+				return fmt.Errorf("the registry %s refuses the login this machine has for it (for %s): log in again with %s", host, r.Context().RepositoryStr(), loginCommand(host))
+			}
+			return fmt.Errorf("the registry %s wants a login for %s (or has no such repository): run %s", host, r.Context().RepositoryStr(), loginCommand(host))
+		case te.StatusCode == http.StatusForbidden || code(transport.DeniedErrorCode):
+			return fmt.Errorf("the registry %s denies access to %s: log in as a user allowed to pull it (%s)", host, r.Context().RepositoryStr(), loginCommand(host))
+		case te.StatusCode == http.StatusTooManyRequests || code(transport.TooManyRequestsErrorCode):
+			return fmt.Errorf("the registry %s limits requests, and this pull went over its limit (429 Too Many Requests): wait, or log in (%s) for a higher limit", host, loginCommand(host))
+		case code(transport.BlobUnknownErrorCode) || (te.StatusCode == http.StatusNotFound && te.Request != nil && strings.Contains(te.Request.URL.Path, "/blobs/")):
+			blob := "a blob"
+			if te.Request != nil {
+				blob = "the blob " + path.Base(te.Request.URL.Path)
+			}
+			return fmt.Errorf("the registry %s lacks %s that the manifest of %s names: the image is incomplete there", host, blob, r)
+		case code(transport.NameUnknownErrorCode):
+			return fmt.Errorf("the registry %s has no repository %s", host, r.Context().RepositoryStr())
+		case te.StatusCode == http.StatusNotFound || code(transport.ManifestUnknownErrorCode):
+			return fmt.Errorf("the registry %s has no image %s: no such repository or tag", host, r)
+		}
+		return fmt.Errorf("the registry %s: %s", host, firstLine(teMessage(te)))
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && (dnsErr.IsNotFound || strings.Contains(dnsErr.Err, "no such host")) {
+		return fmt.Errorf("unknown registry host %q (no such host in DNS): check the name in %s", dnsErr.Name, r)
+	}
+	if errors.As(err, &dnsErr) {
+		return fmt.Errorf("cannot look up the registry host %q: %s", dnsErr.Name, dnsErr.Err)
+	}
+	if errors.Is(err, errPlainHTTP) {
+		return fmt.Errorf("the registry %s does not answer over TLS, and plain HTTP is allowed only with --insecure-registry %s", host, host)
+	}
+	if errors.Is(err, errStalled) {
+		return fmt.Errorf("reading from the registry %s: %s", host, firstLine(err.Error()))
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return fmt.Errorf("cannot reach the registry %s: %s", host, firstLine(opErr.Err.Error()))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("the registry %s closed the connection in the middle of the pull", host)
+	}
+	return fmt.Errorf("the registry %s: %s", host, firstLine(err.Error()))
+}
+
+// loginCommand is how to log in to host: Docker Hub needs no name.
+func loginCommand(host string) string {
+	if host == name.DefaultRegistry || host == "docker.io" {
+		return "docker login"
+	}
+	return "docker login " + host
+}
+
+func teMessage(te *transport.Error) string {
+	if len(te.Errors) > 0 {
+		d := te.Errors[0]
+		return fmt.Sprintf("%s (%d %s)", strings.ToLower(d.Message), te.StatusCode, d.Code)
+	}
+	return fmt.Sprintf("HTTP %d %s", te.StatusCode, http.StatusText(te.StatusCode))
+}
+
+// tlsProblem names a certificate problem, or "" when err is none.
+func tlsProblem(err error) string {
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var rh tls.RecordHeaderError
+	var ve *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &ua):
+		return "its certificate is signed by an authority this machine does not trust (put the CA in /etc/docker/certs.d/HOST:PORT/ca.crt, or use --insecure-registry for a registry without TLS)"
+	case errors.As(err, &he):
+		return fmt.Sprintf("its certificate is for %s, not for this host name", certNames(he.Certificate))
+	case errors.As(err, &ci):
+		switch ci.Reason {
+		case x509.Expired:
+			return "its certificate has expired, or is not valid yet (" + ci.Detail + ")"
+		}
+		return "its certificate is not valid: " + ci.Error()
+	case errors.As(err, &rh):
+		return "it does not speak TLS on that port (a plain HTTP registry? use --insecure-registry)"
+	case errors.As(err, &ve):
+		return "its certificate could not be verified: " + firstLine(ve.Err.Error())
+	}
+	return ""
+}
+
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return "another name"
+	}
+	names := append([]string{}, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 && c.Subject.CommonName != "" {
+		names = append(names, c.Subject.CommonName)
+	}
+	if len(names) == 0 {
+		return "no name"
+	}
+	return listCut(names, len(names))
+}
+
+// loadFromRegistryInstead reads from its registry an image that the
+// daemon does not have (or no daemon answers), and says so in the
+// report's Source line; when the registry fails too, the error says both.
+func loadFromRegistryInstead(ctx context.Context, ref string, opt Options, ps *parsing, miss *daemonMissError) (*Image, error) {
+	note := "the Docker daemon at " + miss.host + " does not have it"
+	if miss.noDaemon {
+		note = "no Docker daemon answers at " + miss.host
+	}
+	img, err := loadRegistry(ctx, ref, opt, ps, note)
+	if err != nil && ctx.Err() == nil {
+		return nil, fmt.Errorf("%s; nor could its registry give it: %w", miss.msg, err)
+	}
+	return img, err
+}
