@@ -82,6 +82,9 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 	ew.printf("\nSummary\n")
 	ew.printf("  files          %s (%s regular files, %s)\n", humanize.Comma(int64(s.Files)), humanize.Comma(int64(s.RegularFiles)), Size(s.FinalBytes))
 	ew.printf("  layers hold    %s\n", Size(s.ContentBytes))
+	if s.CompressedBytes > 0 {
+		ew.printf("  pull size      %s compressed (the layer blobs as stored)\n", Size(s.CompressedBytes))
+	}
 	ew.printf("  wasted         %s: %s of what the build added\n", Size(s.WastedBytes), Percent(s.WastePercent))
 	if s.UnavoidableWastedBytes > 0 {
 		ew.printf("  unavoidable    %s of it: package-database updates\n", Size(s.UnavoidableWastedBytes))

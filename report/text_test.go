@@ -49,3 +49,21 @@ func TestCIRulesLineUp(t *testing.T) {
 		})
 	}
 }
+
+// TestPullSize: the summary gives the compressed size when the source
+// knows every layer's blob, and says nothing when it does not.
+func TestPullSize(t *testing.T) {
+	for _, tc := range []struct {
+		compressed int64
+		want       string
+	}{{1_100_000, "pull size      1.1 MB compressed"}, {0, ""}} {
+		r := &Report{Summary: Summary{ContentBytes: 3_200_000, CompressedBytes: tc.compressed}}
+		var b strings.Builder
+		if err := r.WriteText(&b, 100); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "pull size"); got != (tc.want != "") || !strings.Contains(b.String(), tc.want) {
+			t.Errorf("compressed %d: want %q in\n%s", tc.compressed, tc.want, b.String())
+		}
+	}
+}
