@@ -91,7 +91,7 @@ func needTool(t *testing.T, name string) {
 		if truthy(os.Getenv("CI")) {
 			t.Fatalf("CI=true and %s is not installed", name)
 		}
-		t.Skipf("%s is not installed", name)
+		t.Skipf("%s is not installed: sudo bash .ci/daemon.sh install && sudo bash .ci/registry.sh install installs what the tests use", name)
 	}
 }
 
