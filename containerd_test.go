@@ -79,16 +79,8 @@ func TestContainerdAgreesWithDaemon(t *testing.T) {
 	needTool(t, "ctr")
 	needTool(t, "skopeo")
 	t.Setenv("CI", "")
-	var refs []string
-	for _, name := range daemonImages {
-		for _, builder := range []string{"legacy", "buildkit"} {
-			refs = append(refs, "layerscope-test/"+name+":"+builder)
-		}
-	}
-	want := map[string]map[string]any{}
-	for _, ref := range refs {
-		want[ref] = figures(jsonReport(t, ref))
-	}
+	refs := testImageRefs()
+	want := daemonFigures(t, refs)
 	c := startContainerd(t)
 	dir := t.TempDir()
 	all := filepath.Join(dir, "all.tar")

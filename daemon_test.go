@@ -21,6 +21,28 @@ import (
 var daemonImages = []string{"waste", "multistage", "secret", "whiteouts", "gobuild", "gomulti", "python",
 	"scratchuser", "lockfirst", "contextcopy", "jdk", "junk"} // the Debian ones (88 MB) are left out: time
 
+// testImageRefs names every image of daemonImages, with each builder.
+func testImageRefs() []string {
+	var refs []string
+	for _, name := range daemonImages {
+		for _, builder := range []string{"legacy", "buildkit"} {
+			refs = append(refs, "layerscope-test/"+name+":"+builder)
+		}
+	}
+	return refs
+}
+
+// daemonFigures reads each image through the daemon: the figures every
+// other source must give.
+func daemonFigures(t *testing.T, refs []string) map[string]map[string]any {
+	t.Helper()
+	want := map[string]map[string]any{}
+	for _, ref := range refs {
+		want[ref] = figures(jsonReport(t, ref))
+	}
+	return want
+}
+
 // needDaemon skips a test when no Docker daemon answers, unless CI=true:
 // there a missing daemon is a failure, never a silent skip.
 func needDaemon(t *testing.T) {

@@ -84,16 +84,8 @@ func TestPodmanAgreesWithDocker(t *testing.T) {
 	needTool(t, "podman")
 	needTool(t, "docker")
 	t.Setenv("CI", "")
-	var refs []string
-	for _, name := range daemonImages {
-		for _, builder := range []string{"legacy", "buildkit"} {
-			refs = append(refs, "layerscope-test/"+name+":"+builder)
-		}
-	}
-	want := map[string]map[string]any{}
-	for _, ref := range refs {
-		want[ref] = figures(jsonReport(t, ref))
-	}
+	refs := testImageRefs()
+	want := daemonFigures(t, refs)
 	p := startPodman(t)
 	all := filepath.Join(t.TempDir(), "all.tar")
 	sh(t, "docker", append([]string{"save", "-o", all}, refs...)...)

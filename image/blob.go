@@ -154,24 +154,20 @@ func (p *blobParser) ReadFrom(ctx context.Context, src io.Reader, prog *Progress
 // hashRest reads what is left of a blob whose parser stopped, into its
 // digest only.
 func (p *blobParser) hashRest(ctx context.Context, src io.Reader, prog *Progress) error {
-	bp := chunkPool.Get().(*[]byte)
-	defer chunkPool.Put(bp)
-	buf := (*bp)[:cap(*bp)]
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := src.Read(buf)
-		p.h.Write(buf[:n])
-		p.n += int64(n)
-		prog.add(int64(n))
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return drain(ctx, io.TeeReader(src, restWriter{p, prog}))
+}
+
+// restWriter takes the bytes hashRest reads past the parser.
+type restWriter struct {
+	p    *blobParser
+	prog *Progress
+}
+
+func (w restWriter) Write(b []byte) (int, error) {
+	w.p.h.Write(b)
+	w.p.n += int64(len(b))
+	w.prog.add(int64(len(b)))
+	return len(b), nil
 }
 
 // fill reads into buf until it is at least half full, or src ends (io.EOF)
