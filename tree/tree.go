@@ -73,8 +73,7 @@ func (c Change) String() string {
 // Tree is the merged result: every path any layer named, with each version
 // of it. It is immutable, and safe for concurrent readers.
 type Tree struct {
-	nodes    []node
-	versions []version
+	store
 	kids     []NodeID // children of every node, sorted by name
 	kidStart []int32  // node i's children are kids[kidStart[i]:kidStart[i+1]]
 	layers   []LayerStats
@@ -88,12 +87,15 @@ func (t *Tree) Layers() []LayerStats   { return t.layers }
 func (t *Tree) Waste() []Waste         { return t.waste }
 func (t *Tree) Warnings() []string     { return t.warnings }
 func (t *Tree) Len() int               { return len(t.nodes) }
-func (t *Tree) Path(n NodeID) string   { return t.nodes[n].path }
-func (t *Tree) Name(n NodeID) string   { return Base(t.nodes[n].path) }
+func (t *Tree) Name(n NodeID) string   { return t.name(int32(n)) }
 func (t *Tree) Parent(n NodeID) NodeID { return NodeID(t.nodes[n].parent) }
 func (t *Tree) Children(n NodeID) []NodeID {
 	return t.kids[t.kidStart[n]:t.kidStart[n+1]]
 }
+
+// Path returns n's clean path ("" for the root). The tree keeps names, not
+// paths: each call builds the string.
+func (t *Tree) Path(n NodeID) string { return t.path(int32(n)) }
 
 // Lookup finds a clean path.
 func (t *Tree) Lookup(p string) (NodeID, bool) {
@@ -118,9 +120,9 @@ func (t *Tree) At(n NodeID, layer int) (Meta, bool) {
 	if n == 0 {
 		return Meta{Kind: KindDir}, true
 	}
-	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
-		if int(t.versions[v].layer) <= layer {
-			return t.versions[v].Meta, t.versions[v].Kind != KindNone
+	for v := t.newest(int32(n)); v != none; v = t.older(int32(n), v) {
+		if m, l := t.version(int32(n), v); l <= layer {
+			return t.expand(int32(n), v, m), m.Kind != KindNone
 		}
 	}
 	return Meta{}, false
@@ -132,29 +134,31 @@ func (t *Tree) Final(n NodeID) (Meta, int, bool) {
 	if n == 0 {
 		return Meta{Kind: KindDir}, 0, true
 	}
-	v := t.nodes[n].cur
-	if v < 0 || t.versions[v].Kind == KindNone {
+	nd := &t.nodes[n]
+	if nd.layer < 0 || nd.Kind == KindNone {
 		return Meta{}, 0, false
 	}
-	return t.versions[v].Meta, int(t.versions[v].layer), true
+	return t.expand(int32(n), newest, &nd.meta), int(nd.layer), true
 }
 
 // Change reports what layer `layer` did to n.
 func (t *Tree) Change(n NodeID, layer int) Change {
-	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
-		if l := int(t.versions[v].layer); l < layer {
+	for v := t.newest(int32(n)); v != none; v = t.older(int32(n), v) {
+		m, l := t.version(int32(n), v)
+		if l < layer {
 			return Unchanged
 		} else if l > layer {
 			continue
 		}
-		switch p := t.versions[v].prev; {
-		case t.versions[v].Kind == KindNone:
+		if m.Kind == KindNone {
 			return Removed
-		case p >= 0 && t.versions[p].Kind != KindNone:
-			return Modified
-		default:
-			return Added
 		}
+		if p := t.older(int32(n), v); p != none {
+			if below, _ := t.version(int32(n), p); below.Kind != KindNone {
+				return Modified
+			}
+		}
+		return Added
 	}
 	return Unchanged
 }
@@ -162,20 +166,24 @@ func (t *Tree) Change(n NodeID, layer int) Change {
 // Versions calls fn for every version of n, newest first. A removal has
 // Kind KindNone.
 func (t *Tree) Versions(n NodeID, fn func(layer int, m Meta)) {
-	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
-		fn(int(t.versions[v].layer), t.versions[v].Meta)
+	for v := t.newest(int32(n)); v != none; v = t.older(int32(n), v) {
+		m, l := t.version(int32(n), v)
+		fn(l, t.expand(int32(n), v, m))
 	}
 }
 
 // Older calls fn for each version of n before its final one, newest
-// first, until fn returns false. A removal has Kind KindNone.
+// first, until fn returns false. A removal has Kind KindNone. *m is valid
+// only during the call.
 func (t *Tree) Older(n NodeID, fn func(layer int, m *Meta) bool) {
-	v := t.nodes[n].cur
-	if v < 0 {
+	v := t.newest(int32(n))
+	if v == none {
 		return
 	}
-	for v = t.versions[v].prev; v >= 0; v = t.versions[v].prev {
-		if !fn(int(t.versions[v].layer), &t.versions[v].Meta) {
+	for v = t.older(int32(n), v); v != none; v = t.older(int32(n), v) {
+		m, l := t.version(int32(n), v)
+		e := t.expand(int32(n), v, m)
+		if !fn(l, &e) {
 			return
 		}
 	}
