@@ -2,12 +2,8 @@ package tree
 
 import "hash/maphash"
 
-// Bounds of the name store: a node keeps a name's offset and length in 48
-// bits.
-const (
-	maxName  = 1<<16 - 1
-	maxNames = 1<<32 - 1
-)
+// A node keeps a name's length in 16 bits.
+const maxName = 1<<16 - 1
 
 // index finds a node by its parent and name: an open-addressing table of
 // node numbers (0 is empty: the root has no parent), at most half full.
@@ -40,7 +36,7 @@ func (x *index) find(s *store, parent int32, name string) int32 {
 		if n == 0 {
 			return -1
 		}
-		if s.nodes[n].parent == parent && s.name(n) == name {
+		if s.nodes.at(n).parent == parent && s.name(n) == name {
 			return n
 		}
 	}
@@ -63,7 +59,7 @@ func (x *index) add(s *store, n int32) {
 
 func (x *index) put(s *store, n int32) {
 	mask := uint64(len(x.slots) - 1)
-	i := x.hash(s.nodes[n].parent, s.name(n)) & mask
+	i := x.hash(s.nodes.at(n).parent, s.name(n)) & mask
 	for x.slots[i] != 0 {
 		i = (i + 1) & mask
 	}

@@ -34,7 +34,7 @@ var ErrTooManyPaths = errors.New("too many paths")
 // Builder merges change sets in layer order, base first.
 type Builder struct {
 	store
-	nameBuf  strings.Builder // names, as they grow
+	nameBuf  strings.Builder // the last chunk of names, as it grows
 	child    []int32         // each node's first child, or -1
 	sibling  []int32         // each node's next sibling, or -1
 	index    index
@@ -66,7 +66,7 @@ type wasteRec struct {
 func NewBuilder() *Builder {
 	b := &Builder{
 		store: store{
-			nodes:  []node{{layer: -1, parent: -1, older: -1}},
+			names:  []string{""},
 			links:  map[int32]string{},
 			vlinks: map[int32]string{},
 		},
@@ -75,6 +75,7 @@ func NewBuilder() *Builder {
 		slot:    []int32{0},
 		waste:   map[int32]*wasteRec{},
 	}
+	b.nodes.push(node{layer: -1, parent: -1, older: -1})
 	b.index.init()
 	return b
 }
@@ -155,7 +156,7 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 	for _, w := range cs.Warnings {
 		b.Warn("layer %d: %s", L, w)
 	}
-	if len(b.nodes) > MaxNodes {
+	if b.nodes.len() > MaxNodes {
 		return st, fmt.Errorf("%w: more than %d in the image", ErrTooManyPaths, MaxNodes)
 	}
 	if err := b.finish(L, &st); err != nil {
@@ -192,7 +193,7 @@ func (b *Builder) present(n int32) bool {
 	if p := b.pending(n); p != nil {
 		return p.exists
 	}
-	nd := &b.nodes[n]
+	nd := b.nodes.at(n)
 	return nd.layer >= 0 && nd.Kind != KindNone
 }
 
@@ -205,7 +206,7 @@ func (b *Builder) current(n int32) *meta {
 		}
 		return nil
 	}
-	nd := &b.nodes[n]
+	nd := b.nodes.at(n)
 	if nd.layer < 0 || nd.Kind == KindNone {
 		return nil
 	}
@@ -219,7 +220,7 @@ func (b *Builder) touch(n int32) *pending {
 		return p
 	}
 	p := pending{}
-	if nd := &b.nodes[n]; nd.layer >= 0 && nd.Kind != KindNone {
+	if nd := b.nodes.at(n); nd.layer >= 0 && nd.Kind != KindNone {
 		p.meta, p.link, p.below, p.exists = nd.meta, b.links[n], true, true
 	}
 	b.pend = append(b.pend, p)
@@ -231,7 +232,7 @@ func (b *Builder) touch(n int32) *pending {
 func (b *Builder) set(n int32, m meta, link string) {
 	p := b.touch(n)
 	if !p.exists {
-		if parent := b.nodes[n].parent; parent >= 0 {
+		if parent := b.nodes.at(n).parent; parent >= 0 {
 			if back, ok := b.emptied[parent]; ok {
 				b.emptied[parent] = append(back, n)
 			}
@@ -326,14 +327,24 @@ func (b *Builder) node(parent int32, name string) int32 {
 	if n := b.index.find(&b.store, parent, name); n >= 0 {
 		return n
 	}
-	if len(name) > maxName || b.nameBuf.Len()+len(name) > maxNames {
-		b.err = fmt.Errorf("%w: names too long", ErrTooManyPaths)
+	if b.nameBuf.Len()+len(name) > 1<<nameChunkBits {
+		if len(b.names) == 1<<(32-nameChunkBits) {
+			b.err = fmt.Errorf("%w: their names pass 4 GiB", ErrTooManyPaths)
+			return 0
+		}
+		b.nameBuf = strings.Builder{}
+		b.nameBuf.Grow(1 << nameChunkBits)
+		b.names = append(b.names, "")
+	}
+	if len(name) > maxName {
+		b.err = fmt.Errorf("%w: a name of %d bytes", ErrName, len(name))
 		return 0
 	}
-	n := int32(len(b.nodes))
-	b.nodes = append(b.nodes, node{name: uint32(b.nameBuf.Len()), nlen: uint16(len(name)), layer: -1, parent: parent, older: -1})
+	n := int32(b.nodes.len())
+	c := uint32(len(b.names) - 1)
+	b.nodes.push(node{name: c<<nameChunkBits | uint32(b.nameBuf.Len()), nlen: uint16(len(name)), layer: -1, parent: parent, older: -1})
 	b.nameBuf.WriteString(name)
-	b.names = b.nameBuf.String()
+	b.names[c] = b.nameBuf.String()
 	b.child = append(b.child, -1)
 	b.sibling = append(b.sibling, b.child[parent])
 	b.child[parent] = n
@@ -343,7 +354,7 @@ func (b *Builder) node(parent int32, name string) int32 {
 }
 
 func (b *Builder) ensureDirs(n, L int32, st *LayerStats) {
-	for ; n > 0; n = b.nodes[n].parent {
+	for ; n > 0; n = b.nodes.at(n).parent {
 		if m := b.current(n); m != nil && m.Kind == KindDir {
 			return // its own parents exist already
 		}
@@ -373,7 +384,7 @@ func (b *Builder) finish(L int32, st *LayerStats) error {
 		}
 		p := &b.pend[i]
 		b.slot[n] = 0
-		nd := &b.nodes[n]
+		nd := b.nodes.at(n)
 		var below *meta
 		if p.below {
 			below = &nd.meta
@@ -483,8 +494,8 @@ func (b *Builder) Finish() *Tree {
 	for _, l := range b.layers {
 		t.stats.ContentBytes += l.Bytes
 	}
-	for i := 1; i < len(t.nodes); i++ {
-		nd := &t.nodes[i]
+	for i := 1; i < t.nodes.len(); i++ {
+		nd := t.nodes.at(int32(i))
 		if nd.layer < 0 || nd.Kind == KindNone {
 			continue
 		}

@@ -27,7 +27,7 @@ func (m *meta) Meta(link string) Meta {
 // A node is a path that some layer named. Node 0 is the root.
 type node struct {
 	meta          // the newest version, when layer >= 0
-	name   uint32 // the name is names[name : name+nlen]
+	name   uint32 // where names holds the name (see name)
 	nlen   uint16
 	layer  int16 // the newest version's layer, or -1 before the path exists
 	parent int32
@@ -53,31 +53,63 @@ const (
 const maxLayers = 1<<15 - 1
 
 type store struct {
-	nodes    []node
+	nodes    chunked[node]
 	versions []version
-	names    string           // every node's name, end to end
+	names    []string         // the nodes' names, end to end, in chunks of 1 MiB
 	links    map[int32]string // link targets of newest versions, by node
 	vlinks   map[int32]string // link targets of older versions, by version
 }
 
+// A name's place is its chunk (the top 12 bits) and its offset in it.
+const nameChunkBits = 20
+
 func (s *store) name(n int32) string {
-	nd := &s.nodes[n]
-	return s.names[nd.name : nd.name+uint32(nd.nlen)]
+	nd := s.nodes.at(n)
+	c, off := nd.name>>nameChunkBits, nd.name&(1<<nameChunkBits-1)
+	return s.names[c][off : off+uint32(nd.nlen)]
+}
+
+// chunked is a growable array that never copies more than its first
+// chunk: growing it leaves no garbage to collect, and no room unused past
+// one chunk.
+type chunked[T any] struct {
+	c [][]T
+	n int
+}
+
+const chunkBits = 16
+
+func (a *chunked[T]) at(i int32) *T { return &a.c[i>>chunkBits][i&(1<<chunkBits-1)] }
+func (a *chunked[T]) len() int      { return a.n }
+
+// push appends v. The first chunk grows as a slice does; pointers into it
+// do not survive a push.
+func (a *chunked[T]) push(v T) {
+	if len(a.c) == 0 || len(a.c[len(a.c)-1]) == 1<<chunkBits {
+		size := 0
+		if len(a.c) > 0 {
+			size = 1 << chunkBits
+		}
+		a.c = append(a.c, make([]T, 0, size))
+	}
+	last := &a.c[len(a.c)-1]
+	*last = append(*last, v)
+	a.n++
 }
 
 // path builds n's path from its names.
 func (s *store) path(n int32) string {
 	size := -1
-	for a := n; a > 0; a = s.nodes[a].parent {
-		size += int(s.nodes[a].nlen) + 1
+	for a := n; a > 0; a = s.nodes.at(a).parent {
+		size += int(s.nodes.at(a).nlen) + 1
 	}
 	if size <= 0 {
 		return ""
 	}
 	buf := make([]byte, size)
 	i := size
-	for a := n; a > 0; a = s.nodes[a].parent {
-		i -= copy(buf[i-int(s.nodes[a].nlen):i], s.name(a))
+	for a := n; a > 0; a = s.nodes.at(a).parent {
+		i -= copy(buf[i-int(s.nodes.at(a).nlen):i], s.name(a))
 		if i > 0 {
 			i--
 			buf[i] = '/'
@@ -88,7 +120,7 @@ func (s *store) path(n int32) string {
 
 // newest returns the cursor of n's newest version, or none.
 func (s *store) newest(n int32) int32 {
-	if s.nodes[n].layer < 0 {
+	if s.nodes.at(n).layer < 0 {
 		return none
 	}
 	return newest
@@ -97,7 +129,7 @@ func (s *store) newest(n int32) int32 {
 // older returns the cursor of the version before v.
 func (s *store) older(n, v int32) int32 {
 	if v == newest {
-		return s.nodes[n].older
+		return s.nodes.at(n).older
 	}
 	return s.versions[v].prev
 }
@@ -105,7 +137,7 @@ func (s *store) older(n, v int32) int32 {
 // version returns the version at cursor v and its layer.
 func (s *store) version(n, v int32) (*meta, int) {
 	if v == newest {
-		return &s.nodes[n].meta, int(s.nodes[n].layer)
+		return &s.nodes.at(n).meta, int(s.nodes.at(n).layer)
 	}
 	return &s.versions[v].meta, int(s.versions[v].layer)
 }

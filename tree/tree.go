@@ -86,9 +86,9 @@ func (t *Tree) Stats() ImageStats      { return t.stats }
 func (t *Tree) Layers() []LayerStats   { return t.layers }
 func (t *Tree) Waste() []Waste         { return t.waste }
 func (t *Tree) Warnings() []string     { return t.warnings }
-func (t *Tree) Len() int               { return len(t.nodes) }
+func (t *Tree) Len() int               { return t.nodes.len() }
 func (t *Tree) Name(n NodeID) string   { return t.name(int32(n)) }
-func (t *Tree) Parent(n NodeID) NodeID { return NodeID(t.nodes[n].parent) }
+func (t *Tree) Parent(n NodeID) NodeID { return NodeID(t.nodes.at(int32(n)).parent) }
 func (t *Tree) Children(n NodeID) []NodeID {
 	return t.kids[t.kidStart[n]:t.kidStart[n+1]]
 }
@@ -134,7 +134,7 @@ func (t *Tree) Final(n NodeID) (Meta, int, bool) {
 	if n == 0 {
 		return Meta{Kind: KindDir}, 0, true
 	}
-	nd := &t.nodes[n]
+	nd := t.nodes.at(int32(n))
 	if nd.layer < 0 || nd.Kind == KindNone {
 		return Meta{}, 0, false
 	}
@@ -191,22 +191,24 @@ func (t *Tree) Older(n NodeID, fn func(layer int, m *Meta) bool) {
 
 // sortChildren lays the children of every node out in one array, by name.
 func (t *Tree) sortChildren() {
-	count := make([]int32, len(t.nodes)+1)
-	for i := 1; i < len(t.nodes); i++ {
-		count[t.nodes[i].parent+1]++
+	nodes := t.nodes.len()
+	count := make([]int32, nodes+1)
+	for i := 1; i < nodes; i++ {
+		count[t.nodes.at(int32(i)).parent+1]++
 	}
-	t.kidStart = make([]int32, len(t.nodes)+1)
-	for i := 1; i <= len(t.nodes); i++ {
+	t.kidStart = make([]int32, nodes+1)
+	for i := 1; i <= nodes; i++ {
 		t.kidStart[i] = t.kidStart[i-1] + count[i]
 	}
-	t.kids = make([]NodeID, len(t.nodes)-1)
-	fill := slices.Clone(t.kidStart[:len(t.nodes)])
-	for i := 1; i < len(t.nodes); i++ {
-		p := t.nodes[i].parent
+	t.kids = make([]NodeID, nodes-1)
+	fill := count[:nodes] // reused: count[i+1] is done with once kidStart[i+1] is
+	copy(fill, t.kidStart[:nodes])
+	for i := 1; i < nodes; i++ {
+		p := t.nodes.at(int32(i)).parent
 		t.kids[fill[p]] = NodeID(i)
 		fill[p]++
 	}
-	for i := range t.nodes {
+	for i := range nodes {
 		kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
 		if len(kids) > 1 {
 			slices.SortFunc(kids, func(a, b NodeID) int { return strings.Compare(t.Name(a), t.Name(b)) })
