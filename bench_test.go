@@ -104,3 +104,17 @@ func BenchmarkAnalyseStream(b *testing.B) {
 		f.Close()
 	}
 }
+
+// BenchmarkCommand is the whole of `layerscope --ci large.tar`: the
+// rules' sniffer while parsing, the merge, the rules and the text report.
+// Its gap to BenchmarkAnalyseArchive is what comes after the merge.
+func BenchmarkCommand(b *testing.B) {
+	path, size := large(b)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if code, err := run(context.Background(), []string{"--ci", path}, nil, io.Discard, io.Discard); err != nil || code > 1 {
+			b.Fatal(code, err)
+		}
+	}
+}

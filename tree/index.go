@@ -13,9 +13,24 @@ type index struct {
 	seed  maphash.Seed
 	slots []int32
 	count int
-	// the directory of the last lookup, and its node
+	// the directory of the last lookup, and its node; then directories
+	// looked up lately, by a hash of their path: entries come directory by
+	// directory, or cycle through a few
 	lastDir  string
 	lastNode int32
+	dirs     [256]struct {
+		path string
+		node int32
+	}
+}
+
+// dir returns the node of a directory path looked up lately, or -1.
+func (x *index) dir(p string) (int32, uint64) {
+	h := maphash.String(x.seed, p) & uint64(len(x.dirs)-1)
+	if d := &x.dirs[h]; d.node > 0 && d.path == p {
+		return d.node, h
+	}
+	return -1, h
 }
 
 func (x *index) init() {

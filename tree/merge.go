@@ -307,17 +307,22 @@ func (b *Builder) lookup(p string, L int32, st *LayerStats) int32 {
 }
 
 // dir returns the node for a clean directory path, creating it and any
-// missing parent. Entries come directory by directory: the last one is
-// remembered.
+// missing parent.
 func (b *Builder) dir(d string) int32 {
 	if d == b.index.lastDir && b.index.lastNode > 0 {
 		return b.index.lastNode
 	}
-	n := int32(0)
+	n, h := b.index.dir(d)
+	if n > 0 {
+		b.index.lastDir, b.index.lastNode = d, n
+		return n
+	}
+	n = 0
 	for p := d; p != "" && b.err == nil; {
 		seg, rest, _ := strings.Cut(p, "/")
 		n, p = b.node(n, seg), rest
 	}
+	b.index.dirs[h].path, b.index.dirs[h].node = d, n
 	b.index.lastDir, b.index.lastNode = d, n
 	return n
 }
