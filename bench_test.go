@@ -17,7 +17,9 @@ import (
 
 // The large synthetic export the benchmarks read. Its scale is set by
 // LAYERSCOPE_BENCH_FILES and LAYERSCOPE_BENCH_MB (default: 200,000 files,
-// 1,000 MB, 7 layers), and it is written once per run.
+// 1,000 MB, 7 layers), and it is written once per run, unless
+// LAYERSCOPE_BENCH_ARCHIVE names an archive to read instead (bench/gen
+// writes the same ones).
 var (
 	largeOnce sync.Once
 	largePath string
@@ -33,6 +35,9 @@ func envInt(name string, def int) int {
 
 func large(b *testing.B) (string, int64) {
 	largeOnce.Do(func() {
+		if largePath = os.Getenv("LAYERSCOPE_BENCH_ARCHIVE"); largePath != "" {
+			return
+		}
 		dir, err := os.MkdirTemp("", "layerscope-bench-")
 		if err != nil {
 			largeErr = err
