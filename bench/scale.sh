@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scaling table for README.md's "Speed and memory": time and peak RSS of
+# Scaling table for README.md's "Speed and memory": time, CPU time and peak RSS of
 # `layerscope --ci` on synthetic `docker save` archives, by entries and by
 # layers, each beside `sha256sum` of the same file (run in the same loop:
 # absolute times drift on a shared machine, ratios hold).
@@ -21,29 +21,31 @@ go build -o "$work/gen" ./bench/gen
 count() { case $1 in *k) echo $(( ${1%k} * 1000 ));; *.*M) awk -v m="${1%M}" 'BEGIN{printf "%d", m*1000000}';; *M) echo $(( ${1%M} * 1000000 ));; *) echo "$1";; esac; }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
-printf '| files | layers | archive | layerscope time | peak RSS | sha256sum time | time ratio | peak bytes per file |\n'
-printf '| --- | --- | --- | --- | --- | --- | --- | --- |\n'
+printf '| files | layers | archive | layerscope time | its CPU time | peak RSS | sha256sum time | time ratio | peak bytes per file |\n'
+printf '| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
 for row in $rows; do
 	files=$(count "${row%/*}")
 	layers=${row#*/}
 	tar="$work/f${files}-l${layers}.tar"
 	[ -f "$tar" ] || "$work/gen" -files "$files" -mb $(( files / 5000 + 1 )) -layers "$layers" "$tar"
 	cat "$tar" >/dev/null # warm the page cache
-	ts=() ; ms=() ; hs=()
+	ts=() ; cs=() ; ms=() ; hs=()
 	for _ in $(seq "$repeat"); do
 		rc=0
-		/usr/bin/time -o "$work/time" -f "%e %M" "$work/layerscope" --ci "$tar" >/dev/null 2>"$work/err" || rc=$?
+		/usr/bin/time -o "$work/time" -f "%e %U %S %M" "$work/layerscope" --ci "$tar" >/dev/null 2>"$work/err" || rc=$?
 		[ "$rc" -le 1 ] || { cat "$work/err" >&2; exit 1; } # 1: a rule failed, as it may
-		out=$(tail -1 "$work/time")
-		ts+=("${out% *}"); ms+=("${out#* }")
+		read -r e u s m < <(tail -1 "$work/time")
+		ts+=("$e"); cs+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')"); ms+=("$m")
 		/usr/bin/time -o "$work/time" -f "%e" sha256sum "$tar" >/dev/null
 		hs+=("$(tail -1 "$work/time")")
 	done
 	t=$(printf '%s\n' "${ts[@]}" | median)
+	c=$(printf '%s\n' "${cs[@]}" | median)
 	m=$(printf '%s\n' "${ms[@]}" | median)
 	h=$(printf '%s\n' "${hs[@]}" | median)
 	size=$(stat -c %s "$tar")
-	awk -v f="$files" -v l="$layers" -v s="$size" -v t="$t" -v m="$m" -v h="$h" 'BEGIN {
-		printf "| %\047d | %d | %.0f MB | %.2f s | %.0f MB | %.2f s | %.2f | %.0f |\n", f, l, s/1e6, t, m/1024, h, t/h, m*1024/f }'
+	awk -v f="$files" -v l="$layers" -v s="$size" -v t="$t" -v c="$c" -v m="$m" -v h="$h" '
+		function commas(n) { return n < 1000 ? n : commas(int(n / 1000)) sprintf(",%03d", n % 1000) }
+		BEGIN { printf "| %s | %d | %.0f MB | %.2f s | %.2f s | %.0f MB | %.2f s | %.2f | %.0f |\n", commas(f), l, s/1e6, t, c, m/1024, h, t/h, m*1024/f }'
 	[ -n "${1:-}" ] || rm -f "$tar"
 done
