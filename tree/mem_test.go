@@ -1,6 +1,7 @@
 package tree_test
 
 import (
+	"archive/tar"
 	"context"
 	"fmt"
 	"runtime"
@@ -98,4 +99,20 @@ func BenchmarkMerge(b *testing.B) {
 		bl.Finish()
 	}
 	b.ReportMetric(per, "B/path")
+}
+
+// TestParseLeavesNoSlack: a change set waits in memory for the layers
+// below it, so Parse returns its entries without the room append left.
+func TestParseLeavesNoSlack(t *testing.T) {
+	for _, n := range []int{1, 520, 5000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			cs := streamLayer(t, repeat(n, func(tw *tar.Writer, i int) error { return reg(tw, fmt.Sprintf("d/f%05d", i), "x") }))
+			if len(cs.Entries) != n {
+				t.Fatalf("%d entries, want %d", len(cs.Entries), n)
+			}
+			if c := cap(cs.Entries); c > n+n/16 {
+				t.Errorf("capacity %d for %d entries", c, n)
+			}
+		})
+	}
 }
