@@ -3,8 +3,10 @@ package tree_test
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/layerscope/layerscope/tree"
@@ -112,6 +114,39 @@ func TestParseLeavesNoSlack(t *testing.T) {
 			}
 			if c := cap(cs.Entries); c > n+n/16 {
 				t.Errorf("capacity %d for %d entries", c, n)
+			}
+		})
+	}
+}
+
+// TestApplyBounds: a node keeps a name's length in 16 bits and a layer's
+// number in 15: a change set past either is an error, never a name cut
+// short or a layer number wrapped.
+func TestApplyBounds(t *testing.T) {
+	tests := []struct {
+		name   string
+		layers int
+		path   string
+		want   error
+	}{
+		{"a name of 70,000 bytes", 1, "d/" + strings.Repeat("x", 70_000), tree.ErrName},
+		{"a name of 60,000 bytes", 1, "d/" + strings.Repeat("x", 60_000), nil},
+		{"32,768 layers", 32_768, "a", tree.ErrTooManyLayers},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tree.NewBuilder()
+			var err error
+			for i := 0; i < tt.layers && err == nil; i++ {
+				_, err = b.Apply(context.Background(), &tree.ChangeSet{Entries: []tree.Entry{{Path: tt.path, Meta: tree.Meta{Kind: tree.KindFile}}}})
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Apply: %v, want %v", err, tt.want)
+			}
+			if err == nil {
+				if n, ok := b.Finish().Lookup(tt.path); !ok || n == 0 {
+					t.Errorf("%.20q… not found", tt.path)
+				}
 			}
 		})
 	}

@@ -31,6 +31,9 @@ const MaxNodes = 5_000_000
 // ErrTooManyPaths reports an image past MaxNodes.
 var ErrTooManyPaths = errors.New("too many paths")
 
+// ErrTooManyLayers reports a Builder given more than 32,767 layers.
+var ErrTooManyLayers = errors.New("too many layers")
+
 // Builder merges change sets in layer order, base first.
 type Builder struct {
 	store
@@ -91,7 +94,7 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 		return st, err
 	}
 	if L >= maxLayers {
-		return st, fmt.Errorf("more than %d layers", maxLayers)
+		return st, fmt.Errorf("%w: more than %d", ErrTooManyLayers, maxLayers)
 	}
 	b.emptied = make(map[int32][]int32)
 	b.ctx, b.err = ctx, nil
