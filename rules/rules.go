@@ -318,9 +318,7 @@ func (f *finder) mergeVCS(waste []tree.Waste) map[groupKey][]int {
 		g, into := f.groups[k], f.groups[first]
 		into.bytes += g.bytes
 		into.files += g.files
-		for _, pb := range g.top {
-			into.top = append(into.top, pb)
-		}
+		into.top = append(into.top, g.top...)
 		g.files = 0 // merged: no finding of its own
 		layers[first] = append(layers[first], k.layer)
 	}
