@@ -17,7 +17,9 @@ import (
 
 // The large synthetic export the benchmarks read. Its scale is set by
 // LAYERSCOPE_BENCH_FILES and LAYERSCOPE_BENCH_MB (default: 200,000 files,
-// 1,000 MB, 7 layers), and it is written once per run.
+// 1,000 MB, 7 layers), and it is written once per run, unless
+// LAYERSCOPE_BENCH_ARCHIVE names an archive to read instead (bench/gen
+// writes the same ones).
 var (
 	largeOnce sync.Once
 	largePath string
@@ -33,6 +35,9 @@ func envInt(name string, def int) int {
 
 func large(b *testing.B) (string, int64) {
 	largeOnce.Do(func() {
+		if largePath = os.Getenv("LAYERSCOPE_BENCH_ARCHIVE"); largePath != "" {
+			return
+		}
 		dir, err := os.MkdirTemp("", "layerscope-bench-")
 		if err != nil {
 			largeErr = err
@@ -102,5 +107,19 @@ func BenchmarkAnalyseStream(b *testing.B) {
 		}
 		analyse(b, "-", struct{ io.Reader }{f})
 		f.Close()
+	}
+}
+
+// BenchmarkCommand is the whole of `layerscope --ci large.tar`: the
+// rules' sniffer while parsing, the merge, the rules and the text report.
+// Its gap to BenchmarkAnalyseArchive is what comes after the merge.
+func BenchmarkCommand(b *testing.B) {
+	path, size := large(b)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if code, err := run(context.Background(), []string{"--ci", path}, nil, io.Discard, io.Discard); err != nil || code > 1 {
+			b.Fatal(code, err)
+		}
 	}
 }

@@ -395,10 +395,13 @@ func topDir(p string) string {
 // replaced: they still ship, in the layer that holds them.
 func (f *finder) deletedSecrets() {
 	for n := tree.NodeID(1); int(n) < f.t.Len(); n++ {
-		p := f.t.Path(n)
+		p := "" // built on demand: the tree keeps names, not paths
 		f.t.Older(n, func(layer int, m *tree.Meta) bool {
 			if m.Kind != tree.KindFile || m.Flags == 0 {
 				return true
+			}
+			if p == "" {
+				p = f.t.Path(n)
 			}
 			for i := range f.s.rules {
 				r := &f.s.rules[i]

@@ -15,29 +15,13 @@ type LayerStats struct {
 	WastedBytes              int64 // of those, bytes hidden or replaced later
 }
 
-// A version is what a path was from one layer on. Versions of a node are
-// linked newest first; Kind KindNone marks a removal.
-type version struct {
-	Meta
-	layer int32
-	prev  int32 // older version of the same node, or -1
-}
-
-// A node is a path that some layer named. Node 0 is the root.
-type node struct {
-	path        string
-	parent      int32
-	cur         int32 // newest version, or -1 before the path exists
-	firstChild  int32
-	nextSibling int32
-}
-
 // pending is a node's state inside the layer being applied.
 type pending struct {
-	meta   Meta
-	from   int32 // version below, or -1
-	exists bool  // false: hidden by this layer
-	own    bool  // meta comes from this layer (an entry or an implied directory)
+	meta   meta
+	link   string
+	below  bool // the node's newest version is a path that exists
+	exists bool // false: hidden by this layer
+	own    bool // meta comes from this layer (an entry or an implied directory)
 }
 
 // MaxNodes bounds the paths of one image, parents made implicit included:
@@ -47,17 +31,24 @@ const MaxNodes = 5_000_000
 // ErrTooManyPaths reports an image past MaxNodes.
 var ErrTooManyPaths = errors.New("too many paths")
 
+// ErrTooManyLayers reports a Builder given more than 32,767 layers.
+var ErrTooManyLayers = errors.New("too many layers")
+
 // Builder merges change sets in layer order, base first.
 type Builder struct {
-	nodes    []node
-	versions []version
-	index    map[string]int32
+	store
+	nameBuf  strings.Builder // the last chunk of names, as it grows
+	child    []int32         // each node's first child, or -1
+	sibling  []int32         // each node's next sibling, or -1
+	index    index
 	layers   []LayerStats
 	waste    map[int32]*wasteRec
 	warnings []string
 
-	// state of the layer being applied
-	state   map[int32]*pending
+	// state of the layer being applied: node n's pending state, when it
+	// has one, is pend[slot[n]-1], and touched[slot[n]-1] is n
+	slot    []int32
+	pend    []pending
 	touched []int32
 	// emptied holds the directories whose children this layer has hidden
 	// all of, each with the children set since (the only ones that can
@@ -76,11 +67,20 @@ type wasteRec struct {
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{
-		nodes: []node{{parent: -1, cur: -1, firstChild: -1, nextSibling: -1}},
-		index: map[string]int32{},
-		waste: map[int32]*wasteRec{},
+	b := &Builder{
+		store: store{
+			names:  []string{""},
+			links:  map[int32]string{},
+			vlinks: map[int32]string{},
+		},
+		child:   []int32{-1},
+		sibling: []int32{-1},
+		slot:    []int32{0},
+		waste:   map[int32]*wasteRec{},
 	}
+	b.nodes.push(node{layer: -1, parent: -1, older: -1})
+	b.index.init()
+	return b
 }
 
 // Apply merges the next layer's change set onto the layers below it. Its
@@ -93,18 +93,19 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	b.state = make(map[int32]*pending)
+	if L >= maxLayers {
+		return st, fmt.Errorf("%w: more than %d", ErrTooManyLayers, maxLayers)
+	}
 	b.emptied = make(map[int32][]int32)
-	b.touched = b.touched[:0]
 	b.ctx, b.err = ctx, nil
-	defer func() { b.ctx, b.state, b.emptied = nil, nil, nil }()
+	defer func() { b.ctx, b.emptied = nil, nil }()
 
 	// Whiteouts act on the layers below only, wherever they stand in the tar.
 	for _, p := range cs.Whiteouts {
 		if !b.step() {
 			return st, b.err
 		}
-		if n, ok := b.index[p]; ok && b.present(n) {
+		if n, ok := b.find(p); ok && n != 0 && b.present(n) {
 			b.hide(n, L, &st)
 		}
 	}
@@ -114,11 +115,7 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 		if !b.step() {
 			return st, b.err
 		}
-		n, ok := b.index[p]
-		if p == "" {
-			n, ok = 0, true
-		}
-		if ok && b.present(n) {
+		if n, ok := b.find(p); ok && b.present(n) {
 			b.hideChildren(n, L, &st)
 		}
 	}
@@ -131,22 +128,30 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 		}
 		e := &cs.Entries[i]
 		n := b.lookup(e.Path, L, &st)
-		if p := b.state[n]; p != nil && p.exists && p.own && p.meta.Kind == KindFile {
+		if b.err != nil {
+			return st, b.err
+		}
+		m := pack(&e.Meta)
+		if p := b.pending(n); p != nil && p.exists && p.own && p.meta.Kind == KindFile {
 			// The same path twice in one layer: the earlier copy is waste.
-			b.addWaste(n, WasteEvent{Layer: int(L), By: int(L), Bytes: p.meta.Size, SameContent: sameContent(&p.meta, &e.Meta), SameMeta: sameMeta(&p.meta, &e.Meta)}, &st)
+			b.addWaste(n, WasteEvent{Layer: int(L), By: int(L), Bytes: p.meta.Size, SameContent: sameContent(&p.meta, &m), SameMeta: sameMeta(&p.meta, &m)}, &st)
 		}
 		if e.Kind != KindDir {
 			// A non-directory replaces a directory and all it holds.
-			if m := b.current(n); m != nil && m.Kind == KindDir {
+			if c := b.current(n); c != nil && c.Kind == KindDir {
 				b.hideChildren(n, L, &st)
 			}
 		}
 		if e.Kind == KindHardlink {
-			if t, ok := b.index[e.Link]; !ok || !b.present(t) {
+			if t, ok := b.find(e.Link); !ok || t == 0 || !b.present(t) {
 				b.Warn("layer %d: hard link %q to missing %q", L, e.Path, e.Link)
 			}
 		}
-		b.set(n, e.Meta)
+		link := ""
+		if e.Kind == KindSymlink || e.Kind == KindHardlink {
+			link = e.Link
+		}
+		b.set(n, m, link)
 	}
 	if b.err != nil {
 		return st, b.err
@@ -154,7 +159,7 @@ func (b *Builder) Apply(ctx context.Context, cs *ChangeSet) (LayerStats, error) 
 	for _, w := range cs.Warnings {
 		b.Warn("layer %d: %s", L, w)
 	}
-	if len(b.nodes) > MaxNodes {
+	if b.nodes.len() > MaxNodes {
 		return st, fmt.Errorf("%w: more than %d in the image", ErrTooManyPaths, MaxNodes)
 	}
 	if err := b.finish(L, &st); err != nil {
@@ -174,60 +179,69 @@ func (b *Builder) step() bool {
 	return b.err == nil
 }
 
+// pending returns n's state in the layer being applied, or nil.
+func (b *Builder) pending(n int32) *pending {
+	if s := b.slot[n]; s > 0 {
+		return &b.pend[s-1]
+	}
+	return nil
+}
+
 // present reports whether n exists in the tree as it stands (within the
 // layer being applied, its pending state wins).
 func (b *Builder) present(n int32) bool {
 	if n == 0 {
 		return true
 	}
-	if p := b.state[n]; p != nil {
+	if p := b.pending(n); p != nil {
 		return p.exists
 	}
-	c := b.nodes[n].cur
-	return c >= 0 && b.versions[c].Kind != KindNone
+	nd := b.nodes.at(n)
+	return nd.layer >= 0 && nd.Kind != KindNone
 }
 
-// current returns n's metadata as it stands, or nil when absent.
-func (b *Builder) current(n int32) *Meta {
-	if p := b.state[n]; p != nil {
+// current returns n's metadata as it stands, or nil when absent. The
+// pointer is valid until the next touch.
+func (b *Builder) current(n int32) *meta {
+	if p := b.pending(n); p != nil {
 		if p.exists {
 			return &p.meta
 		}
 		return nil
 	}
-	c := b.nodes[n].cur
-	if c < 0 || b.versions[c].Kind == KindNone {
+	nd := b.nodes.at(n)
+	if nd.layer < 0 || nd.Kind == KindNone {
 		return nil
 	}
-	return &b.versions[c].Meta
+	return &nd.meta
 }
 
-// touch gives n a pending state in this layer, starting from what is below.
+// touch gives n a pending state in this layer, starting from what is
+// below. The pointer is valid until the next touch.
 func (b *Builder) touch(n int32) *pending {
-	if p := b.state[n]; p != nil {
+	if p := b.pending(n); p != nil {
 		return p
 	}
-	p := &pending{from: -1}
-	if c := b.nodes[n].cur; c >= 0 && b.versions[c].Kind != KindNone {
-		p.from = c
-		p.meta = b.versions[c].Meta
-		p.exists = true
+	p := pending{}
+	if nd := b.nodes.at(n); nd.layer >= 0 && nd.Kind != KindNone {
+		p.meta, p.link, p.below, p.exists = nd.meta, b.links[n], true, true
 	}
-	b.state[n] = p
+	b.pend = append(b.pend, p)
 	b.touched = append(b.touched, n)
-	return p
+	b.slot[n] = int32(len(b.pend))
+	return &b.pend[len(b.pend)-1]
 }
 
-func (b *Builder) set(n int32, m Meta) {
+func (b *Builder) set(n int32, m meta, link string) {
 	p := b.touch(n)
 	if !p.exists {
-		if parent := b.nodes[n].parent; parent >= 0 {
+		if parent := b.nodes.at(n).parent; parent >= 0 {
 			if back, ok := b.emptied[parent]; ok {
 				b.emptied[parent] = append(back, n)
 			}
 		}
 	}
-	p.meta, p.exists, p.own = m, true, true
+	p.meta, p.link, p.exists, p.own = m, link, true, true
 }
 
 // hide removes n and all it holds from the tree as it stands.
@@ -256,7 +270,7 @@ func (b *Builder) hideChildren(n, L int32, st *LayerStats) {
 		}
 		return
 	}
-	for c := b.nodes[n].firstChild; c >= 0; c = b.nodes[c].nextSibling {
+	for c := b.child[n]; c >= 0; c = b.sibling[c] {
 		if !b.step() {
 			return
 		}
@@ -267,27 +281,88 @@ func (b *Builder) hideChildren(n, L int32, st *LayerStats) {
 	b.emptied[n] = nil
 }
 
+// find returns the node of a clean path, if some layer named it.
+func (b *Builder) find(p string) (int32, bool) {
+	n := int32(0)
+	for p != "" {
+		seg, rest, _ := strings.Cut(p, "/")
+		c := b.index.find(&b.store, n, seg)
+		if c < 0 {
+			return 0, false
+		}
+		n, p = c, rest
+	}
+	return n, true
+}
+
 // lookup returns the node for a clean path, creating it and any missing
 // parent. A parent that is absent, or not a directory, becomes a directory.
 func (b *Builder) lookup(p string, L int32, st *LayerStats) int32 {
-	if n, ok := b.index[p]; ok {
-		b.ensureDirs(b.nodes[n].parent, L, st)
-		return n
-	}
 	parent := int32(0)
 	if d := Dir(p); d != "" {
-		parent = b.lookup(d, L, st)
-		b.ensureDir(parent, L, st)
+		parent = b.dir(d)
+		if b.err != nil {
+			return 0
+		}
+		b.ensureDirs(parent, L, st)
 	}
-	n := int32(len(b.nodes))
-	b.nodes = append(b.nodes, node{path: p, parent: parent, cur: -1, firstChild: -1, nextSibling: b.nodes[parent].firstChild})
-	b.nodes[parent].firstChild = n
-	b.index[p] = n
+	return b.node(parent, Base(p))
+}
+
+// dir returns the node for a clean directory path, creating it and any
+// missing parent.
+func (b *Builder) dir(d string) int32 {
+	if d == b.index.lastDir && b.index.lastNode > 0 {
+		return b.index.lastNode
+	}
+	n, h := b.index.dir(d)
+	if n > 0 {
+		b.index.lastDir, b.index.lastNode = d, n
+		return n
+	}
+	n = 0
+	for p := d; p != "" && b.err == nil; {
+		seg, rest, _ := strings.Cut(p, "/")
+		n, p = b.node(n, seg), rest
+	}
+	b.index.dirs[h].path, b.index.dirs[h].node = d, n
+	b.index.lastDir, b.index.lastNode = d, n
+	return n
+}
+
+// node returns parent's child called name, creating it.
+func (b *Builder) node(parent int32, name string) int32 {
+	if n := b.index.find(&b.store, parent, name); n >= 0 {
+		return n
+	}
+	if b.nameBuf.Len()+len(name) > 1<<nameChunkBits {
+		if len(b.names) == 1<<(32-nameChunkBits) {
+			b.err = fmt.Errorf("%w: their names pass 4 GiB", ErrTooManyPaths)
+			return 0
+		}
+		b.nameBuf = strings.Builder{}
+		b.nameBuf.Grow(1 << nameChunkBits)
+		b.names = append(b.names, "")
+	}
+	if len(name) > maxName {
+		b.err = fmt.Errorf("%w: a name of %d bytes", ErrName, len(name))
+		return 0
+	}
+	n := int32(b.nodes.len())
+	c := uint32(len(b.names) - 1)
+	b.nodes.push(node{name: c<<nameChunkBits | uint32(b.nameBuf.Len()), nlen: uint16(len(name)), layer: -1, parent: parent, older: -1})
+	b.nameBuf.WriteString(name)
+	b.names[c] = b.nameBuf.String()
+	b.child = append(b.child, -1)
+	b.sibling = append(b.sibling, b.child[parent])
+	b.child[parent] = n
+	b.slot = append(b.slot, 0)
+	b.index.add(&b.store, n)
 	return n
 }
 
 func (b *Builder) ensureDirs(n, L int32, st *LayerStats) {
-	for ; n > 0; n = b.nodes[n].parent {
+	for ; n > 0; n = b.nodes.at(n).parent {
 		if m := b.current(n); m != nil && m.Kind == KindDir {
 			return // its own parents exist already
 		}
@@ -303,22 +378,24 @@ func (b *Builder) ensureDir(n, L int32, st *LayerStats) {
 	if m != nil && m.Kind == KindDir {
 		return
 	}
-	if m != nil && b.state[n] != nil && b.state[n].own && m.Kind == KindFile {
+	if p := b.pending(n); m != nil && p != nil && p.own && m.Kind == KindFile {
 		b.addWaste(n, WasteEvent{Layer: int(L), By: int(L), Bytes: m.Size}, st)
 	}
-	b.set(n, Meta{Kind: KindDir, Mode: 0o755})
+	b.set(n, meta{Kind: KindDir, Mode: 0o755}, "")
 }
 
 // finish decides what the layer changed, path by path, and records it.
 func (b *Builder) finish(L int32, st *LayerStats) error {
-	for _, n := range b.touched {
+	for i, n := range b.touched {
 		if !b.step() {
 			return b.err
 		}
-		p := b.state[n]
-		var below *version
-		if p.from >= 0 {
-			below = &b.versions[p.from]
+		p := &b.pend[i]
+		b.slot[n] = 0
+		nd := b.nodes.at(n)
+		var below *meta
+		if p.below {
+			below = &nd.meta
 		}
 		switch {
 		case below == nil && !p.exists:
@@ -327,22 +404,33 @@ func (b *Builder) finish(L int32, st *LayerStats) error {
 			st.Added++
 		case !p.exists:
 			st.Removed++
-		case SameDir(&below.Meta, &p.meta):
+		case sameDir(below, &p.meta):
 			continue // a diff re-emits the parents of every change
 		default:
 			st.Modified++
 		}
 		if below != nil && below.Kind == KindFile {
-			b.addWaste(n, WasteEvent{Layer: int(below.layer), By: int(L), Bytes: below.Size,
-				Removed: !p.exists, SameContent: p.exists && sameContent(&below.Meta, &p.meta), SameMeta: p.exists && sameMeta(&below.Meta, &p.meta)}, nil)
+			b.addWaste(n, WasteEvent{Layer: int(nd.layer), By: int(L), Bytes: below.Size,
+				Removed: !p.exists, SameContent: p.exists && sameContent(below, &p.meta), SameMeta: p.exists && sameMeta(below, &p.meta)}, nil)
 		}
-		var m Meta
+		if nd.layer >= 0 {
+			b.versions = append(b.versions, version{meta: nd.meta, layer: nd.layer, prev: nd.older})
+			v := int32(len(b.versions) - 1)
+			if l, ok := b.links[n]; ok {
+				b.vlinks[v] = l
+				delete(b.links, n)
+			}
+			nd.older = v
+		}
+		nd.meta, nd.layer = meta{}, int16(L)
 		if p.exists {
-			m = p.meta
+			nd.meta = p.meta
+			if p.link != "" {
+				b.links[n] = p.link
+			}
 		}
-		b.versions = append(b.versions, version{Meta: m, layer: L, prev: b.nodes[n].cur})
-		b.nodes[n].cur = int32(len(b.versions) - 1)
 	}
+	b.pend, b.touched = b.pend[:0], b.touched[:0]
 	return nil
 }
 
@@ -372,12 +460,16 @@ func (b *Builder) addWaste(n int32, ev WasteEvent, st *LayerStats) {
 
 // sameContent reports a regular file replaced by the same bytes: only its
 // metadata changed (a chmod or chown that re-ships the whole file).
-func sameContent(old, new *Meta) bool {
+func sameContent(old, new *meta) bool {
 	return old.Kind == KindFile && new.Kind == KindFile && old.Size == new.Size && old.Hash == new.Hash
 }
 
+func sameDir(a, b *meta) bool {
+	return a.Kind == KindDir && b.Kind == KindDir && a.Mode == b.Mode && a.UID == b.UID && a.GID == b.GID
+}
+
 // sameMeta reports versions with the same mode and owner.
-func sameMeta(old, new *Meta) bool {
+func sameMeta(old, new *meta) bool {
 	return old.Mode == new.Mode && old.UID == new.UID && old.GID == new.GID
 }
 
@@ -390,13 +482,12 @@ func (b *Builder) Warn(format string, args ...any) {
 // after it.
 func (b *Builder) Finish() *Tree {
 	t := &Tree{
-		nodes:    b.nodes,
-		versions: b.versions,
+		store:    b.store,
 		layers:   b.layers,
 		warnings: b.warnings,
 	}
 	for n, w := range b.waste {
-		t.waste = append(t.waste, Waste{Path: b.nodes[n].path, Bytes: w.bytes, Layers: w.layers, Events: w.events})
+		t.waste = append(t.waste, Waste{Path: t.path(n), Bytes: w.bytes, Layers: w.layers, Events: w.events})
 		t.stats.WastedBytes += w.bytes
 	}
 	slices.SortFunc(t.waste, func(a, b Waste) int {
@@ -411,21 +502,21 @@ func (b *Builder) Finish() *Tree {
 	for _, l := range b.layers {
 		t.stats.ContentBytes += l.Bytes
 	}
-	for i := 1; i < len(t.nodes); i++ {
-		c := t.nodes[i].cur
-		if c < 0 || t.versions[c].Kind == KindNone {
+	for i := 1; i < t.nodes.len(); i++ {
+		nd := t.nodes.at(int32(i))
+		if nd.layer < 0 || nd.Kind == KindNone {
 			continue
 		}
 		t.stats.Files++
-		if t.versions[c].Kind == KindFile {
+		if nd.Kind == KindFile {
 			t.stats.RegularFiles++
-			t.stats.FinalBytes += t.versions[c].Size
+			t.stats.FinalBytes += nd.Size
 		}
 	}
 	if len(b.layers) > 0 {
 		t.stats.BaseBytes = b.layers[0].Bytes
 	}
-	t.sortChildren()
 	*b = Builder{}
+	t.sortChildren()
 	return t
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -105,6 +106,11 @@ func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, err
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			if cap(cs.Entries)-len(cs.Entries) > len(cs.Entries)/16 {
+				// The change set waits for the layers below it: what append
+				// left unused would wait with it.
+				cs.Entries = slices.Clip(append(make([]Entry, 0, len(cs.Entries)), cs.Entries...))
+			}
 			return cs, nil
 		}
 		if err != nil {

@@ -73,8 +73,7 @@ func (c Change) String() string {
 // Tree is the merged result: every path any layer named, with each version
 // of it. It is immutable, and safe for concurrent readers.
 type Tree struct {
-	nodes    []node
-	versions []version
+	store
 	kids     []NodeID // children of every node, sorted by name
 	kidStart []int32  // node i's children are kids[kidStart[i]:kidStart[i+1]]
 	layers   []LayerStats
@@ -87,13 +86,16 @@ func (t *Tree) Stats() ImageStats      { return t.stats }
 func (t *Tree) Layers() []LayerStats   { return t.layers }
 func (t *Tree) Waste() []Waste         { return t.waste }
 func (t *Tree) Warnings() []string     { return t.warnings }
-func (t *Tree) Len() int               { return len(t.nodes) }
-func (t *Tree) Path(n NodeID) string   { return t.nodes[n].path }
-func (t *Tree) Name(n NodeID) string   { return Base(t.nodes[n].path) }
-func (t *Tree) Parent(n NodeID) NodeID { return NodeID(t.nodes[n].parent) }
+func (t *Tree) Len() int               { return t.nodes.len() }
+func (t *Tree) Name(n NodeID) string   { return t.name(int32(n)) }
+func (t *Tree) Parent(n NodeID) NodeID { return NodeID(t.nodes.at(int32(n)).parent) }
 func (t *Tree) Children(n NodeID) []NodeID {
 	return t.kids[t.kidStart[n]:t.kidStart[n+1]]
 }
+
+// Path returns n's clean path ("" for the root). The tree keeps names, not
+// paths: each call builds the string.
+func (t *Tree) Path(n NodeID) string { return t.path(int32(n)) }
 
 // Lookup finds a clean path.
 func (t *Tree) Lookup(p string) (NodeID, bool) {
@@ -118,9 +120,9 @@ func (t *Tree) At(n NodeID, layer int) (Meta, bool) {
 	if n == 0 {
 		return Meta{Kind: KindDir}, true
 	}
-	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
-		if int(t.versions[v].layer) <= layer {
-			return t.versions[v].Meta, t.versions[v].Kind != KindNone
+	for v := t.newest(int32(n)); v != none; v = t.older(int32(n), v) {
+		if m, l := t.version(int32(n), v); l <= layer {
+			return t.expand(int32(n), v, m), m.Kind != KindNone
 		}
 	}
 	return Meta{}, false
@@ -132,29 +134,31 @@ func (t *Tree) Final(n NodeID) (Meta, int, bool) {
 	if n == 0 {
 		return Meta{Kind: KindDir}, 0, true
 	}
-	v := t.nodes[n].cur
-	if v < 0 || t.versions[v].Kind == KindNone {
+	nd := t.nodes.at(int32(n))
+	if nd.layer < 0 || nd.Kind == KindNone {
 		return Meta{}, 0, false
 	}
-	return t.versions[v].Meta, int(t.versions[v].layer), true
+	return t.expand(int32(n), newest, &nd.meta), int(nd.layer), true
 }
 
 // Change reports what layer `layer` did to n.
 func (t *Tree) Change(n NodeID, layer int) Change {
-	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
-		if l := int(t.versions[v].layer); l < layer {
+	for v := t.newest(int32(n)); v != none; v = t.older(int32(n), v) {
+		m, l := t.version(int32(n), v)
+		if l < layer {
 			return Unchanged
 		} else if l > layer {
 			continue
 		}
-		switch p := t.versions[v].prev; {
-		case t.versions[v].Kind == KindNone:
+		if m.Kind == KindNone {
 			return Removed
-		case p >= 0 && t.versions[p].Kind != KindNone:
-			return Modified
-		default:
-			return Added
 		}
+		if p := t.older(int32(n), v); p != none {
+			if below, _ := t.version(int32(n), p); below.Kind != KindNone {
+				return Modified
+			}
+		}
+		return Added
 	}
 	return Unchanged
 }
@@ -162,20 +166,24 @@ func (t *Tree) Change(n NodeID, layer int) Change {
 // Versions calls fn for every version of n, newest first. A removal has
 // Kind KindNone.
 func (t *Tree) Versions(n NodeID, fn func(layer int, m Meta)) {
-	for v := t.nodes[n].cur; v >= 0; v = t.versions[v].prev {
-		fn(int(t.versions[v].layer), t.versions[v].Meta)
+	for v := t.newest(int32(n)); v != none; v = t.older(int32(n), v) {
+		m, l := t.version(int32(n), v)
+		fn(l, t.expand(int32(n), v, m))
 	}
 }
 
 // Older calls fn for each version of n before its final one, newest
-// first, until fn returns false. A removal has Kind KindNone.
+// first, until fn returns false. A removal has Kind KindNone. *m is valid
+// only during the call.
 func (t *Tree) Older(n NodeID, fn func(layer int, m *Meta) bool) {
-	v := t.nodes[n].cur
-	if v < 0 {
+	v := t.newest(int32(n))
+	if v == none {
 		return
 	}
-	for v = t.versions[v].prev; v >= 0; v = t.versions[v].prev {
-		if !fn(int(t.versions[v].layer), &t.versions[v].Meta) {
+	for v = t.older(int32(n), v); v != none; v = t.older(int32(n), v) {
+		m, l := t.version(int32(n), v)
+		e := t.expand(int32(n), v, m)
+		if !fn(l, &e) {
 			return
 		}
 	}
@@ -183,22 +191,24 @@ func (t *Tree) Older(n NodeID, fn func(layer int, m *Meta) bool) {
 
 // sortChildren lays the children of every node out in one array, by name.
 func (t *Tree) sortChildren() {
-	count := make([]int32, len(t.nodes)+1)
-	for i := 1; i < len(t.nodes); i++ {
-		count[t.nodes[i].parent+1]++
+	nodes := t.nodes.len()
+	count := make([]int32, nodes+1)
+	for i := 1; i < nodes; i++ {
+		count[t.nodes.at(int32(i)).parent+1]++
 	}
-	t.kidStart = make([]int32, len(t.nodes)+1)
-	for i := 1; i <= len(t.nodes); i++ {
+	t.kidStart = make([]int32, nodes+1)
+	for i := 1; i <= nodes; i++ {
 		t.kidStart[i] = t.kidStart[i-1] + count[i]
 	}
-	t.kids = make([]NodeID, len(t.nodes)-1)
-	fill := slices.Clone(t.kidStart[:len(t.nodes)])
-	for i := 1; i < len(t.nodes); i++ {
-		p := t.nodes[i].parent
+	t.kids = make([]NodeID, nodes-1)
+	fill := count[:nodes] // reused: count[i+1] is done with once kidStart[i+1] is
+	copy(fill, t.kidStart[:nodes])
+	for i := 1; i < nodes; i++ {
+		p := t.nodes.at(int32(i)).parent
 		t.kids[fill[p]] = NodeID(i)
 		fill[p]++
 	}
-	for i := range t.nodes {
+	for i := range nodes {
 		kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
 		if len(kids) > 1 {
 			slices.SortFunc(kids, func(a, b NodeID) int { return strings.Compare(t.Name(a), t.Name(b)) })
