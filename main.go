@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/layerscope/layerscope/analysis"
 	"github.com/layerscope/layerscope/config"
 	"github.com/layerscope/layerscope/image"
 	"github.com/layerscope/layerscope/report"
@@ -210,18 +211,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var loaded *image.Image // for the explorer's viewer, once analyse is done
 	analyse := func(ctx context.Context, prog *image.Progress) (*report.Report, error) {
 		opt.Progress = prog
-		img, err := image.Load(ctx, pos[0], opt)
+		rep, img, err := analysis.Run(ctx, pos[0], set.analysis(opt))
 		if err != nil {
 			return nil, err
 		}
 		loaded = img
-		rep, err := report.Build(ctx, img)
-		if err != nil {
-			return nil, err
-		}
-		rep.Findings = set.rules.Find(rep, img)
-		rep.Ignore(set.cfg.Ignore)
-		rep.Check(set.limits, set.cfg.Dive, set.failOn)
 		rep.CI.Notes = append(rep.CI.Notes, set.cfg.Warnings...)
 		if err := locate(o, img, rep, stderr); err != nil {
 			return nil, err
@@ -286,6 +280,11 @@ type settings struct {
 	limits config.Limits
 	failOn report.FailOn
 	rules  *rules.Set
+}
+
+// analysis is what analysis.Run needs to read and judge an image.
+func (s *settings) analysis(img image.Options) analysis.Options {
+	return analysis.Options{Image: img, Rules: s.rules, Ignore: s.cfg.Ignore, Limits: &s.limits, Dive: s.cfg.Dive, FailOn: &s.failOn}
 }
 
 func resolveSettings(o *options) (*settings, error) {
