@@ -74,6 +74,8 @@ type options struct {
 	maxWastePercent string
 	minEfficiency   string
 	strictWaste     string
+	maxGrowth       string
+	maxGrowthPct    string
 	ciConfig        string
 	failOn          string
 	listRules       bool
@@ -97,6 +99,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.maxWaste, "max-waste", "", "")
 	fs.StringVar(&o.maxWastePercent, "max-waste-percent", "", "")
 	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
+	fs.StringVar(&o.maxGrowth, "max-growth", "", "")
+	fs.StringVar(&o.maxGrowthPct, "max-growth-percent", "", "")
 	fs.BoolFunc("strict-waste", "", func(v string) error { o.strictWaste = v; return nil })
 	fs.StringVar(&o.ciConfig, "ci-config", "", "")
 	fs.StringVar(&o.failOn, "fail-on", "", "")
@@ -164,6 +168,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 && args[0] == "completion" {
 		return completion(args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == "diff" {
+		return runDiff(ctx, args[1:], stdin, stdout, stderr)
+	}
 	o, pos, err := parseArgs(args)
 	if err != nil {
 		return exitError, err
@@ -177,6 +184,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitPass, nil
 	case o.listRules:
 		return exitPass, rules.WriteTable(stdout)
+	case o.maxGrowth != "" || o.maxGrowthPct != "":
+		return exitError, usageError{"--max-growth and --max-growth-percent judge a comparison: layerscope diff OLD NEW"}
 	case len(pos) == 0:
 		return exitError, usageError{"no image given"}
 	case len(pos) > 1:
@@ -351,6 +360,8 @@ func resolveLimits(o *options, cfg *config.Config) (config.Limits, error) {
 		{&limits.MinEfficiency, &cfg.Limits.MinEfficiency},
 		{&limits.StrictWaste, &cfg.Limits.StrictWaste},
 		{&limits.WasteFloor, &cfg.Limits.WasteFloor},
+		{&limits.MaxGrowth, &cfg.Limits.MaxGrowth},
+		{&limits.MaxGrowthPercent, &cfg.Limits.MaxGrowthPercent},
 	} {
 		if p.src.From != "" {
 			*p.dst = *p.src
@@ -365,6 +376,8 @@ func resolveLimits(o *options, cfg *config.Config) (config.Limits, error) {
 		{"max-waste-percent", o.maxWastePercent, &limits.MaxWastePercent, config.ParsePercent},
 		{"min-efficiency", o.minEfficiency, &limits.MinEfficiency, config.ParseFraction},
 		{"strict-waste", o.strictWaste, &limits.StrictWaste, config.ParseBool},
+		{"max-growth", o.maxGrowth, &limits.MaxGrowth, config.ParseSize},
+		{"max-growth-percent", o.maxGrowthPct, &limits.MaxGrowthPercent, config.ParsePercent},
 	} {
 		if f.value == "" {
 			continue
