@@ -54,6 +54,8 @@ var flagDocs = []flagDoc{
 	{name: "max-growth", arg: "SIZE", help: []string{"diff: fail when NEW ships more than SIZE bytes more",
 		"than OLD (its content bytes)."}, example: "--max-growth 10MB"},
 	{name: "max-growth-percent", arg: "N", help: []string{"diff: fail when NEW ships more than N % more than OLD."}, example: "--max-growth-percent 5"},
+	{name: "baseline", arg: "FILE", help: []string{"compare with an earlier run's JSON report: the growth",
+		"rules judge the summary's figures, --fail-on only the", "findings FILE does not have."}, files: true, example: "--baseline main.json"},
 	{name: "fail-on", arg: "LIST", help: []string{"fail on findings of these categories or severities",
 		"(default: secret,error; 'none' for never). With diff,",
 		"only the findings NEW has and OLD has not count."},

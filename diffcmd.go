@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -133,4 +134,53 @@ func diffWriter(d *diff.Diff, format string, width int) func(io.Writer) error {
 		return d.WriteJSON
 	}
 	return func(w io.Writer) error { return d.WriteText(w, width) }
+}
+
+// maxBaseline bounds the JSON report --baseline reads.
+const maxBaseline = 64 << 20
+
+// readBaseline reads the JSON report of an earlier run (layerscope
+// --format json), through a size limit.
+func readBaseline(path string) (*report.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--baseline: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxBaseline+1))
+	if err != nil {
+		return nil, fmt.Errorf("--baseline %s: %w", path, err)
+	}
+	if len(data) > maxBaseline {
+		return nil, fmt.Errorf("--baseline %s: larger than %s: not a layerscope report", path, report.Size(maxBaseline))
+	}
+	var head struct {
+		SchemaVersion int    `json:"schemaVersion"`
+		Kind          string `json:"kind"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("--baseline %s: not a layerscope JSON report: %w", path, err)
+	}
+	switch {
+	case head.Kind != "":
+		return nil, fmt.Errorf("--baseline %s: a %s report, not an image's (layerscope --format json IMAGE writes one)", path, head.Kind)
+	case head.SchemaVersion != report.SchemaVersion:
+		return nil, fmt.Errorf("--baseline %s: schemaVersion %d, want %d (layerscope --format json IMAGE writes one)", path, head.SchemaVersion, report.SchemaVersion)
+	}
+	var v report.Report
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("--baseline %s: not a layerscope JSON report: %w", path, err)
+	}
+	return &v, nil
+}
+
+// applyBaseline adds the growth rules and fail-on, judged on the findings
+// the baseline did not have, to the image's verdict.
+func applyBaseline(rep, base *report.Report, path string, set *settings) {
+	d := diff.Baseline(base, rep)
+	d.Check(set.limits, set.failOn)
+	rep.CI.Rules = append(rep.CI.Rules, d.CI.Rules...)
+	rep.CI.Pass = rep.CI.Pass && d.CI.Pass
+	rep.CI.Notes = append(rep.CI.Notes, fmt.Sprintf("compared with the baseline %s: %s shipped; fail-on judges only the %d findings the baseline does not have (%d fixed)",
+		path, diff.SignedSize(d.Summary.ContentBytesDelta), len(d.Findings.New), len(d.Findings.Fixed)))
 }

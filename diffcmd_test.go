@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -204,4 +205,95 @@ func TestDiffCommand(t *testing.T) {
 			t.Errorf("rules %q, want %q", from, want)
 		}
 	})
+}
+
+// --baseline: an image judged against an earlier run's JSON report.
+func TestBaseline(t *testing.T) {
+	dir := t.TempDir()
+	base := it.Layer(it.Dir("etc/"), it.Reg("etc/os-release", "debian"))
+	toolchain := it.Layer(it.Dir("usr/"), it.Dir("usr/local/"), it.Dir("usr/local/go/"), it.Dir("usr/local/go/bin/"), it.Reg("usr/local/go/bin/go", "go"))
+	images := map[string]it.Image{
+		"old":       {User: "1", Layers: [][]byte{base}},
+		"big":       {User: "1", Layers: [][]byte{base, it.Layer(it.Reg("big", strings.Repeat("x", 2_000_000)))}},
+		"toolchain": {User: "1", Layers: [][]byte{base, toolchain}},
+	}
+	path := map[string]string{}
+	for name, img := range images {
+		path[name] = filepath.Join(dir, name+".tar")
+		if err := os.WriteFile(path[name], it.Tar(it.DockerArchive(img)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	saved := map[string]string{}
+	for _, name := range []string{"old", "toolchain"} {
+		saved[name] = filepath.Join(dir, name+".json")
+		if code, err := run(ctx, []string{"--ci", "--dockerfile", "none", "--fail-on", "none", "--json", saved[name], path[name]}, nil, io.Discard, io.Discard); err != nil || code != exitPass {
+			t.Fatalf("saving %s: %d %v", name, code, err)
+		}
+	}
+	diffReport := filepath.Join(dir, "diff.json")
+	if code, err := run(ctx, []string{"diff", "--ci", "--dockerfile", "none", "--json", diffReport, path["old"], path["big"]}, nil, io.Discard, io.Discard); err != nil || code != exitPass {
+		t.Fatalf("saving a diff: %d %v", code, err)
+	}
+	garbage := filepath.Join(dir, "garbage.json")
+	future := filepath.Join(dir, "future.json")
+	os.WriteFile(garbage, []byte("not json"), 0o644)
+	os.WriteFile(future, []byte(`{"schemaVersion": 2}`), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"growth within the limit", []string{"--baseline", saved["old"], "--max-growth", "3MB", path["big"]}, exitPass, "PASS  max-growth"},
+		{"growth over the limit", []string{"--baseline", saved["old"], "--max-growth", "1MB", path["big"]}, exitFail, "FAIL  max-growth"},
+		{"growth over the percent", []string{"--baseline", saved["old"], "--max-growth-percent", "10", path["big"]}, exitFail, "FAIL  max-growth-percent"},
+		{"a new finding fails fail-on", []string{"--baseline", saved["old"], "--fail-on", "toolchain", path["toolchain"]}, exitFail, "FAIL  fail-on"},
+		{"a finding the baseline had does not", []string{"--baseline", saved["toolchain"], "--fail-on", "toolchain", path["toolchain"]}, exitPass, "PASS  fail-on"},
+		{"without a baseline it does", []string{"--fail-on", "toolchain", path["toolchain"]}, exitFail, "FAIL  fail-on"},
+		{"a diff report is not a baseline", []string{"--baseline", diffReport, path["big"]}, exitError, "a diff report, not an image's"},
+		{"not JSON", []string{"--baseline", garbage, path["big"]}, exitError, "not a layerscope JSON report"},
+		{"another schema", []string{"--baseline", future, path["big"]}, exitError, "schemaVersion 2"},
+		{"a missing file", []string{"--baseline", filepath.Join(dir, "nope.json"), path["big"]}, exitError, "--baseline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code, err := run(ctx, append([]string{"--ci", "--dockerfile", "none", "--max-waste-percent", "disabled", "--min-efficiency", "disabled"}, tc.args...), nil, &out, io.Discard)
+			got := out.String()
+			if err != nil {
+				got = err.Error()
+			}
+			if code != tc.code || !strings.Contains(got, tc.out) {
+				t.Errorf("exit %d (want %d), output lacks %q:\n%s", code, tc.code, tc.out, got)
+			}
+		})
+	}
+}
+
+// Issue 12: --baseline against a saved report of a real image.
+func TestBaselineOnRealImages(t *testing.T) {
+	needTestImages(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, builder := range []string{"legacy", "buildkit"} {
+		t.Run(builder, func(t *testing.T) {
+			saved := filepath.Join(t.TempDir(), "multi.json")
+			multi, single := "layerscope-test/gomulti:"+builder, "layerscope-test/gobuild:"+builder
+			if code, err := run(ctx, []string{"--ci", "--dockerfile", "none", "--json", saved, multi}, nil, io.Discard, io.Discard); err != nil || code != exitPass {
+				t.Fatalf("saving: %d %v", code, err)
+			}
+			var out bytes.Buffer
+			code, err := run(ctx, []string{"--ci", "--dockerfile", "none", "--baseline", saved, "--fail-on", "toolchain", "--max-growth-percent", "50", single}, nil, &out, io.Discard)
+			if err != nil || code != exitFail {
+				t.Fatalf("exit %d, %v", code, err)
+			}
+			for _, want := range []string{"FAIL  max-growth-percent", "FAIL  fail-on", "compared with the baseline"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("report lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
 }

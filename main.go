@@ -76,6 +76,7 @@ type options struct {
 	strictWaste     string
 	maxGrowth       string
 	maxGrowthPct    string
+	baseline        string
 	ciConfig        string
 	failOn          string
 	listRules       bool
@@ -101,6 +102,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
 	fs.StringVar(&o.maxGrowth, "max-growth", "", "")
 	fs.StringVar(&o.maxGrowthPct, "max-growth-percent", "", "")
+	fs.StringVar(&o.baseline, "baseline", "", "")
 	fs.BoolFunc("strict-waste", "", func(v string) error { o.strictWaste = v; return nil })
 	fs.StringVar(&o.ciConfig, "ci-config", "", "")
 	fs.StringVar(&o.failOn, "fail-on", "", "")
@@ -184,8 +186,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitPass, nil
 	case o.listRules:
 		return exitPass, rules.WriteTable(stdout)
-	case o.maxGrowth != "" || o.maxGrowthPct != "":
-		return exitError, usageError{"--max-growth and --max-growth-percent judge a comparison: layerscope diff OLD NEW"}
+	case (o.maxGrowth != "" || o.maxGrowthPct != "") && o.baseline == "":
+		return exitError, usageError{"--max-growth and --max-growth-percent judge a comparison: layerscope diff OLD NEW, or --baseline FILE"}
 	case len(pos) == 0:
 		return exitError, usageError{"no image given"}
 	case len(pos) > 1:
@@ -217,14 +219,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 
+	var base *report.Report // --baseline: an earlier run's JSON report
+	if o.baseline != "" {
+		if base, err = readBaseline(o.baseline); err != nil {
+			return exitError, err
+		}
+	}
 	var loaded *image.Image // for the explorer's viewer, once analyse is done
 	analyse := func(ctx context.Context, prog *image.Progress) (*report.Report, error) {
 		opt.Progress = prog
-		rep, img, err := analysis.Run(ctx, pos[0], set.analysis(opt))
+		aopt := set.analysis(opt)
+		if base != nil {
+			aopt.FailOn = &report.FailOn{} // judged below, on new findings only
+		}
+		rep, img, err := analysis.Run(ctx, pos[0], aopt)
 		if err != nil {
 			return nil, err
 		}
 		loaded = img
+		if base != nil {
+			applyBaseline(rep, base, o.baseline, set)
+		}
 		rep.CI.Notes = append(rep.CI.Notes, set.cfg.Warnings...)
 		if err := locate(o, img, rep, stderr); err != nil {
 			return nil, err

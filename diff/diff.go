@@ -83,29 +83,15 @@ type Findings struct {
 // Compare compares two analysed images. Both reports must hold their
 // merged trees.
 func Compare(ctx context.Context, old, new *report.Report) (*Diff, error) {
-	d := &Diff{
-		SchemaVersion: report.SchemaVersion, Kind: Kind,
-		Old:          Side{Image: old.Image, Summary: old.Summary},
-		New:          Side{Image: new.Image, Summary: new.Summary},
-		SharedLayers: SharedLayers(old.Layers, new.Layers),
-		Summary: Summary{
-			ContentBytesDelta: new.Summary.ContentBytes - old.Summary.ContentBytes,
-			FinalBytesDelta:   new.Summary.FinalBytes - old.Summary.FinalBytes,
-			WastedBytesDelta:  new.Summary.WastedBytes - old.Summary.WastedBytes,
-		},
-		Paths:     []Path{},
-		OldLayers: old.Layers, NewLayers: new.Layers,
-		CI: report.CI{Pass: true, Rules: []report.Rule{}},
-	}
 	if old.Tree == nil || new.Tree == nil {
 		return nil, errNoTree
 	}
+	d := Baseline(old, new)
 	w := walker{ctx: ctx, old: old.Tree, new: new.Tree, d: d}
 	if err := w.walk(0, 0); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(d.Paths, comparePaths)
-	d.Findings = Findings{New: missing(new.Findings, old.Findings), Fixed: missing(old.Findings, new.Findings)}
 	return d, nil
 }
 
@@ -283,4 +269,26 @@ func missing(a, b []report.Finding) []report.Finding {
 		}
 	}
 	return out
+}
+
+// Baseline compares an image's report with the JSON report of an earlier
+// run: the figures' deltas and the new and fixed findings. A saved report
+// holds no tree, so Paths stays empty and SharedLayers counts the saved
+// layer digests.
+func Baseline(old, new *report.Report) *Diff {
+	return &Diff{
+		SchemaVersion: report.SchemaVersion, Kind: Kind,
+		Old:          Side{Image: old.Image, Summary: old.Summary},
+		New:          Side{Image: new.Image, Summary: new.Summary},
+		SharedLayers: SharedLayers(old.Layers, new.Layers),
+		Summary: Summary{
+			ContentBytesDelta: new.Summary.ContentBytes - old.Summary.ContentBytes,
+			FinalBytesDelta:   new.Summary.FinalBytes - old.Summary.FinalBytes,
+			WastedBytesDelta:  new.Summary.WastedBytes - old.Summary.WastedBytes,
+		},
+		Paths:     []Path{},
+		Findings:  Findings{New: missing(new.Findings, old.Findings), Fixed: missing(old.Findings, new.Findings)},
+		OldLayers: old.Layers, NewLayers: new.Layers,
+		CI: report.CI{Pass: true, Rules: []report.Rule{}},
+	}
 }

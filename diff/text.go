@@ -17,8 +17,8 @@ import (
 // TopPaths is how many changes the text report lists.
 const TopPaths = 20
 
-// signedSize shows a byte delta with its sign: +84 MB, −12 kB, 0 B.
-func signedSize(n int64) string {
+// SignedSize shows a byte delta with its sign: +84 MB, −12 kB, 0 B.
+func SignedSize(n int64) string {
 	switch {
 	case n > 0:
 		return "+" + report.Size(n)
@@ -32,7 +32,7 @@ func signedSize(n int64) string {
 // files, 340 changed".
 func (d *Diff) Headline() string {
 	s := d.Summary
-	return fmt.Sprintf("%s shipped: +%s files, −%s files, %s changed", signedSize(s.ContentBytesDelta),
+	return fmt.Sprintf("%s shipped: +%s files, −%s files, %s changed", SignedSize(s.ContentBytesDelta),
 		humanize.Comma(int64(s.Added)), humanize.Comma(int64(s.Removed)), humanize.Comma(int64(s.Changed)))
 }
 
@@ -56,9 +56,9 @@ func (d *Diff) WriteText(w io.Writer, width int) error {
 		ew.printf("%s      %s (%s)\n", side.name, report.Escape(ref), report.Escape(side.s.Image.ID))
 	}
 	o, n := d.Old.Summary, d.New.Summary
-	ew.printf("Shipped  %s → %s (%s)\n", report.Size(o.ContentBytes), report.Size(n.ContentBytes), signedSize(d.Summary.ContentBytesDelta))
-	ew.printf("Final    %s → %s (%s)\n", report.Size(o.FinalBytes), report.Size(n.FinalBytes), signedSize(d.Summary.FinalBytesDelta))
-	ew.printf("Wasted   %s → %s (%s)\n", report.Size(o.WastedBytes), report.Size(n.WastedBytes), signedSize(d.Summary.WastedBytesDelta))
+	ew.printf("Shipped  %s → %s (%s)\n", report.Size(o.ContentBytes), report.Size(n.ContentBytes), SignedSize(d.Summary.ContentBytesDelta))
+	ew.printf("Final    %s → %s (%s)\n", report.Size(o.FinalBytes), report.Size(n.FinalBytes), SignedSize(d.Summary.FinalBytesDelta))
+	ew.printf("Wasted   %s → %s (%s)\n", report.Size(o.WastedBytes), report.Size(n.WastedBytes), SignedSize(d.Summary.WastedBytesDelta))
 
 	ew.printf("\nLayers (= shared: the same diff ID in the same place; %d of them)\n", d.SharedLayers)
 	col := max((width-4)/2-1, 24)
@@ -90,7 +90,7 @@ func (d *Diff) WriteText(w io.Writer, width int) error {
 			if p.Layer >= 0 {
 				where = fmt.Sprintf(" (layer %d)", p.Layer)
 			}
-			ew.printf("  %s %10s  %s%s\n", sign, signedSize(p.Delta()), report.Escape(p.Path), where)
+			ew.printf("  %s %10s  %s%s\n", sign, SignedSize(p.Delta()), report.Escape(p.Path), where)
 		}
 	}
 	for _, part := range []struct {
@@ -136,7 +136,7 @@ func formatRule(name string, v any) string {
 	switch x := v.(type) {
 	case int64:
 		if name == RuleMaxGrowth {
-			return signedSize(x)
+			return SignedSize(x)
 		}
 		return report.Size(x)
 	case float64:
