@@ -297,3 +297,30 @@ func TestBaselineOnRealImages(t *testing.T) {
 		})
 	}
 }
+
+// Issue 12: a cleanup moved into the RUN that made the mess: the waste and
+// its findings go, and every file stays the same.
+func TestDiffCleanupInSameRunOnRealImages(t *testing.T) {
+	needTestImages(t)
+	for _, builder := range []string{"legacy", "buildkit"} {
+		t.Run(builder, func(t *testing.T) {
+			v := runDiffJSON(t, exitPass, "layerscope-test/waste:"+builder, "layerscope-test/wastefixed:"+builder)
+			sum := v["summary"].(map[string]any)
+			for _, k := range []string{"added", "removed", "changed", "finalBytesDelta"} {
+				if sum[k] != 0.0 {
+					t.Errorf("%s = %v: the files should be the same (%v)", k, sum[k], v["paths"])
+				}
+			}
+			oldWaste := v["old"].(map[string]any)["summary"].(map[string]any)["wastedBytes"].(float64)
+			if oldWaste == 0 || sum["wastedBytesDelta"] != -oldWaste || sum["contentBytesDelta"] != -oldWaste {
+				t.Errorf("waste %v, deltas %v: all of it should go", oldWaste, sum)
+			}
+			fixed := findingRules(v, "fixed")
+			for _, r := range []string{"removed-later", "metadata-only"} {
+				if !slices.Contains(fixed, r) {
+					t.Errorf("fixed %q lacks %s", fixed, r)
+				}
+			}
+		})
+	}
+}
