@@ -159,6 +159,7 @@ Examples:
   docker save app | gzip | layerscope --ci - # from standard input
   layerscope testdata/sample.tar             # the bundled sample, no daemon
   layerscope diff --ci --max-growth 10MB app:main app:pr  # what a change added
+  layerscope --ci --baseline main.json app:pr  # judged against main's report
 
 Flags:
 `
