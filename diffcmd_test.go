@@ -168,12 +168,13 @@ func TestDiffCommand(t *testing.T) {
 		{"growth over the percent", []string{"--max-growth-percent", "50", oldTar, newTar}, nil, exitFail, "FAIL  max-growth-percent"},
 		{"standard input for NEW", []string{"--max-growth", "1MB", oldTar, "-"}, newBytes, exitFail, "FAIL  max-growth"},
 		{"growth flags belong to diff", []string{"--max-growth", "1MB", oldTar}, nil, exitError, "layerscope diff OLD NEW"},
+		{"diff after a flag", []string{"--ci", "diff", oldTar, newTar}, nil, exitError, "diff comes first"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			args := append([]string{"diff", "--ci", "--dockerfile", "none"}, tc.args...)
-			if tc.name == "growth flags belong to diff" {
+			if tc.name == "growth flags belong to diff" || tc.name == "diff after a flag" {
 				args = append([]string{"--ci"}, tc.args...)
 			}
 			var out, errb bytes.Buffer

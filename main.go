@@ -190,6 +190,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError, usageError{"--max-growth and --max-growth-percent judge a comparison: layerscope diff OLD NEW, or --baseline FILE"}
 	case len(pos) == 0:
 		return exitError, usageError{"no image given"}
+	case len(pos) > 1 && pos[0] == "diff":
+		return exitError, usageError{"diff comes first: layerscope diff [flags] OLD NEW"}
 	case len(pos) > 1:
 		return exitError, usageError{fmt.Sprintf("one image at a time (got %s)", strings.Join(pos, " "))}
 	}
