@@ -10,9 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/layerscope/layerscope/analysis"
 	"github.com/layerscope/layerscope/image"
 	it "github.com/layerscope/layerscope/internal/imagetest"
-	"github.com/layerscope/layerscope/report"
 )
 
 // The large synthetic export the benchmarks read. Its scale is set by
@@ -74,11 +74,7 @@ func BenchmarkBaselineHash(b *testing.B) {
 }
 
 func analyse(b *testing.B, arg string, stdin io.Reader) {
-	img, err := image.Load(context.Background(), arg, image.Options{Stdin: stdin})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := report.Build(context.Background(), img); err != nil {
+	if _, _, err := analysis.Run(context.Background(), arg, analysis.Options{Image: image.Options{Stdin: stdin}}); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -112,7 +108,8 @@ func BenchmarkAnalyseStream(b *testing.B) {
 
 // BenchmarkCommand is the whole of `layerscope --ci large.tar`: the
 // rules' sniffer while parsing, the merge, the rules and the text report.
-// Its gap to BenchmarkAnalyseArchive is what comes after the merge.
+// Its gap to BenchmarkAnalyseArchive (analysis.Run: parse, merge, rules,
+// verdict) is the settings and the report's output.
 func BenchmarkCommand(b *testing.B) {
 	path, size := large(b)
 	b.SetBytes(size)

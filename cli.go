@@ -51,8 +51,14 @@ var flagDocs = []flagDoc{
 		"F, from 0 to 1. Default 0.9."}, example: "--min-efficiency 0.95"},
 	{name: "strict-waste", help: []string{"judge every wasted byte, package-database updates too (by",
 		"default the waste rules judge wasted bytes less those, and", "the percent and efficiency rules only from 1 MB)."}, example: "--strict-waste"},
+	{name: "max-growth", arg: "SIZE", help: []string{"diff: fail when NEW ships more than SIZE bytes more",
+		"than OLD (its content bytes)."}, example: "--max-growth 10MB"},
+	{name: "max-growth-percent", arg: "N", help: []string{"diff: fail when NEW ships more than N % more than OLD."}, example: "--max-growth-percent 5"},
+	{name: "baseline", arg: "FILE", help: []string{"compare with an earlier run's JSON report: the growth",
+		"rules judge the summary's figures, --fail-on only the", "findings FILE does not have."}, files: true, example: "--baseline main.json"},
 	{name: "fail-on", arg: "LIST", help: []string{"fail on findings of these categories or severities",
-		"(default: secret,error; 'none' for never)."},
+		"(default: secret,error; 'none' for never). With diff,",
+		"only the findings NEW has and OLD has not count."},
 		values: func() []string {
 			return append(append([]string{"none"}, rules.Categories...), rules.Error, rules.Warning, rules.Info)
 		},
@@ -126,6 +132,7 @@ should have left behind.
 
 Usage:
   layerscope [flags] IMAGE
+  layerscope diff [flags] OLD NEW
   layerscope completion bash|zsh|fish
 
 IMAGE is a file from 'docker save' or an OCI archive (app.tar, app.tar.gz),
@@ -135,6 +142,11 @@ read from the Docker daemon; when the daemon lacks it, or none answers, from
 its registry (registry://REF goes straight there). Flags may come before or
 after IMAGE. On a terminal, without --ci, layerscope opens the interactive
 explorer (? lists its keys); otherwise it prints the text report.
+
+layerscope diff compares two images, each any IMAGE (- for one of them):
+what NEW added, removed and changed, the layers they share, and the findings
+NEW brought in or fixed, as text or JSON. With --ci it exits 1 when NEW grows
+past --max-growth or --max-growth-percent, or brings a --fail-on finding.
 
 Examples:
   layerscope --ci myimage:tag                # report; exit 0 pass, 1 fail
@@ -146,6 +158,8 @@ Examples:
   layerscope --ci registry://ghcr.io/org/app:1.2  # a registry, no daemon
   docker save app | gzip | layerscope --ci - # from standard input
   layerscope testdata/sample.tar             # the bundled sample, no daemon
+  layerscope diff --ci --max-growth 10MB app:main app:pr  # what a change added
+  layerscope --ci --baseline main.json app:pr  # judged against main's report
 
 Flags:
 `

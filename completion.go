@@ -40,7 +40,7 @@ func bashCompletion() string {
 	b.WriteString("# bash completion for layerscope: source <(layerscope completion bash)\n")
 	b.WriteString("_layerscope() {\n")
 	b.WriteString("  local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n")
-	b.WriteString("  if [ \"$COMP_CWORD\" -eq 1 ] && [[ completion == \"$cur\"* ]] && [[ \"$cur\" != -* ]] && [ -n \"$cur\" ]; then COMPREPLY=(completion); return; fi\n")
+	b.WriteString("  if [ \"$COMP_CWORD\" -eq 1 ] && [[ \"$cur\" != -* ]] && [ -n \"$cur\" ] && [[ completion == \"$cur\"* || diff == \"$cur\"* ]]; then COMPREPLY=($(compgen -W 'completion diff' -- \"$cur\")); return; fi\n")
 	b.WriteString("  if [ \"$prev\" = completion ]; then COMPREPLY=($(compgen -W 'bash zsh fish' -- \"$cur\")); return; fi\n")
 	b.WriteString("  case \"$prev\" in\n")
 	var names []string
@@ -78,7 +78,7 @@ func zshCompletion() string {
 	b.WriteString("_layerscope_images() {\n  local -a imgs\n  imgs=(${(f)\"$(" + imageListCmd + ")\"})\n")
 	b.WriteString("  _alternative 'images:image:compadd -a imgs' 'files:file:_files'\n}\n")
 	b.WriteString("_layerscope() {\n  if (( CURRENT == 2 )) && [[ $words[2] != -* ]]; then\n")
-	b.WriteString("    _alternative 'commands:command:(completion)' 'images:image:_layerscope_images'\n    return\n  fi\n")
+	b.WriteString("    _alternative 'commands:command:(completion diff)' 'images:image:_layerscope_images'\n    return\n  fi\n")
 	b.WriteString("  if [[ $words[2] == completion ]]; then _values shell bash zsh fish; return; fi\n")
 	b.WriteString("  _arguments -s \\\n")
 	for _, d := range flagDocs {
@@ -108,6 +108,7 @@ func fishCompletion() string {
 	var b strings.Builder
 	b.WriteString("# fish completion for layerscope: layerscope completion fish > ~/.config/fish/completions/layerscope.fish\n")
 	b.WriteString("complete -c layerscope -n '__fish_use_subcommand' -f -a completion -d 'print a shell completion script'\n")
+	b.WriteString("complete -c layerscope -n '__fish_use_subcommand' -a diff -d 'compare two images: OLD NEW'\n")
 	b.WriteString("complete -c layerscope -n '__fish_seen_subcommand_from completion' -f -a 'bash zsh fish'\n")
 	for _, d := range flagDocs {
 		desc := strings.ReplaceAll(d.help[0], "'", "")
@@ -141,7 +142,7 @@ func manPage() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p(".TH LAYERSCOPE 1 \"\" \"layerscope\" \"User Commands\"\n")
 	p(".SH NAME\nlayerscope \\- why a container image is big, and what its build should have left behind\n")
-	p(".SH SYNOPSIS\n.B layerscope\n[\\fIflags\\fR] \\fIIMAGE\\fR\n.br\n.B layerscope completion\n\\fBbash\\fR|\\fBzsh\\fR|\\fBfish\\fR\n")
+	p(".SH SYNOPSIS\n.B layerscope\n[\\fIflags\\fR] \\fIIMAGE\\fR\n.br\n.B layerscope diff\n[\\fIflags\\fR] \\fIOLD\\fR \\fINEW\\fR\n.br\n.B layerscope completion\n\\fBbash\\fR|\\fBzsh\\fR|\\fBfish\\fR\n")
 	p(".SH DESCRIPTION\n%s\n", roff("IMAGE is an image in the Docker daemon (myimage:tag), a file from docker save or an OCI archive, "+
 		"an OCI layout directory, FILE:REF for one image of an archive that holds several, or - for an archive on standard input. "+
 		"On a terminal, without --ci, layerscope opens the interactive explorer; otherwise it prints the report."))

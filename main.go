@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/layerscope/layerscope/analysis"
 	"github.com/layerscope/layerscope/config"
 	"github.com/layerscope/layerscope/image"
 	"github.com/layerscope/layerscope/report"
@@ -73,6 +74,9 @@ type options struct {
 	maxWastePercent string
 	minEfficiency   string
 	strictWaste     string
+	maxGrowth       string
+	maxGrowthPct    string
+	baseline        string
 	ciConfig        string
 	failOn          string
 	listRules       bool
@@ -96,6 +100,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.maxWaste, "max-waste", "", "")
 	fs.StringVar(&o.maxWastePercent, "max-waste-percent", "", "")
 	fs.StringVar(&o.minEfficiency, "min-efficiency", "", "")
+	fs.StringVar(&o.maxGrowth, "max-growth", "", "")
+	fs.StringVar(&o.maxGrowthPct, "max-growth-percent", "", "")
+	fs.StringVar(&o.baseline, "baseline", "", "")
 	fs.BoolFunc("strict-waste", "", func(v string) error { o.strictWaste = v; return nil })
 	fs.StringVar(&o.ciConfig, "ci-config", "", "")
 	fs.StringVar(&o.failOn, "fail-on", "", "")
@@ -163,6 +170,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 && args[0] == "completion" {
 		return completion(args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == "diff" {
+		return runDiff(ctx, args[1:], stdin, stdout, stderr)
+	}
 	o, pos, err := parseArgs(args)
 	if err != nil {
 		return exitError, err
@@ -176,8 +186,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitPass, nil
 	case o.listRules:
 		return exitPass, rules.WriteTable(stdout)
+	case (o.maxGrowth != "" || o.maxGrowthPct != "") && o.baseline == "":
+		return exitError, usageError{"--max-growth and --max-growth-percent judge a comparison: layerscope diff OLD NEW, or --baseline FILE"}
 	case len(pos) == 0:
 		return exitError, usageError{"no image given"}
+	case len(pos) > 1 && pos[0] == "diff":
+		return exitError, usageError{"diff comes first: layerscope diff [flags] OLD NEW"}
 	case len(pos) > 1:
 		return exitError, usageError{fmt.Sprintf("one image at a time (got %s)", strings.Join(pos, " "))}
 	}
@@ -207,21 +221,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 
+	var base *report.Report // --baseline: an earlier run's JSON report
+	if o.baseline != "" {
+		if base, err = readBaseline(o.baseline); err != nil {
+			return exitError, err
+		}
+	}
 	var loaded *image.Image // for the explorer's viewer, once analyse is done
 	analyse := func(ctx context.Context, prog *image.Progress) (*report.Report, error) {
 		opt.Progress = prog
-		img, err := image.Load(ctx, pos[0], opt)
+		aopt := set.analysis(opt)
+		if base != nil {
+			aopt.FailOn = &report.FailOn{} // judged below, on new findings only
+		}
+		rep, img, err := analysis.Run(ctx, pos[0], aopt)
 		if err != nil {
 			return nil, err
 		}
 		loaded = img
-		rep, err := report.Build(ctx, img)
-		if err != nil {
-			return nil, err
+		if base != nil {
+			applyBaseline(rep, base, o.baseline, set)
 		}
-		rep.Findings = set.rules.Find(rep, img)
-		rep.Ignore(set.cfg.Ignore)
-		rep.Check(set.limits, set.cfg.Dive, set.failOn)
 		rep.CI.Notes = append(rep.CI.Notes, set.cfg.Warnings...)
 		if err := locate(o, img, rep, stderr); err != nil {
 			return nil, err
@@ -288,6 +308,11 @@ type settings struct {
 	rules  *rules.Set
 }
 
+// analysis is what analysis.Run needs to read and judge an image.
+func (s *settings) analysis(img image.Options) analysis.Options {
+	return analysis.Options{Image: img, Rules: s.rules, Ignore: s.cfg.Ignore, Limits: &s.limits, Dive: s.cfg.Dive, FailOn: &s.failOn}
+}
+
 func resolveSettings(o *options) (*settings, error) {
 	path, err := config.Find(o.ciConfig)
 	if err != nil {
@@ -352,6 +377,8 @@ func resolveLimits(o *options, cfg *config.Config) (config.Limits, error) {
 		{&limits.MinEfficiency, &cfg.Limits.MinEfficiency},
 		{&limits.StrictWaste, &cfg.Limits.StrictWaste},
 		{&limits.WasteFloor, &cfg.Limits.WasteFloor},
+		{&limits.MaxGrowth, &cfg.Limits.MaxGrowth},
+		{&limits.MaxGrowthPercent, &cfg.Limits.MaxGrowthPercent},
 	} {
 		if p.src.From != "" {
 			*p.dst = *p.src
@@ -366,6 +393,8 @@ func resolveLimits(o *options, cfg *config.Config) (config.Limits, error) {
 		{"max-waste-percent", o.maxWastePercent, &limits.MaxWastePercent, config.ParsePercent},
 		{"min-efficiency", o.minEfficiency, &limits.MinEfficiency, config.ParseFraction},
 		{"strict-waste", o.strictWaste, &limits.StrictWaste, config.ParseBool},
+		{"max-growth", o.maxGrowth, &limits.MaxGrowth, config.ParseSize},
+		{"max-growth-percent", o.maxGrowthPct, &limits.MaxGrowthPercent, config.ParsePercent},
 	} {
 		if f.value == "" {
 			continue

@@ -41,7 +41,7 @@ STOP_TIMEOUT=60
 BASE=layerscope-test/base:1
 DEBIAN=layerscope-test/debian:12
 NAMES=(waste multistage secret whiteouts gobuild gomulti python
-  debslim debuser scratchuser lockfirst contextcopy jdk junk)
+  debslim debuser scratchuser lockfirst contextcopy jdk junk wastefixed)
 BUILDERS=(legacy buildkit)
 
 # dockerd flags. The daemon comes up here with its defaults (overlay2 on

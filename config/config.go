@@ -50,6 +50,10 @@ type Limits struct {
 	// WasteFloor is the waste (bytes) below which the percent and
 	// efficiency rules do not judge; 0 judges any waste.
 	WasteFloor Limit
+	// MaxGrowth and MaxGrowthPercent are layerscope diff's growth rules:
+	// the content bytes NEW may add, in bytes and in percent of OLD's.
+	MaxGrowth        Limit
+	MaxGrowthPercent Limit
 }
 
 // Ignore suppresses findings: by rule or category, and a path glob.
@@ -260,7 +264,7 @@ func keepKeys(kv []*yaml.Node, keep func(k, v *yaml.Node) bool) []*yaml.Node {
 	return out
 }
 
-var errUnknownRule = errors.New("unknown rule (want max-waste, max-waste-percent, min-efficiency, strict-waste, waste-floor, or dive's lowestEfficiency, highestWastedBytes, highestUserWastedPercent)")
+var errUnknownRule = errors.New("unknown rule (want max-waste, max-waste-percent, min-efficiency, strict-waste, waste-floor, max-growth, max-growth-percent, or dive's lowestEfficiency, highestWastedBytes, highestUserWastedPercent)")
 
 // setRule maps one key of rules: to a limit, in layerscope's names or
 // dive's.
@@ -290,6 +294,10 @@ func (c *Config) setRule(key, value string) error {
 		l, parse = &c.Limits.StrictWaste, ParseBool
 	case "waste-floor":
 		l, parse = &c.Limits.WasteFloor, ParseSize
+	case "max-growth":
+		l, parse = &c.Limits.MaxGrowth, ParseSize
+	case "max-growth-percent":
+		l, parse = &c.Limits.MaxGrowthPercent, ParsePercent
 	default:
 		return errUnknownRule
 	}

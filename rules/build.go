@@ -124,7 +124,7 @@ func (f *finder) wholeContext(createdBy string, files []tree.NodeID) bool {
 // installAfterCopy finds the first dependency install that follows a COPY
 // of the whole build context.
 func (f *finder) installAfterCopy(layers []report.Layer, copies map[int][]tree.NodeID) []report.Finding {
-	i := f.s.ruleIndex("install-after-copy")
+	i := f.s.ruleIndex(IDInstallAfterCopy)
 	if i < 0 {
 		return nil
 	}
@@ -152,7 +152,7 @@ func (f *finder) installAfterCopy(layers []report.Layer, copies map[int][]tree.N
 // beside a package.json that a later layer installs anyway. Its files are
 // claimed: the install's replacing them is this finding, not waste.
 func (f *finder) hostNodeModules(layers []report.Layer, copies map[int][]tree.NodeID) []report.Finding {
-	i := f.s.ruleIndex("context-junk")
+	i := f.s.ruleIndex(IDContextJunk)
 	if i < 0 {
 		return nil
 	}
@@ -219,12 +219,12 @@ func (f *finder) userFindings(r *report.Report, img *image.Image) []report.Findi
 	}
 	switch u := img.Config.User; {
 	case u == "":
-		add("run-as-root", "", "the image runs as root: no USER instruction", rootAdvice(f.t))
+		add(IDRunAsRoot, "", "the image runs as root: no USER instruction", rootAdvice(f.t))
 	case u == "root" || u == "0" || strings.HasPrefix(u, "root:") || strings.HasPrefix(u, "0:"):
-		add("run-as-root", "USER "+u, "the image runs as root: USER "+u, rootAdvice(f.t))
+		add(IDRunAsRoot, "USER "+u, "the image runs as root: USER "+u, rootAdvice(f.t))
 	default:
 		if msg := undefinedUser(f.t, u); msg != "" {
-			add("user-undefined", "USER "+u, msg+", so docker run fails (unable to find user)", "")
+			add(IDUserUndefined, "USER "+u, msg+", so docker run fails (unable to find user)", "")
 		}
 	}
 	return out
@@ -237,7 +237,7 @@ var jdkParts = []string{"jmods", "include", "lib/src.zip", "lib/ct.sym", "bin/ja
 // jdk turns the jdk rule's matches (javac) into one finding that counts
 // every JDK-only part of each JDK home: jmods alone is most of it.
 func (f *finder) jdk(layers []report.Layer) []report.Finding {
-	ri := f.s.ruleIndex("jdk")
+	ri := f.s.ruleIndex(IDJDK)
 	if ri < 0 {
 		return nil
 	}

@@ -180,12 +180,12 @@ func (s *Set) Find(r *report.Report, img *image.Image) []report.Finding {
 	for _, k := range f.order {
 		g := f.groups[k]
 		rule := s.rules[k.rule]
-		if g.files == 0 || (rule.Category == DevFiles && hasCompiler) || rule.ID == "jdk" {
+		if g.files == 0 || (rule.Category == DevFiles && hasCompiler) || rule.ID == IDJDK {
 			continue
 		}
 		fd := f.finding(g, r.Layers)
 		switch {
-		case rule.ID == "build-files":
+		case rule.ID == IDBuildFiles:
 			fd.Advice = buildFilesAdvice(r.Layers, g.layer, hasCompiler)
 		case len(vcsLayers[k]) > 1:
 			fd.Message += " (layers " + joinInts(vcsLayers[k]) + ")"
@@ -274,7 +274,7 @@ func (f *finder) match(p string, m *tree.Meta, limit int) (int, int) {
 			if rule.Content != 0 && (m.Kind != tree.KindFile || m.Flags&rule.Content == 0) {
 				continue
 			}
-			if rule.ID == "build-files" && m.Size < tinyFile && tree.Base(p) == ".dockerignore" {
+			if rule.ID == IDBuildFiles && m.Size < tinyFile && tree.Base(p) == ".dockerignore" {
 				continue // a few lines of .dockerignore are not worth a warning
 			}
 			if !pat.match(p) || rule.excepted(p) || !f.sourceOK(rule, p) {
@@ -361,7 +361,7 @@ func (r *compiled) excepted(p string) bool {
 // sourceOK applies the one rule a pattern cannot say: TypeScript is a
 // leftover only beside the JavaScript compiled from it.
 func (f *finder) sourceOK(r *compiled, p string) bool {
-	if r.ID != "source-code" || !strings.HasSuffix(p, ".ts") {
+	if r.ID != IDSourceCode || !strings.HasSuffix(p, ".ts") {
 		return true
 	}
 	js, ok := f.t.Lookup(strings.TrimSuffix(p, ".ts") + ".js")
@@ -468,7 +468,7 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 	groups := map[key]*group{}
 	var order []key
 	var unavoidable int64
-	pkg := key{rule: "package-db", layer: -1}
+	pkg := key{rule: IDPackageDB, layer: -1}
 	var pkgBy []int
 	for _, w := range r.Tree.Waste() {
 		if packageDB(w.Path) {
@@ -490,11 +490,11 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 			case ev.SameContent && ev.SameMeta && ev.By != ev.Layer && isCopy(createdBy(r.Layers, ev.By)):
 				continue // a COPY of the lock files first, then of all: expected
 			case ev.SameContent && ev.SameMeta:
-				k.rule = "rewritten-unchanged"
+				k.rule = IDRewrittenUnchanged
 			case ev.SameContent:
-				k.rule = "metadata-only"
+				k.rule = IDMetadataOnly
 			case ev.Removed:
-				k.rule = "removed-later"
+				k.rule = IDRemovedLater
 			}
 			if f.s.ruleIndex(k.rule) < 0 {
 				continue
@@ -522,19 +522,19 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 		by := fmt.Sprintf("layer %d (%s)", k.by, oneLineCmd(createdBy(r.Layers, k.by)))
 		var msg string
 		switch k.rule {
-		case "package-db":
+		case IDPackageDB:
 			k.layer = pkgBy[0]
 			msg = fmt.Sprintf("package database updates: %s rewritten by layer %s; no Dockerfile can avoid them", files(g.files, g.bytes), joinInts(pkgBy))
-		case "rewritten-unchanged":
+		case IDRewrittenUnchanged:
 			msg = fmt.Sprintf("%s shipped here and written again by %s with the same bytes, mode and owner", files(g.files, g.bytes), by)
-		case "metadata-only":
+		case IDMetadataOnly:
 			msg = fmt.Sprintf("%s shipped here and again, unchanged but for mode or owner, by %s", files(g.files, g.bytes), by)
-		case "removed-later":
+		case IDRemovedLater:
 			msg = fmt.Sprintf("%s shipped here and removed by %s: they still ship", files(g.files, g.bytes), by)
 		default:
 			msg = fmt.Sprintf("%s shipped here and replaced by %s", files(g.files, g.bytes), by)
 		}
-		if k.by == k.layer && k.rule != "package-db" {
+		if k.by == k.layer && k.rule != IDPackageDB {
 			msg = fmt.Sprintf("%s written twice in this layer: the first copy still ships", files(g.files, g.bytes))
 		}
 		sev := rule.Severity
@@ -584,7 +584,7 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 	flag := func(key string, layer int, cmdLine, msg string) {
 		if !seen[key] {
 			seen[key] = true
-			add("secret-env", layer, cmdLine, msg, 0)
+			add(IDSecretEnv, layer, cmdLine, msg, 0)
 		}
 	}
 	layer := -1

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/layerscope/layerscope/analysis"
 	"github.com/layerscope/layerscope/config"
 	"github.com/layerscope/layerscope/image"
 	it "github.com/layerscope/layerscope/internal/imagetest"
@@ -19,21 +20,10 @@ import (
 // with findings.
 func analyse(t *testing.T, img it.Image, set *rules.Set) *report.Report {
 	t.Helper()
-	if set == nil {
-		var err error
-		if set, err = rules.NewSet(nil, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	loaded, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(it.Tar(it.DockerArchive(img))), Sniff: rules.Sniff})
+	r, _, err := analysis.Run(context.Background(), "-", analysis.Options{Image: image.Options{Stdin: bytes.NewReader(it.Tar(it.DockerArchive(img)))}, Rules: set})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := report.Build(context.Background(), loaded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Findings = set.Find(r, loaded)
 	return r
 }
 

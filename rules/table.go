@@ -4,6 +4,23 @@
 // and extend or switch off in .layerscope.yaml.
 package rules
 
+// The IDs of the rules that code treats specially: the table and the
+// special cases name them through these constants.
+const (
+	IDInstallAfterCopy   = "install-after-copy"
+	IDContextJunk        = "context-junk"
+	IDRunAsRoot          = "run-as-root"
+	IDUserUndefined      = "user-undefined"
+	IDJDK                = "jdk"
+	IDBuildFiles         = "build-files"
+	IDSourceCode         = "source-code"
+	IDPackageDB          = "package-db"
+	IDRewrittenUnchanged = "rewritten-unchanged"
+	IDMetadataOnly       = "metadata-only"
+	IDRemovedLater       = "removed-later"
+	IDSecretEnv          = "secret-env"
+)
+
 // Categories, in the order a path is claimed: a path belongs to the first
 // rule that matches it, and to one finding at most.
 const (
@@ -83,7 +100,7 @@ var Table = []Rule{
 			"usr/bin/g++", "usr/bin/g++-*", "usr/bin/*-g++", "usr/bin/*-g++-*", "usr/bin/cc1*", "usr/bin/clang", "usr/bin/clang-*", "usr/bin/clang++", "usr/lib/llvm-*/",
 			"usr/local/bin/gcc", "usr/local/bin/clang"},
 		What: "a C/C++ compiler", Advice: adviceBuilder},
-	{ID: "jdk", Category: Toolchain, Severity: Warning, Paths: []string{"**/bin/javac"},
+	{ID: IDJDK, Category: Toolchain, Severity: Warning, Paths: []string{"**/bin/javac"},
 		What: "a JDK where a JRE would do (jmods, headers, compiler and tools, src.zip, ct.sym)", Advice: "run on a JRE image (e.g. eclipse-temurin:21-jre) and COPY --from=build only the jar"},
 	{ID: "rust-toolchain", Category: Toolchain, Severity: Warning,
 		Paths: []string{"**/.rustup/toolchains/", "**/.cargo/bin/", "usr/local/rustup/", "usr/local/cargo/bin/", "usr/bin/rustc", "usr/bin/cargo", "usr/lib/rustlib/"},
@@ -136,27 +153,27 @@ var Table = []Rule{
 		What: "pkg-config files", Advice: "install the -dev packages in a builder stage only"},
 
 	// source
-	{ID: "source-code", Category: Source, Severity: Warning,
+	{ID: IDSourceCode, Category: Source, Severity: Warning,
 		Paths:  []string{"**/*.go", "**/*.c", "**/*.h", "**/*.cc", "**/*.cpp", "**/*.cxx", "**/*.hpp", "**/*.rs", "**/*.java", "**/*.kt", "**/*.scala", "**/*.cs", "**/*.ts"},
 		Except: systemTrees, What: "source code of a compiled language", Advice: adviceBuilder},
-	{ID: "build-files", Category: Source, Severity: Warning,
+	{ID: IDBuildFiles, Category: Source, Severity: Warning,
 		Paths: []string{"**/Makefile", "**/go.mod", "**/go.sum", "**/Cargo.toml", "**/Cargo.lock", "**/pom.xml", "**/build.gradle", "**/build.gradle.kts",
 			"**/CMakeLists.txt", "**/Dockerfile", "**/*.Dockerfile", "**/Containerfile", "**/.dockerignore"},
 		Except: append([]string{"**/vendor/"}, systemTrees...), What: "build files copied in with the source", Advice: adviceIgnore},
-	{ID: "context-junk", Category: Source, Severity: Warning,
+	{ID: IDContextJunk, Category: Source, Severity: Warning,
 		Paths:  []string{"**/.idea/", "**/.vscode/", "**/docker-compose*.yml", "**/docker-compose*.yaml"},
 		Except: systemTrees, What: "editor and compose files from the build context", Advice: adviceIgnore},
 
 	// waste and config are computed, not matched by path
-	{ID: "removed-later", Category: Waste, Severity: Warning, What: "bytes removed by a later layer", Advice: "remove them in the same RUN that created them, or build in a builder stage: a later rm only hides them"},
-	{ID: "package-db", Category: Waste, Severity: Info, What: "package database updates: no Dockerfile can avoid them", Advice: "nothing to do: any package install on a base rewrites these databases (the CI waste rules leave them out unless --strict-waste)"},
-	{ID: "metadata-only", Category: Waste, Severity: Warning, What: "files re-shipped whole for a chmod or chown", Advice: "set the mode and owner where the files are made: COPY --chmod=755 --chown=app:app, or chmod in the same RUN"},
-	{ID: "rewritten-unchanged", Category: Waste, Severity: Warning, What: "files written again with the same bytes, mode and owner", Advice: "keep the step from rewriting files it does not change (npm ci leaves package-lock.json alone; touch and tools that rewrite in place re-ship the whole file)"},
+	{ID: IDRemovedLater, Category: Waste, Severity: Warning, What: "bytes removed by a later layer", Advice: "remove them in the same RUN that created them, or build in a builder stage: a later rm only hides them"},
+	{ID: IDPackageDB, Category: Waste, Severity: Info, What: "package database updates: no Dockerfile can avoid them", Advice: "nothing to do: any package install on a base rewrites these databases (the CI waste rules leave them out unless --strict-waste)"},
+	{ID: IDMetadataOnly, Category: Waste, Severity: Warning, What: "files re-shipped whole for a chmod or chown", Advice: "set the mode and owner where the files are made: COPY --chmod=755 --chown=app:app, or chmod in the same RUN"},
+	{ID: IDRewrittenUnchanged, Category: Waste, Severity: Warning, What: "files written again with the same bytes, mode and owner", Advice: "keep the step from rewriting files it does not change (npm ci leaves package-lock.json alone; touch and tools that rewrite in place re-ship the whole file)"},
 	{ID: "overwritten", Category: Waste, Severity: Warning, What: "files written again by a later layer", Advice: "write each file once: merge the RUNs, or build in a builder stage"},
-	{ID: "secret-env", Category: Secret, Severity: Error, What: "a secret in the image config or build history", Advice: "pass secrets with RUN --mount=type=secret or at run time; ENV values and build arguments are stored in the image for anyone to read. Rotate this one"},
-	{ID: "user-undefined", Category: Config, Severity: Error, What: "USER names a user or group the image does not define: docker run fails", Advice: "use a numeric user (USER 65532:65532), or COPY a passwd and group file in that define it"},
-	{ID: "run-as-root", Category: Config, Severity: Warning, What: "the image runs as root", Advice: "add a user and switch to it (the fix is fitted to the image's base: Debian useradd --system --uid 10001 app, Alpine adduser -D -u 10001 app, RHEL useradd -r -u 10001 app), then USER app; FROM scratch or distroless: USER 65532:65532"},
-	{ID: "install-after-copy", Category: Config, Severity: Info, What: "dependencies installed after COPY of the whole build context", Advice: "copy the lock files first (COPY package*.json ./ then RUN npm ci), then COPY . ., so a source change keeps the install layer cached"},
+	{ID: IDSecretEnv, Category: Secret, Severity: Error, What: "a secret in the image config or build history", Advice: "pass secrets with RUN --mount=type=secret or at run time; ENV values and build arguments are stored in the image for anyone to read. Rotate this one"},
+	{ID: IDUserUndefined, Category: Config, Severity: Error, What: "USER names a user or group the image does not define: docker run fails", Advice: "use a numeric user (USER 65532:65532), or COPY a passwd and group file in that define it"},
+	{ID: IDRunAsRoot, Category: Config, Severity: Warning, What: "the image runs as root", Advice: "add a user and switch to it (the fix is fitted to the image's base: Debian useradd --system --uid 10001 app, Alpine adduser -D -u 10001 app, RHEL useradd -r -u 10001 app), then USER app; FROM scratch or distroless: USER 65532:65532"},
+	{ID: IDInstallAfterCopy, Category: Config, Severity: Info, What: "dependencies installed after COPY of the whole build context", Advice: "copy the lock files first (COPY package*.json ./ then RUN npm ci), then COPY . ., so a source change keeps the install layer cached"},
 }
 
 // libraryTrees hold packaged libraries and toolchains whose test keys and

@@ -1,0 +1,61 @@
+// Package analysis is the one analysis step: load an image, build its
+// report, find leftovers, apply the config's suppressions and judge the
+// limits, in that order. The command, its tests and the benchmarks all run
+// it, so none of them assembles the pipeline by hand.
+package analysis
+
+import (
+	"context"
+
+	"github.com/layerscope/layerscope/config"
+	"github.com/layerscope/layerscope/image"
+	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/rules"
+)
+
+// Options say how to read the image and what to judge it by. The zero
+// value reads with the default rules and limits and the default fail-on
+// set, with nothing suppressed.
+type Options struct {
+	Image  image.Options // Sniff defaults to rules.Sniff
+	Rules  *rules.Set    // nil: the built-in rules
+	Ignore []config.Ignore
+	Limits *config.Limits // nil: report.DefaultLimits()
+	Dive   bool           // the limits came from dive's .dive-ci
+	FailOn *report.FailOn // nil: report.DefaultFailOn, from "default"
+}
+
+// Run analyses the image that source names. It returns the report and the
+// loaded image (its layers can be read again when the source allows it).
+func Run(ctx context.Context, source string, opt Options) (*report.Report, *image.Image, error) {
+	if opt.Image.Sniff == nil {
+		opt.Image.Sniff = rules.Sniff
+	}
+	set := opt.Rules
+	if set == nil {
+		var err error
+		if set, err = rules.NewSet(nil, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	limits := report.DefaultLimits()
+	if opt.Limits != nil {
+		limits = *opt.Limits
+	}
+	failOn := report.FailOn{Set: report.DefaultFailOn, From: "default"}
+	if opt.FailOn != nil {
+		failOn = *opt.FailOn
+	}
+	img, err := image.Load(ctx, source, opt.Image)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := report.Build(ctx, img)
+	if err != nil {
+		return nil, img, err
+	}
+	rep.Findings = set.Find(rep, img)
+	rep.Ignore(opt.Ignore)
+	rep.Check(limits, opt.Dive, failOn)
+	return rep, img, nil
+}
