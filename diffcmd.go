@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/layerscope/layerscope/analysis"
@@ -113,7 +114,7 @@ func (o *options) diffOutputs() ([]output, error) {
 		return nil, err
 	}
 	check := func(what, format string) error {
-		if format != "text" && format != "json" {
+		if !slices.Contains(diffFormats, format) {
 			return usageError{fmt.Sprintf("diff: %s %s: diff writes text or json", what, format)}
 		}
 		return nil
