@@ -162,7 +162,7 @@ func TestDiffCommand(t *testing.T) {
 		{"a format diff does not write", []string{"--format", "sarif", oldTar, newTar}, nil, exitError, "diff writes text or json"},
 		{"a bad size", []string{"--max-growth", "lots", oldTar, newTar}, nil, exitError, "--max-growth"},
 		{"a missing image names its side", []string{oldTar, filepath.Join(dir, "nope.tar")}, nil, exitError, "NEW "},
-		{"text: the summary line first", []string{oldTar, newTar}, nil, exitPass, "+2.0 MB shipped: +1 files, −0 files, 0 changed\n"},
+		{"text: the summary line first", []string{oldTar, newTar}, nil, exitPass, "+2.0 MB shipped: +1 file, −0 files, 0 changed\n"},
 		{"growth within the limit", []string{"--max-growth", "3MB", oldTar, newTar}, nil, exitPass, "PASS  max-growth"},
 		{"growth over the limit", []string{"--max-growth", "1MB", oldTar, newTar}, nil, exitFail, "FAIL  max-growth"},
 		{"growth over the percent", []string{"--max-growth-percent", "50", oldTar, newTar}, nil, exitFail, "FAIL  max-growth-percent"},

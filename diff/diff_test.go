@@ -201,7 +201,7 @@ func TestOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := text.String()
-	if !strings.HasPrefix(out, "+1 B shipped: +1 files, −0 files, 0 changed\n") {
+	if !strings.HasPrefix(out, "+1 B shipped: +1 file, −0 files, 0 changed\n") {
 		t.Errorf("summary line: %q", strings.SplitN(out, "\n", 2)[0])
 	}
 	if strings.ContainsAny(out, "\x1b\u202e") {

@@ -32,8 +32,16 @@ func SignedSize(n int64) string {
 // files, 340 changed".
 func (d *Diff) Headline() string {
 	s := d.Summary
-	return fmt.Sprintf("%s shipped: +%s files, −%s files, %s changed", SignedSize(s.ContentBytesDelta),
-		humanize.Comma(int64(s.Added)), humanize.Comma(int64(s.Removed)), humanize.Comma(int64(s.Changed)))
+	return fmt.Sprintf("%s shipped: +%s, −%s, %s changed", SignedSize(s.ContentBytesDelta),
+		files(s.Added), files(s.Removed), humanize.Comma(int64(s.Changed)))
+}
+
+// files counts paths in words: "1 file", "1,203 files".
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return humanize.Comma(int64(n)) + " files"
 }
 
 // WriteText writes the comparison for a person: the summary line, the
