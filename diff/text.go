@@ -1,13 +1,9 @@
 package diff
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/dustin/go-humanize"
 
@@ -156,39 +152,10 @@ func formatRule(name string, v any) string {
 	return fmt.Sprint(v)
 }
 
-// WriteJSON writes the comparison as indented JSON. Every rune beyond
-// ASCII is written as a \u escape, so names from an image cannot reorder
-// or break the text where the JSON is shown; it decodes to the same value.
-func (d *Diff) WriteJSON(w io.Writer) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
-		return err
-	}
-	_, err := w.Write(asciiJSON(buf.Bytes()))
-	return err
-}
-
-func asciiJSON(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
-			out = append(out, b[i])
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
-			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
-		} else {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		}
-		i += size
-	}
-	return out
-}
+// WriteJSON writes the comparison as indented JSON, as the image report
+// is written: nothing from an image reaches it raw that could reorder or
+// break the text where it is shown, and it decodes to the same value.
+func (d *Diff) WriteJSON(w io.Writer) error { return report.EncodeJSON(w, d) }
 
 type errWriter struct {
 	w   io.Writer

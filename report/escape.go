@@ -28,7 +28,7 @@ func Escape(s string) string {
 			b.WriteString(`\r`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
+		case UnsafeRune(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -47,11 +47,11 @@ func isPlain(s string) bool {
 	return true
 }
 
-// unsafeRune reports the printable-looking runes that change what a
+// UnsafeRune reports the printable-looking runes that change what a
 // reader sees: C1 controls, the Unicode controls that reorder text on
 // screen (bidi embeddings, overrides and isolates, directional marks), and
 // the line and paragraph separators that break a line in some viewers.
-func unsafeRune(r rune) bool {
+func UnsafeRune(r rune) bool {
 	return (r >= 0x80 && r <= 0x9f) ||
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) ||
 		r == 0x200e || r == 0x200f || r == 0x061c || r == 0x2028 || r == 0x2029

@@ -32,7 +32,7 @@ func TestEscape(t *testing.T) {
 // TestJSONEscapesUnsafeRunes: bidi controls and separators reach the JSON
 // as \u escapes, and the document still decodes to the same text.
 func TestJSONEscapesUnsafeRunes(t *testing.T) {
-	names := []string{"bidi\u202etxt.exe", "iso\u2066late\u2069", "line\u2028para\u2029", "c1\u0085", "mark\u200e\u061c", "ünïcödé 名前"}
+	names := []string{"del\x7fname", "bidi\u202etxt.exe", "iso\u2066late\u2069", "line\u2028para\u2029", "c1\u0085", "mark\u200e\u061c", "ünïcödé 名前"}
 	r := &Report{Layers: []Layer{}, Waste: []Waste{}, Findings: []Finding{}, Warnings: []string{}}
 	for _, n := range names {
 		r.Waste = append(r.Waste, Waste{Path: n, Layers: []int{}})
@@ -42,7 +42,7 @@ func TestJSONEscapesUnsafeRunes(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, raw := range []string{"\u202e", "\u2066", "\u2069", "\u2028", "\u2029", "\u0085", "\u200e", "\u061c"} {
+	for _, raw := range []string{"\x7f", "\u202e", "\u2066", "\u2069", "\u2028", "\u2029", "\u0085", "\u200e", "\u061c"} {
 		if strings.Contains(out, raw) {
 			t.Errorf("raw %U in the JSON:\n%s", []rune(raw)[0], out)
 		}
