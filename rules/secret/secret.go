@@ -73,7 +73,7 @@ func Name(name string) bool {
 	}
 	for _, w := range words {
 		switch w {
-		case "SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIALS", "CREDENTIAL",
+		case "SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASS", "PASSPHRASE", "CREDENTIALS", "CREDENTIAL",
 			"APIKEY", "PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "AUTH", "AUTHTOKEN", "PAT":
 			return true
 		}
@@ -149,7 +149,8 @@ func template(v string) bool {
 func switchFlag(name string) bool {
 	first, _, _ := strings.Cut(name, "_")
 	switch first {
-	case "with", "no", "skip", "ask", "prompt", "use", "require", "allow", "reset", "generate", "random", "show":
+	case "with", "no", "skip", "ask", "prompt", "use", "require", "allow", "reset", "generate", "random", "show",
+		"disabled", "disable", "empty", "lock", "locked", "expire", "change", "stdin":
 		return true
 	}
 	return false
@@ -312,7 +313,10 @@ func nameBefore(s string, eq int) (string, bool) {
 	for st > 0 && isNameByte(s[st-1]) {
 		st--
 	}
-	if st > 0 && !isNameBoundary(s[st-1]) {
+	// An option inside another value (JAVA_OPTS=-Dapp.password=x,
+	// OPTS=--password=x) follows that value's "=".
+	option := st < eq && s[st] == '-' && st > 0 && s[st-1] == '='
+	if st > 0 && !isNameBoundary(s[st-1]) && !option {
 		return "", false
 	}
 	ns := st

@@ -192,6 +192,9 @@ func TestRedact(t *testing.T) {
 	tests := []struct {
 		name, in, want, found string
 	}{
+		{"an option inside a value", "JAVA_OPTS=-Dspring.datasource.password=hunter2 java -jar app.jar", "JAVA_OPTS=-Dspring.datasource.password=<redacted> java -jar app.jar", "Dspring.datasource.password"},
+		{"a long option inside a value", "OPTS=--password=hunter2", "OPTS=--password=<redacted>", "password"},
+		{"adduser's switch", "adduser --disabled-password --gecos '' app", "adduser --disabled-password --gecos '' app", ""},
 		{"a password flag", "mysql -u app --password hunter2 db", "mysql -u app --password <redacted> db", "(a secret on a command line)"},
 		{"a token flag", "gh auth login --with-token x && tool --api-key k3y --db-password s3cr3t", "gh auth login --with-token x && tool --api-key <redacted> --db-password <redacted>", "(a secret on a command line),(a secret on a command line)"},
 		{"a flag with a reference", `mysql --password "$DB_PASSWORD" && login --token ${TOKEN}`, `mysql --password "$DB_PASSWORD" && login --token ${TOKEN}`, ""},
