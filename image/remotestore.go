@@ -34,6 +34,7 @@ type remoteStore struct {
 
 	docs      map[string][]byte // fetched, by digest
 	manifests map[string]bool   // digests an index names: manifests, not blobs
+	fetched   int64             // bytes of every document fetched
 }
 
 var _ store = (*remoteStore)(nil)
@@ -114,6 +115,12 @@ func (s *remoteStore) meta(n string) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, s.fail(err)
+	}
+	// Each document is bounded (MaxJSON); so are they all together, as on
+	// a stream: a small index that names many large nested indexes must
+	// not buy gigabytes.
+	if s.fetched += int64(len(data)); s.fetched > maxStreamJSON {
+		return nil, fmt.Errorf("the image's metadata documents exceed %s in all (layerscope's limit)", sizeWords(maxStreamJSON))
 	}
 	s.docs[d] = data
 	return data, nil
