@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
@@ -121,9 +122,16 @@ func (e *daemonMissError) Error() string { return e.msg }
 // podman's socket) answers /_ping with its API version, even when it is
 // unwell; any other HTTP server does not.
 func isDaemon(ctx context.Context, cli DaemonClient) bool {
-	p, _ := cli.Ping(ctx)
-	return p.APIVersion != ""
+	ctx, cancel := context.WithTimeout(ctx, pingWait)
+	defer cancel()
+	p, err := cli.Ping(ctx)
+	// A ping that does not come back in time says nothing about what
+	// answers: only an answer without an API version is another server.
+	return p.APIVersion != "" || errors.Is(err, context.DeadlineExceeded)
 }
+
+// pingWait bounds the ping that tells a daemon from another server.
+var pingWait = 5 * time.Second
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")

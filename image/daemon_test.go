@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -224,5 +226,26 @@ func TestSSHHost(t *testing.T) {
 	_, err := Load(ctx, "app:1", Options{Source: SourceDocker})
 	if err == nil || !strings.Contains(err.Error(), "over ssh") || strings.Contains(err.Error(), "is it running") {
 		t.Fatalf("err = %v, want one that says ssh:// hosts are not reached", err)
+	}
+}
+
+// hangingPing is a daemon whose ping never answers.
+type hangingPing struct{ fakeDaemon }
+
+func (*hangingPing) Ping(ctx context.Context) (types.Ping, error) {
+	<-ctx.Done()
+	return types.Ping{}, ctx.Err()
+}
+
+// TestDaemonErrorPingTimesOut: a missing image on a daemon whose ping
+// hangs is still "not found", soon, not a hang or "another server".
+func TestDaemonErrorPingTimesOut(t *testing.T) {
+	defer func(d time.Duration) { pingWait = d }(pingWait)
+	pingWait = 100 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := daemonError(ctx, &hangingPing{}, "app:1", fmt.Errorf("no such image: %w", cerrdefs.ErrNotFound))
+	if err == nil || !strings.Contains(err.Error(), `image "app:1" not found in the daemon`) || ctx.Err() != nil {
+		t.Errorf("got %v", err)
 	}
 }

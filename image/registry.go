@@ -261,8 +261,17 @@ func (c *registryClient) get(ctx context.Context, kind, id, accept string) (*htt
 	if err != nil {
 		return nil, err
 	}
-	if err := transport.CheckError(resp, http.StatusOK); err != nil {
+	if resp.StatusCode != http.StatusOK {
+		// The reply's body says what went wrong; a registry that stops
+		// sending it must not hold the run: the body is closed after
+		// the stall time, which ends the read.
+		t := time.AfterFunc(c.stall, func() { resp.Body.Close() })
+		err := transport.CheckError(resp, http.StatusOK)
+		stalled := !t.Stop()
 		resp.Body.Close()
+		if stalled {
+			return nil, fmt.Errorf("%w for %s, in the middle of an error reply (HTTP %d)", errStalled, c.stall, resp.StatusCode)
+		}
 		return nil, err
 	}
 	return resp, nil

@@ -209,6 +209,34 @@ func TestRegistryStall(t *testing.T) {
 	}
 }
 
+// TestRegistryStalledErrorReply: a registry that starts an error reply
+// and stops sending is an error after the stall time, not a hang.
+func TestRegistryStalledErrorReply(t *testing.T) {
+	defer func(d time.Duration) { registryStallTimeout = d }(registryStallTimeout)
+	registryStallTimeout = 300 * time.Millisecond
+	f := newFakeRegistry()
+	release := make(chan struct{})
+	f.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/manifests/") {
+			return false
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(`{"errors":[`))
+		w.(http.Flusher).Flush()
+		<-release
+		return true
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := Load(ctx, srv.Listener.Addr().String()+"/app:1", Options{Source: SourceRegistry, Keychain: authn.NewMultiKeychain()})
+	if err == nil || !strings.Contains(err.Error(), "stopped sending") || ctx.Err() != nil {
+		t.Errorf("got %v, want the stall named before the test's deadline", err)
+	}
+}
+
 func TestPlainHTTPAllowed(t *testing.T) {
 	tests := []struct {
 		host     string
