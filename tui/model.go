@@ -241,10 +241,10 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.NextFinding):
 			m.state = stateBrowse
-			return m.gotoFinding(m.findCursor + 1)
+			return m.gotoFinding(m.findings.sel + 1) // from the one highlighted
 		case key.Matches(msg, k.PrevFinding):
 			m.state = stateBrowse
-			return m.gotoFinding(m.findCursor - 1)
+			return m.gotoFinding(m.findings.sel - 1)
 		}
 		var act action
 		m.findings, act = m.findings.Update(msg)
