@@ -53,3 +53,38 @@ func TestTitleCountsLayers(t *testing.T) {
 		})
 	}
 }
+
+// TestHiddenPathSaysWhatHidesIt: when a finding's or a wasted file's path
+// cannot be shown, the status names what hides it and the key that shows
+// it; esc only when a filter hides it.
+func TestHiddenPathSaysWhatHidesIt(t *testing.T) {
+	rep := sampleReport(t)
+	tests := []struct {
+		name     string
+		keys     []string
+		filter   string // a filter in force, set as its debounce would
+		jump     []string
+		want     string
+		wantNone string
+	}{
+		{"finding under A", []string{"A"}, "", []string{"n"}, "A hides added entries: press A to show them", "esc"},
+		{"wasted file under A", []string{"A"}, "", []string{"w", "enter"}, "/app/server is hidden; A hides added entries: press A to show them", "esc"},
+		{"finding under all four", []string{"A", "M", "R", "U"}, "", []string{"n"}, "A hides added entries: press A to show them", "esc"},
+		{"finding outside the filter", nil, "main.go", []string{"n"}, "the filter hides it: esc clears it", "press A"},
+		{"finding in the filter, under A", []string{"A"}, "deploy_key", []string{"n"}, "A hides added entries: press A to show them", "esc"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := drive(t, ready(t, rep, 120, 24), keys(tc.keys...)...)
+			if tc.filter != "" {
+				m.files.filter.SetValue(tc.filter)
+				m.files.tv.matches = matches(m.files.tv.t, tc.filter)
+				m.files.keepCursor(func() {})
+			}
+			m = drive(t, m, keys(tc.jump...)...)
+			if !strings.Contains(m.status, tc.want) || strings.Contains(m.status, tc.wantNone) {
+				t.Errorf("status %q: want %q, and no %q", m.status, tc.want, tc.wantNone)
+			}
+		})
+	}
+}

@@ -391,7 +391,7 @@ func (m Model) gotoFinding(i int) (Model, tea.Cmd) {
 	}
 	c, ok := m.reveal(n)
 	if !ok {
-		m.status = head + "its path is hidden by a filter: esc clears it"
+		m.status = head + "its path is hidden; " + m.files.hiddenBy(n)
 	} else {
 		m.status = head + f.Severity + ": " + report.Escape(f.Message)
 	}
@@ -420,7 +420,7 @@ func (m Model) gotoWaste(i int) (Model, tea.Cmd) {
 	}
 	c, shown := m.reveal(n)
 	if !shown {
-		m.status = "/" + report.Escape(w.Path) + " is hidden by a filter: esc clears it"
+		m.status = "/" + report.Escape(strings.TrimPrefix(w.Path, "/")) + " is hidden; " + m.files.hiddenBy(n)
 	} else {
 		m.status = fmt.Sprintf("%s wasted: layer %s shipped /%s, a later one hid it", report.Size(w.Bytes), report.Escape(layerNumbers(w.Layers)), report.Escape(strings.TrimPrefix(w.Path, "/")))
 	}
