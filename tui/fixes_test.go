@@ -1,8 +1,13 @@
 package tui
 
 import (
+	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/layerscope/layerscope/report"
 )
@@ -84,6 +89,57 @@ func TestHiddenPathSaysWhatHidesIt(t *testing.T) {
 			m = drive(t, m, keys(tc.jump...)...)
 			if !strings.Contains(m.status, tc.want) || strings.Contains(m.status, tc.wantNone) {
 				t.Errorf("status %q: want %q, and no %q", m.status, tc.want, tc.wantNone)
+			}
+		})
+	}
+}
+
+// blockingOpener hands out layer readers that block until their context
+// ends, and passes on each open's context.
+type blockingOpener struct{ opened chan context.Context }
+
+func (b blockingOpener) OpenLayer(ctx context.Context, _ int) (io.ReadCloser, error) {
+	b.opened <- ctx
+	return blockedReader{ctx}, nil
+}
+
+type blockedReader struct{ ctx context.Context }
+
+func (r blockedReader) Read([]byte) (int, error) {
+	<-r.ctx.Done()
+	return 0, r.ctx.Err()
+}
+
+func (blockedReader) Close() error { return nil }
+
+// TestLeavingTheViewerEndsItsRead: a file read still under way stops when
+// the viewer closes, whatever key closes it.
+func TestLeavingTheViewerEndsItsRead(t *testing.T) {
+	rep := sampleReport(t)
+	for _, closeKey := range []string{"esc", "o", "enter", "q"} {
+		t.Run(closeKey, func(t *testing.T) {
+			open := blockingOpener{opened: make(chan context.Context, 4)}
+			m := New(context.Background(), loaded(rep), WithLayers(func() LayerOpener { return open }))
+			m.files.sizeDelay = 0
+			m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, loadedMsg{rep})
+			m = drive(t, m, keys("tab", "j", "j", "j", "j", "j", "j", "j", "j", "o")...)
+			if m.state != stateViewer {
+				t.Fatalf("the viewer did not open:\n%s", screen(m))
+			}
+			var ctx context.Context
+			select {
+			case ctx = <-open.opened:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the viewer did not open the layer")
+			}
+			if ctx.Err() != nil {
+				t.Fatal("the read was cancelled before the viewer closed")
+			}
+			m = drive(t, m, press(closeKey))
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+				t.Errorf("%s left the viewer; its read still runs", closeKey)
 			}
 		})
 	}
