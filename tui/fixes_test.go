@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -140,6 +141,52 @@ func TestLeavingTheViewerEndsItsRead(t *testing.T) {
 			case <-ctx.Done():
 			case <-time.After(5 * time.Second):
 				t.Errorf("%s left the viewer; its read still runs", closeKey)
+			}
+		})
+	}
+}
+
+// TestHelpFitsAndScrolls: ? never draws more lines than the terminal has,
+// and scrolling down shows every key it lists.
+func TestHelpFitsAndScrolls(t *testing.T) {
+	rep := sampleReport(t)
+	for _, size := range [][2]int{{80, 24}, {60, 20}, {40, 12}, {160, 48}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m := drive(t, ready(t, rep, size[0], size[1]), press("?"))
+			seen := ""
+			for range 80 {
+				s := screen(m)
+				if n := strings.Count(s, "\n") + 1; n > size[1] {
+					t.Fatalf("%d lines on a terminal %d high:\n%s", n, size[1], s)
+				}
+				seen += s
+				m = drive(t, m, press("j"))
+				if m.state != stateHelp {
+					t.Fatal("j closed the help")
+				}
+			}
+			for _, g := range m.c.keys.helpGroups() {
+				for _, b := range g.bindings {
+					if !strings.Contains(squash(seen), squash(b.Help().Desc)) {
+						t.Errorf("%q (%s) never shows", b.Help().Desc, g.title)
+					}
+				}
+			}
+			if !strings.Contains(squash(seen), "closesthishelp") {
+				t.Error("the note never shows")
+			}
+		})
+	}
+	for _, tc := range []struct {
+		key  string
+		quit bool
+	}{{"esc", false}, {"?", false}, {"x", false}, {"q", true}} {
+		t.Run("closed by "+tc.key, func(t *testing.T) {
+			m := drive(t, ready(t, rep, 80, 24), keys("?", "pgdown")...)
+			next, cmd := m.Update(press(tc.key))
+			quit := cmd != nil && cmd() == tea.Quit()
+			if next.(Model).state == stateHelp && !quit || quit != tc.quit {
+				t.Errorf("%s: state %d, quit %v; want closed, quit %v", tc.key, next.(Model).state, quit, tc.quit)
 			}
 		})
 	}

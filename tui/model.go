@@ -232,11 +232,9 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m2, c := m.act(act, nil)
 		return m2, tea.Batch(cmd, c)
 	case stateHelp:
-		if key.Matches(msg, k.Quit) {
-			return m, tea.Quit
-		}
-		m.state = stateBrowse
-		return m, nil
+		var act action
+		m.keyHelp, act = m.keyHelp.Update(msg)
+		return m.act(act, nil)
 	case stateFindings:
 		switch {
 		case key.Matches(msg, k.NextFinding):
