@@ -550,6 +550,53 @@ func (f *fileTree) reveal(n tree.NodeID) (tea.Cmd, bool) {
 	return cmd, true
 }
 
+// hiddenBy says what keeps n from being a row after reveal gave up, and
+// the key that shows it ("A hides added entries: press A to show them"): the filter, when it drops n, else the A/M/R/U
+// toggles that hide n or a directory above it.
+func (f *fileTree) hiddenBy(n tree.NodeID) string {
+	v := f.tv
+	if v.matches != nil && !v.matches.keep[n] {
+		return "the filter hides it: esc clears it"
+	}
+	hidden := v.hide
+	defer func() { v.hide = hidden }()
+	var hides []int
+	for c, on := range hidden {
+		if !on {
+			continue
+		}
+		v.hide = hidden
+		v.hide[c] = false
+		if v.find(n) != nil {
+			hides = append(hides, c)
+		}
+	}
+	if len(hides) == 0 {
+		v.hide = [4]bool{}
+		if v.find(n) == nil {
+			return "nothing shows it" // not expected: nothing else hides a row
+		}
+		for c, on := range hidden {
+			if on {
+				hides = append(hides, c)
+			}
+		}
+	}
+	keys := []string{"U", "A", "M", "R"}
+	if len(hides) == 1 {
+		c := hides[0]
+		return fmt.Sprintf("%s hides %s entries: press %s to show them", keys[c], changeNames[c], keys[c])
+	}
+	var ks []string
+	for _, c := range hides {
+		ks = append(ks, keys[c])
+	}
+	return fmt.Sprintf("%s hide it: press them to show it", strings.Join(ks, " and "))
+}
+
+// changeNames is what each tree.Change is called on screen.
+var changeNames = [...]string{"unchanged", "added", "modified", "removed"}
+
 // current is the node under the cursor, if any.
 func (f fileTree) current() (tree.NodeID, bool) {
 	if f.cursor == nil {
@@ -642,7 +689,7 @@ func (f fileTree) emptyHint(w int) []string {
 	}
 	for c, k := range []string{"U", "A", "M", "R"} {
 		if f.tv.hide[c] {
-			why = append(why, fmt.Sprintf("%s shows %s entries", k, []string{"unchanged", "added", "modified", "removed"}[c]))
+			why = append(why, fmt.Sprintf("%s shows %s entries", k, changeNames[c]))
 		}
 	}
 	if f.tv.matches != nil {

@@ -5,32 +5,83 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
 
 // keyHelp is the ? overlay: every binding, in the groups the KeyMap
-// titles, in two columns. Any key closes it; q quits.
+// titles, in two columns (one on a narrow screen). It scrolls when it
+// does not fit; any other key closes it; q quits.
 type keyHelp struct {
 	c             *common
 	col, note     lipgloss.Style // the columns' and the note's widths, set by SetSize
+	top           int            // the first body line shown
 	width, height int
 }
 
 func (h *keyHelp) SetSize(w, height int) {
 	h.width, h.height = w, height
 	h.col = lipgloss.NewStyle().Width(max(w/2-1, 20))
+	if h.oneColumn() {
+		h.col = lipgloss.NewStyle().Width(max(w-2, 20))
+	}
 	h.note = lipgloss.NewStyle().Width(max(w-2, 20))
+	h.top = h.clamp(h.top)
 }
 
-// ShortHelp and FullHelp make it a help.KeyMap: what it lists is FullHelp.
-func (h keyHelp) ShortHelp() []key.Binding  { return []key.Binding{h.c.keys.Quit} }
+// oneColumn: two columns do not fit the longest "key  description" line.
+func (h keyHelp) oneColumn() bool { return h.width < 76 }
+
+// rows is how many body lines show between the title and the footer.
+func (h keyHelp) rows() int { return max(h.height-2, 1) }
+
+func (h keyHelp) clamp(top int) int {
+	return min(max(top, 0), max(len(h.body())-h.rows(), 0))
+}
+
+// ShortHelp and FullHelp make it a help.KeyMap: its footer shows how to
+// scroll, and what it lists is FullHelp.
+func (h keyHelp) ShortHelp() []key.Binding {
+	k := &h.c.keys
+	return []key.Binding{k.Down, k.Up, k.PageDown, k.PageUp, k.Back, k.Quit}
+}
 func (h keyHelp) FullHelp() [][]key.Binding { return h.c.keys.FullHelp() }
 
-func (h keyHelp) View() string {
+// Update scrolls on the moving keys; q quits; any other key closes.
+func (h keyHelp) Update(msg tea.KeyPressMsg) (keyHelp, action) {
+	k := &h.c.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		h.top--
+	case key.Matches(msg, k.Down):
+		h.top++
+	case key.Matches(msg, k.PageUp):
+		h.top -= h.rows()
+	case key.Matches(msg, k.PageDown):
+		h.top += h.rows()
+	case key.Matches(msg, k.Home):
+		h.top = 0
+	case key.Matches(msg, k.End):
+		h.top = len(h.body())
+	case key.Matches(msg, k.Quit):
+		return h, action{kind: actQuit}
+	default:
+		h.top = 0
+		return h, action{kind: actClose}
+	}
+	h.top = h.clamp(h.top)
+	return h, action{}
+}
+
+// body is every line under the title: the key groups, then the note.
+func (h keyHelp) body() []string {
 	st := &h.c.styles
 	var cols [2][]string
 	for i, g := range h.c.keys.helpGroups() {
 		c := &cols[min(i/2, 1)]
+		if h.oneColumn() {
+			c = &cols[0]
+		}
 		if len(*c) > 0 {
 			*c = append(*c, "")
 		}
@@ -40,10 +91,27 @@ func (h keyHelp) View() string {
 			*c = append(*c, fmt.Sprintf("%s %s", st.Key.Render(fmt.Sprintf("%-15s", keys)), b.Help().Desc))
 		}
 	}
-	left := h.col.Render(strings.Join(cols[0], "\n"))
-	right := h.col.Render(strings.Join(cols[1], "\n"))
+	groups := h.col.Render(strings.Join(cols[0], "\n"))
+	if !h.oneColumn() {
+		groups = lipgloss.JoinHorizontal(lipgloss.Top, groups, " ", h.col.Render(strings.Join(cols[1], "\n")))
+	}
 	note := h.note.Render(st.Dim.Render(
 		"dive's ctrl+m is Enter in every terminal: use M. The filter is a regular expression, case folded. " +
 			"Markers: + added, ~ modified, - removed, ● named by a finding; a collapsed folder shows [+~- bytes] changed below it. Any other key closes this help."))
-	return st.Title.Render("layerscope keys") + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right) + "\n\n" + note
+	return strings.Split(groups+"\n\n"+note, "\n")
+}
+
+func (h keyHelp) View() string {
+	st := &h.c.styles
+	body := h.body()
+	title := st.Title.Render("layerscope keys")
+	if len(body) > h.rows() {
+		title += st.Dim.Render(fmt.Sprintf(" lines %d–%d of %d", h.top+1, min(h.top+h.rows(), len(body)), len(body)))
+	}
+	lines := []string{title}
+	lines = append(lines, body[min(h.top, len(body)):min(h.top+h.rows(), len(body))]...)
+	for len(lines) < h.height-1 {
+		lines = append(lines, "")
+	}
+	return fitLines(lines[:max(h.height-1, 1)], h.width) + "\n" + footer(h.c, h, h.width)
 }

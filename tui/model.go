@@ -232,19 +232,17 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m2, c := m.act(act, nil)
 		return m2, tea.Batch(cmd, c)
 	case stateHelp:
-		if key.Matches(msg, k.Quit) {
-			return m, tea.Quit
-		}
-		m.state = stateBrowse
-		return m, nil
+		var act action
+		m.keyHelp, act = m.keyHelp.Update(msg)
+		return m.act(act, nil)
 	case stateFindings:
 		switch {
 		case key.Matches(msg, k.NextFinding):
 			m.state = stateBrowse
-			return m.gotoFinding(m.findCursor + 1)
+			return m.gotoFinding(m.findings.sel + 1) // from the one highlighted
 		case key.Matches(msg, k.PrevFinding):
 			m.state = stateBrowse
-			return m.gotoFinding(m.findCursor - 1)
+			return m.gotoFinding(m.findings.sel - 1)
 		}
 		var act action
 		m.findings, act = m.findings.Update(msg)
@@ -391,7 +389,7 @@ func (m Model) gotoFinding(i int) (Model, tea.Cmd) {
 	}
 	c, ok := m.reveal(n)
 	if !ok {
-		m.status = head + "its path is hidden by a filter: esc clears it"
+		m.status = head + "its path is hidden; " + m.files.hiddenBy(n)
 	} else {
 		m.status = head + f.Severity + ": " + report.Escape(f.Message)
 	}
@@ -420,7 +418,7 @@ func (m Model) gotoWaste(i int) (Model, tea.Cmd) {
 	}
 	c, shown := m.reveal(n)
 	if !shown {
-		m.status = "/" + report.Escape(w.Path) + " is hidden by a filter: esc clears it"
+		m.status = "/" + report.Escape(strings.TrimPrefix(w.Path, "/")) + " is hidden; " + m.files.hiddenBy(n)
 	} else {
 		m.status = fmt.Sprintf("%s wasted: layer %s shipped /%s, a later one hid it", report.Size(w.Bytes), report.Escape(layerNumbers(w.Layers)), report.Escape(strings.TrimPrefix(w.Path, "/")))
 	}

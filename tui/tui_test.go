@@ -104,6 +104,7 @@ func TestScreens(t *testing.T) {
 		{"jump-to-finding", []string{"f", "down", "down", "down", "enter"}},
 		{"next-finding", []string{"n", "n"}},
 		{"help", []string{"?"}},
+		{"help-scrolled", []string{"?", "pgdown"}},
 		{"collapsed-sorted-by-size", []string{"tab", "c", "s"}},
 		{"findings-last", []string{"f", "G"}},
 		{"finding-without-path", []string{"n", "n", "n"}},
@@ -136,7 +137,11 @@ func TestScreens(t *testing.T) {
 				if final.state == stateFilter && tc.name == "filter" {
 					t.Fatal("still filtering")
 				}
-				golden.RequireEqual(t, []byte(ansi.Strip(final.View().Content)))
+				content := ansi.Strip(final.View().Content)
+				if n := strings.Count(content, "\n") + 1; n > size[1] {
+					t.Errorf("%d lines on a terminal %d high", n, size[1])
+				}
+				golden.RequireEqual(t, []byte(content))
 			})
 		}
 	}

@@ -82,8 +82,8 @@ func (m Model) titleLine() string {
 	if ref == "" {
 		ref = shortDigest(r.Image.ID)
 	}
-	line := fmt.Sprintf("%s %s · %d layers · %s · efficiency %s · wasted %s",
-		st.Title.Render("layerscope"), report.Escape(ref), s.Layers, report.Size(s.ContentBytes),
+	line := fmt.Sprintf("%s %s · %s · %s · efficiency %s · wasted %s",
+		st.Title.Render("layerscope"), report.Escape(ref), plural(s.Layers, "layer"), report.Size(s.ContentBytes),
 		report.Percent(100*s.Efficiency), report.Size(s.WastedBytes))
 	if n := len(r.Findings); n > 0 {
 		line += " · " + st.Badge.Render(plural(n, "finding"))

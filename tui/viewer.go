@@ -94,7 +94,16 @@ type viewer struct {
 	lines         []string
 	top           int
 	seq           int
+	stop          context.CancelFunc // ends the read under way, if any
 	width, height int
+}
+
+// cancel ends the read under way, if any: its content is not wanted.
+func (v *viewer) cancel() {
+	if v.stop != nil {
+		v.stop()
+		v.stop = nil
+	}
 }
 
 func (v *viewer) SetSize(w, h int) {
@@ -109,6 +118,7 @@ func (v viewer) loaded(msg viewerMsg) viewer {
 	if msg.seq != v.seq {
 		return v
 	}
+	v.cancel() // the read is over: release its context
 	if msg.err != nil {
 		v.note = "could not read it: " + report.Escape(msg.err.Error())
 		return v
@@ -164,6 +174,7 @@ func (v viewer) Update(msg tea.KeyPressMsg) (viewer, action) {
 		return v, action{kind: actQuit}
 	case key.Matches(msg, k.Back), key.Matches(msg, k.Open), key.Matches(msg, k.Jump):
 		v.seq++ // a read still under way is not wanted
+		v.cancel()
 		return v, action{kind: actClose}
 	}
 	v.top = min(max(v.top, 0), max(len(v.lines)-v.rows(), 0))
@@ -269,6 +280,7 @@ func (m Model) openViewer(n tree.NodeID) (Model, tea.Cmd) {
 	name := tv.t.Path(n)
 	v := &m.viewer
 	v.seq++
+	v.cancel() // the last file's read, if it still runs
 	v.raw, v.lines, v.top, v.more = nil, nil, 0, false
 	v.title = "/" + report.Escape(name)
 	m.state = stateViewer
@@ -302,7 +314,9 @@ func (m Model) openViewer(n tree.NodeID) (Model, tea.Cmd) {
 	}
 	v.title += fmt.Sprintf(" · layer %d · %s", from, report.Size(meta.Size))
 	v.note = fmt.Sprintf("reading layer %d…", from)
-	open, ctx, seq := m.source, m.ctx, v.seq
+	ctx, stop := context.WithCancel(m.ctx)
+	v.stop = stop
+	open, seq := m.source, v.seq
 	return m, func() tea.Msg {
 		data, more, err := readLayerFile(ctx, open, from, name, viewLimit)
 		return viewerMsg{seq: seq, data: data, more: more, err: err}
