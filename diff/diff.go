@@ -281,6 +281,17 @@ func missing(a, b []report.Finding) []report.Finding {
 	return out
 }
 
+// MarkBaseline sets InBaseline on each of findings that base has too.
+func MarkBaseline(findings, base []report.Finding) {
+	have := make(map[key]bool, len(base))
+	for i := range base {
+		have[keyOf(&base[i])] = true
+	}
+	for i := range findings {
+		findings[i].InBaseline = have[keyOf(&findings[i])]
+	}
+}
+
 // Baseline compares an image's report with the JSON report of an earlier
 // run: the figures' deltas and the new and fixed findings. A saved report
 // holds no tree, so Paths stays empty and SharedLayers counts the saved

@@ -43,9 +43,10 @@ var ciRuleInfo = map[string]RuleInfo{
 }
 
 // FailsCI says whether a finding counts against the fail-on rule: not
-// ignored, and of a category or severity in the set the report judged.
+// ignored, not in the --baseline report, and of a category or severity in
+// the set the report judged.
 func (r *Report) FailsCI(f Finding) bool {
-	if f.Ignored != "" {
+	if f.Ignored != "" || f.InBaseline {
 		return false
 	}
 	for _, rule := range r.CI.Rules {
