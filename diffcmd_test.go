@@ -325,3 +325,63 @@ func TestDiffCleanupInSameRunOnRealImages(t *testing.T) {
 		})
 	}
 }
+
+// --baseline: findings the baseline already had fail nothing in any
+// format: no ::error annotation, no JUnit failure, failsCI false in SARIF;
+// a new one does.
+func TestBaselineFindingsFailNothing(t *testing.T) {
+	dir := t.TempDir()
+	base := it.Layer(it.Dir("etc/"), it.Reg("etc/os-release", "debian"))
+	toolchain := it.Layer(it.Dir("usr/"), it.Dir("usr/local/"), it.Dir("usr/local/go/"), it.Dir("usr/local/go/bin/"), it.Reg("usr/local/go/bin/go", "go"))
+	path := map[string]string{}
+	for name, img := range map[string]it.Image{
+		"old":       {User: "1", Layers: [][]byte{base}},
+		"toolchain": {User: "1", Layers: [][]byte{base, toolchain}},
+	} {
+		path[name] = filepath.Join(dir, name+".tar")
+		if err := os.WriteFile(path[name], it.Tar(it.DockerArchive(img)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	saved := map[string]string{}
+	for _, name := range []string{"old", "toolchain"} {
+		saved[name] = filepath.Join(dir, name+".json")
+		if code, err := run(ctx, []string{"--ci", "--dockerfile", "none", "--fail-on", "none", "--json", saved[name], path[name]}, nil, io.Discard, io.Discard); err != nil || code != exitPass {
+			t.Fatalf("saving %s: %d %v", name, code, err)
+		}
+	}
+	t.Setenv("GITHUB_ACTIONS", "true")
+	for _, tc := range []struct {
+		name     string
+		baseline string
+		code     int
+		fails    bool
+	}{
+		{"the baseline had the finding", saved["toolchain"], exitPass, false},
+		{"the finding is new", saved["old"], exitFail, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]string{}
+			for _, format := range []string{"sarif", "junit"} {
+				var out, stderr bytes.Buffer
+				code, err := run(ctx, []string{"--ci", "--dockerfile", "none", "--max-waste-percent", "disabled", "--min-efficiency", "disabled",
+					"--format", format, "--baseline", tc.baseline, "--fail-on", "toolchain", path["toolchain"]}, nil, &out, &stderr)
+				if err != nil || code != tc.code {
+					t.Fatalf("--format %s: exit %d %v, want %d", format, code, err, tc.code)
+				}
+				got[format], got["annotations"] = out.String(), stderr.String()
+			}
+			for what, fails := range map[string]bool{
+				"an ::error annotation": strings.Contains(got["annotations"], "::error title=layerscope go-toolchain"),
+				"a JUnit failure":       strings.Contains(got["junit"], `type="toolchain"`),
+				"failsCI true in SARIF": strings.Contains(got["sarif"], `"failsCI": true`),
+			} {
+				if fails != tc.fails {
+					t.Errorf("%s: %v, want %v", what, fails, tc.fails)
+				}
+			}
+		})
+	}
+}

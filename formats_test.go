@@ -80,10 +80,22 @@ func sarifSchema(t *testing.T) *jsonschema.Schema {
 func TestSARIFValid(t *testing.T) {
 	t.Setenv("CI", "")
 	schema := sarifSchema(t)
+	// A baseline that shipped 1 byte: both growth rules fail.
+	_, saved, _ := layerscope(t, nil, "--format", "json", "--dockerfile", "none", sample)
+	var baseline map[string]any
+	if err := json.Unmarshal([]byte(saved), &baseline); err != nil {
+		t.Fatal(err)
+	}
+	baseline["summary"].(map[string]any)["contentBytes"] = 1
+	baselineFile := filepath.Join(t.TempDir(), "baseline.json")
+	if data, err := json.Marshal(baseline); err != nil || os.WriteFile(baselineFile, data, 0o644) != nil {
+		t.Fatal("writing the baseline", err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
 	}{
+		{"with a baseline and the growth rules", []string{"--dockerfile", "none", "--baseline", baselineFile, "--max-growth", "1MB", "--max-growth-percent", "10"}},
 		{"with the Dockerfile", []string{"--dockerfile", sampleDockerfile}},
 		{"without", []string{"--dockerfile", "none"}},
 		{"with an ignored finding", []string{"--ci-config", "testdata/formats-ignore.yaml"}},
@@ -146,6 +158,11 @@ func TestSARIFValid(t *testing.T) {
 			_, jsonOut, _ := layerscope(t, nil, append([]string{"--ci", "--format", "json", sample}, tc.args...)...)
 			if err := json.Unmarshal([]byte(jsonOut), &rep); err != nil {
 				t.Fatal(err)
+			}
+			for _, r := range rep.CI.Rules {
+				if !slices.Contains(ids, r.Name) {
+					t.Errorf("driver lacks CI rule %s", r.Name)
+				}
 			}
 			failed := 0
 			for _, r := range rep.CI.Rules {

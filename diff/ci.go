@@ -10,8 +10,8 @@ import (
 
 // The growth rules' names in the verdict.
 const (
-	RuleMaxGrowth        = "max-growth"
-	RuleMaxGrowthPercent = "max-growth-percent"
+	RuleMaxGrowth        = report.RuleMaxGrowth
+	RuleMaxGrowthPercent = report.RuleMaxGrowthPercent
 )
 
 // GrowthPercent is 100 × contentBytesDelta / OLD's content bytes, and

@@ -7,6 +7,7 @@ package diff
 import (
 	"cmp"
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -245,13 +246,22 @@ func Differ(a, b *tree.Meta) bool {
 	return a.Link != b.Link || a.Size != b.Size || a.Hash != b.Hash
 }
 
-// key is what makes two findings the same: rule, category, main path.
-type key struct{ rule, category, path string }
+// key is what makes two findings the same: rule, category, main path; for
+// a finding without a path (a secret in the config or history, the user),
+// its message with the layer numbers left out, as it names the subject
+// (the secret's name or kind).
+type key struct{ rule, category, path, subject string }
+
+// layerNumbers are the layer numbers in a finding's message, which a
+// rebuild changes.
+var layerNumbers = regexp.MustCompile(`\blayers? [0-9]+(?:(?:, | and |-)[0-9]+)*`)
 
 func keyOf(f *report.Finding) key {
 	k := key{rule: f.Rule, category: f.Category}
 	if len(f.Paths) > 0 {
 		k.path = f.Paths[0]
+	} else {
+		k.subject = layerNumbers.ReplaceAllString(f.Message, "layer")
 	}
 	return k
 }
@@ -269,6 +279,17 @@ func missing(a, b []report.Finding) []report.Finding {
 		}
 	}
 	return out
+}
+
+// MarkBaseline sets InBaseline on each of findings that base has too.
+func MarkBaseline(findings, base []report.Finding) {
+	have := make(map[key]bool, len(base))
+	for i := range base {
+		have[keyOf(&base[i])] = true
+	}
+	for i := range findings {
+		findings[i].InBaseline = have[keyOf(&findings[i])]
+	}
 }
 
 // Baseline compares an image's report with the JSON report of an earlier

@@ -234,3 +234,43 @@ func TestOutputs(t *testing.T) {
 		t.Errorf("path round trip: %v", p)
 	}
 }
+
+// Findings without a path (a secret in the config or history, the user)
+// differ by their subject: a new secret build argument is new, though the
+// old image had another one; the same one moved to another layer is not.
+func TestBaselineFindingsWithoutPath(t *testing.T) {
+	secretEnv := func(layer int, msg string) report.Finding {
+		return report.Finding{Rule: "secret-env", Category: "secret", Severity: "high", Layer: layer, Paths: []string{}, Message: msg}
+	}
+	tests := []struct {
+		name       string
+		old, new   []report.Finding
+		newN, gone int
+	}{
+		{name: "another secret's name",
+			old:  []report.Finding{secretEnv(1, "a secret in the image config or build history: DB_PASSWORD is recorded in the build history with its value")},
+			new:  []report.Finding{secretEnv(1, "a secret in the image config or build history: NPM_TOKEN is recorded in the build history with its value")},
+			newN: 1, gone: 1},
+		{name: "a second secret beside the old one",
+			old: []report.Finding{secretEnv(1, "a secret in the image config: ENV A_TOKEN is set for anyone who pulls the image")},
+			new: []report.Finding{secretEnv(1, "a secret in the image config: ENV A_TOKEN is set for anyone who pulls the image"),
+				secretEnv(1, "a secret in the image config: ENV B_TOKEN is set for anyone who pulls the image")},
+			newN: 1},
+		{name: "the same finding in other layers",
+			old: []report.Finding{{Rule: "install-after-copy", Category: "build", Paths: []string{}, Layer: 2,
+				Message: "this npm install follows the COPY of the build context in layer 1: every source change re-runs it and re-ships 3 MB"}},
+			new: []report.Finding{{Rule: "install-after-copy", Category: "build", Paths: []string{}, Layer: 4,
+				Message: "this npm install follows the COPY of the build context in layer 3: every source change re-runs it and re-ships 3 MB"}}},
+		{name: "the same secret, moved (layers named)",
+			old: []report.Finding{secretEnv(1, "a secret in the image config or build history: a GitHub token is recorded in the build history (layers 1, 2)")},
+			new: []report.Finding{secretEnv(3, "a secret in the image config or build history: a GitHub token is recorded in the build history (layers 3 and 4)")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := diff.Baseline(&report.Report{Findings: tc.old}, &report.Report{Findings: tc.new})
+			if len(d.Findings.New) != tc.newN || len(d.Findings.Fixed) != tc.gone {
+				t.Errorf("new %d, fixed %d; want %d, %d: %+v", len(d.Findings.New), len(d.Findings.Fixed), tc.newN, tc.gone, d.Findings)
+			}
+		})
+	}
+}

@@ -44,6 +44,24 @@ func TestParse(t *testing.T) {
 					Instructions: []Instruction{{Keyword: "CMD", Args: `["y"]`, Line: 5}}},
 			},
 		},
+		{
+			name: "<< that is not a heredoc: a shift, a here-string, a word inside another",
+			text: "FROM x\nRUN echo $((1<<2))\nRUN cat <<<\"x\"\nRUN cat <<<EOF\nRUN a<<b\n",
+			want: []Stage{{From: Instruction{Keyword: "FROM", Args: "x", Line: 1}, Base: "x",
+				Instructions: []Instruction{
+					{Keyword: "RUN", Args: "echo $((1<<2))", Line: 2},
+					{Keyword: "RUN", Args: `cat <<<"x"`, Line: 3},
+					{Keyword: "RUN", Args: "cat <<<EOF", Line: 4},
+					{Keyword: "RUN", Args: "a<<b", Line: 5}}}},
+		},
+		{
+			name: "heredoc words: a file descriptor, double quotes, two in one line; mismatched quotes are not one",
+			text: "FROM x\nRUN 3<<\"A\" cat <<B\na\nA\nb\nB\nRUN cat <<\"C'\n",
+			want: []Stage{{From: Instruction{Keyword: "FROM", Args: "x", Line: 1}, Base: "x",
+				Instructions: []Instruction{
+					{Keyword: "RUN", Args: `3<<"A" cat <<B`, Heredocs: []string{"a", "b"}, Line: 2},
+					{Keyword: "RUN", Args: `cat <<"C'`, Line: 7}}}},
+		},
 		{name: "no FROM", text: "# nothing\n", error: "no FROM instruction"},
 		{name: "an instruction before FROM", text: "RUN x\nFROM y\n", error: "line 1: RUN before the first FROM"},
 		{name: "an open heredoc", text: "FROM x\nRUN <<EOF\necho\n", error: "heredoc EOF is not closed"},

@@ -49,7 +49,10 @@ func (f *File) Final() *Stage {
 
 var (
 	directive = regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`)
-	heredoc   = regexp.MustCompile(`<<(-?)\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_]+))`)
+	// heredoc is a shell word that opens a heredoc, as BuildKit reads
+	// one: an optional file descriptor, << or <<-, and a name, quoted or
+	// not. A shift ($((1<<2))) or a here-string (<<<) is not one.
+	heredoc = regexp.MustCompile(`^[0-9]*<<(-?)(?:"([A-Za-z_][A-Za-z0-9_]*)"|'([A-Za-z_][A-Za-z0-9_]*)'|([A-Za-z_][A-Za-z0-9_]*))$`)
 )
 
 // Parse reads a Dockerfile: parser directives (escape), comments, blank
@@ -122,7 +125,11 @@ func Parse(r io.Reader) (*File, error) {
 		}
 		in := Instruction{Keyword: strings.ToUpper(kw), Args: strings.TrimSpace(args), Line: start + 1}
 		if in.Keyword == "RUN" || in.Keyword == "COPY" || in.Keyword == "ADD" {
-			for _, m := range heredoc.FindAllStringSubmatch(in.Args, -1) {
+			for _, w := range strings.Fields(in.Args) {
+				m := heredoc.FindStringSubmatch(w)
+				if m == nil {
+					continue
+				}
 				word := m[2] + m[3] + m[4]
 				var body []string
 				for {

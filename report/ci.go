@@ -14,6 +14,9 @@ const (
 	RuleMaxWastePercent = "max-waste-percent"
 	RuleMinEfficiency   = "min-efficiency"
 	RuleFailOn          = "fail-on"
+	// The growth rules judge a comparison: layerscope diff, --baseline.
+	RuleMaxGrowth        = "max-growth"
+	RuleMaxGrowthPercent = "max-growth-percent"
 )
 
 // DefaultFailOn is the fail-on set when neither a flag nor the config

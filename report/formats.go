@@ -30,6 +30,9 @@ type Tool struct {
 	Rules   []RuleInfo
 }
 
+// ciRules are the CI rules' names, in the order tools list them.
+var ciRules = []string{RuleMaxWaste, RuleMaxWastePercent, RuleMinEfficiency, RuleFailOn, RuleMaxGrowth, RuleMaxGrowthPercent}
+
 // ciRuleInfo describes the CI rules, the checks besides the findings.
 var ciRuleInfo = map[string]RuleInfo{
 	RuleMaxWaste: {ID: RuleMaxWaste, What: "wasted bytes above the limit",
@@ -38,14 +41,19 @@ var ciRuleInfo = map[string]RuleInfo{
 		Advice: "delete files in the same RUN that made them, or build in a builder stage and COPY --from only the output"},
 	RuleMinEfficiency: {ID: RuleMinEfficiency, What: "efficiency (1 - wasted/all layer bytes) below the limit",
 		Advice: "delete files in the same RUN that made them, or build in a builder stage and COPY --from only the output"},
+	RuleMaxGrowth: {ID: RuleMaxGrowth, What: "bytes shipped grew by more than the limit since the old image or the baseline",
+		Advice: "find what the new layers add (layerscope diff OLD NEW) and drop what the image does not need"},
+	RuleMaxGrowthPercent: {ID: RuleMaxGrowthPercent, What: "bytes shipped grew by more than a share of the old image's or the baseline's",
+		Advice: "find what the new layers add (layerscope diff OLD NEW) and drop what the image does not need"},
 	RuleFailOn: {ID: RuleFailOn, What: "findings of a category or severity that fails CI",
 		Advice: "fix the findings listed, or suppress one with a reason under ignore: in .layerscope.yaml"},
 }
 
 // FailsCI says whether a finding counts against the fail-on rule: not
-// ignored, and of a category or severity in the set the report judged.
+// ignored, not in the --baseline report, and of a category or severity in
+// the set the report judged.
 func (r *Report) FailsCI(f Finding) bool {
-	if f.Ignored != "" {
+	if f.Ignored != "" || f.InBaseline {
 		return false
 	}
 	for _, rule := range r.CI.Rules {

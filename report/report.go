@@ -99,6 +99,9 @@ type Finding struct {
 	Message   string   `json:"message"`
 	Advice    string   `json:"advice"`
 	Ignored   string   `json:"ignored,omitempty"` // the reason, when suppressed
+	// InBaseline says the --baseline report had the finding already, so
+	// it counts against no rule.
+	InBaseline bool `json:"inBaseline,omitempty"`
 	// File and Line name the Dockerfile instruction that made the layer,
 	// when --dockerfile (or ./Dockerfile) matched the image's history.
 	File string `json:"file,omitempty"`

@@ -153,8 +153,17 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 	for _, ri := range tool.Rules {
 		addRule(ri, sarifLevel(ri.Severity), map[string]any{"category": ri.Category, "tags": []string{"container-image", ri.Category}})
 	}
-	for _, name := range []string{RuleMaxWaste, RuleMaxWastePercent, RuleMinEfficiency, RuleFailOn} {
+	// Every CI rule, and any the verdict has besides (none today): a
+	// result's ruleIndex must name its rule.
+	for _, name := range ciRules {
 		addRule(ciRuleInfo[name], "error", map[string]any{"category": "ci", "tags": []string{"container-image", "ci"}})
+	}
+	for _, rule := range r.CI.Rules {
+		ri, ok := ciRuleInfo[rule.Name]
+		if !ok {
+			ri = RuleInfo{ID: rule.Name, What: "CI rule " + rule.Name}
+		}
+		addRule(ri, "error", map[string]any{"category": "ci", "tags": []string{"container-image", "ci"}})
 	}
 	// Rules a config added are not in the table: describe them from their findings.
 	for _, f := range r.Findings {

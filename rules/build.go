@@ -158,35 +158,58 @@ func (f *finder) hostNodeModules(layers []report.Layer, copies map[int][]tree.No
 	}
 	var out []report.Finding
 	for _, L := range slices.Sorted(maps.Keys(copies)) {
+		installs := -1
+		for _, l := range layers[L+1:] {
+			if in := findInstaller(l.CreatedBy); in != nil && in.name == "npm" {
+				installs = l.Index
+				break
+			}
+		}
+		if installs < 0 {
+			continue
+		}
+		// The layer's paths, built once and sorted, so the files under a
+		// node_modules are one range: a package.json in every package
+		// costs a search each, not a pass over the layer.
 		written := copies[L]
+		type entry struct {
+			path string
+			node tree.NodeID
+		}
+		var paths []entry
 		for _, n := range written {
 			if f.t.Name(n) != "package.json" {
 				continue
 			}
-			dir := tree.Dir(f.t.Path(n))
+			p := f.t.Path(n)
+			// A package's own package.json: its node_modules is under
+			// the one the app's package.json already judges.
+			if strings.HasPrefix(p, "node_modules/") || strings.Contains(p, "/node_modules/") {
+				continue
+			}
+			if paths == nil {
+				paths = make([]entry, 0, len(written))
+				for _, m := range written {
+					paths = append(paths, entry{f.t.Path(m), m})
+				}
+				slices.SortFunc(paths, func(a, b entry) int { return strings.Compare(a.path, b.path) })
+			}
+			dir := tree.Dir(p)
 			nm := "node_modules/"
 			if dir != "" {
 				nm = dir + "/" + nm
 			}
-			installs := -1
-			for _, l := range layers[L+1:] {
-				if in := findInstaller(l.CreatedBy); in != nil && in.name == "npm" {
-					installs = l.Index
-					break
-				}
-			}
-			if installs < 0 {
-				continue
-			}
 			var bytes int64
 			count := 0
-			for _, m := range written {
-				if p := f.t.Path(m); strings.HasPrefix(p, nm) {
-					meta, _ := f.t.At(m, L)
-					bytes += meta.Size
-					count++
-					f.claimed[p] = true
+			first, _ := slices.BinarySearchFunc(paths, nm, func(e entry, t string) int { return strings.Compare(e.path, t) })
+			for _, e := range paths[first:] {
+				if !strings.HasPrefix(e.path, nm) {
+					break
 				}
+				meta, _ := f.t.At(e.node, L)
+				bytes += meta.Size
+				count++
+				f.claimed[e.path] = true
 			}
 			if count == 0 {
 				continue
