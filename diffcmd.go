@@ -40,24 +40,10 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return exitError, err
 	}
-	ci := o.ci
-	if !o.ciSet {
-		ci = truthy(os.Getenv("CI"))
-	}
-	for _, p := range pos {
-		if isStdin(p) && o.source != image.SourceDocker && isTerminal(stdin) {
-			return exitError, usageError{"standard input is a terminal: pipe an archive in (docker save IMAGE | layerscope diff - NEW)"}
-		}
-	}
-	set, err := resolveSettings(o)
+	ci, set, opt, err := o.prepare(pos, "docker save IMAGE | layerscope diff - NEW", stdin, stderr)
 	if err != nil {
 		return exitError, err
 	}
-	for _, w := range set.cfg.Warnings {
-		fmt.Fprintln(stderr, "layerscope: warning:", report.Escape(w))
-	}
-	opt := image.Options{Source: o.source, Stdin: stdin, InsecureRegistries: o.insecure,
-		ContainerdAddress: o.ctrAddress, ContainerdNamespace: o.ctrNamespace}
 	if o.platform != "" {
 		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
 			return exitError, usageError{err.Error()}

@@ -199,22 +199,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return exitError, err
 	}
-	ci := o.ci
-	if !o.ciSet {
-		ci = truthy(os.Getenv("CI"))
-	}
-	if (pos[0] == "-" || strings.HasPrefix(pos[0], "-:")) && o.source != image.SourceDocker && isTerminal(stdin) {
-		return exitError, usageError{"standard input is a terminal: pipe an archive in (docker save IMAGE | layerscope -)"}
-	}
-	set, err := resolveSettings(o)
+	ci, set, opt, err := o.prepare(pos, "docker save IMAGE | layerscope -", stdin, stderr)
 	if err != nil {
 		return exitError, err
 	}
-	for _, w := range set.cfg.Warnings {
-		fmt.Fprintln(stderr, "layerscope: warning:", report.Escape(w))
-	}
-	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff, InsecureRegistries: o.insecure,
-		ContainerdAddress: o.ctrAddress, ContainerdNamespace: o.ctrNamespace}
 	if o.platform != "" {
 		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
 			return exitError, usageError{err.Error()}
@@ -297,6 +285,32 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitFail, nil
 	}
 	return exitPass, nil
+}
+
+// prepare is what every run does before it reads an image: whether CI
+// mode is on, the settings (warning about what a dive file held that is
+// not read), and the options for the sources. An argument "-" with a
+// terminal on standard input is refused: pipe says how to feed one.
+func (o *options) prepare(args []string, pipe string, stdin io.Reader, stderr io.Writer) (bool, *settings, image.Options, error) {
+	ci := o.ci
+	if !o.ciSet {
+		ci = truthy(os.Getenv("CI"))
+	}
+	for _, a := range args {
+		if isStdin(a) && o.source != image.SourceDocker && isTerminal(stdin) {
+			return false, nil, image.Options{}, usageError{"standard input is a terminal: pipe an archive in (" + pipe + ")"}
+		}
+	}
+	set, err := resolveSettings(o)
+	if err != nil {
+		return false, nil, image.Options{}, err
+	}
+	for _, w := range set.cfg.Warnings {
+		fmt.Fprintln(stderr, "layerscope: warning:", report.Escape(w))
+	}
+	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff, InsecureRegistries: o.insecure,
+		ContainerdAddress: o.ctrAddress, ContainerdNamespace: o.ctrNamespace}
+	return ci, set, opt, nil
 }
 
 // settings are what the run checks, from defaults, the config file and

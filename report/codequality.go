@@ -73,5 +73,5 @@ func (r *Report) WriteCodeQuality(w io.Writer) error {
 			Severity: "major", Categories: []string{"Performance"}, Location: cqLocation{Path: image, Lines: cqLines{Begin: 1}},
 		})
 	}
-	return writeJSONValue(w, issues)
+	return EncodeJSON(w, issues)
 }

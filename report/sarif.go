@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -215,7 +213,7 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 			"contentBytes": r.Summary.ContentBytes, "wastedBytes": r.Summary.WastedBytes, "efficiency": r.Summary.Efficiency,
 		},
 	}}}
-	return writeJSONValue(w, log)
+	return EncodeJSON(w, log)
 }
 
 func nonNil(s []string) []string {
@@ -223,18 +221,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// writeJSONValue writes v as indented JSON with the runs that reorder text
-// escaped, as WriteJSON does.
-func writeJSONValue(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(escapeJSON(buf.Bytes()))
-	return err
 }
