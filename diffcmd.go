@@ -44,11 +44,6 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return exitError, err
 	}
-	if o.platform != "" {
-		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
-			return exitError, usageError{err.Error()}
-		}
-	}
 	// One image at a time: the first tree is kept, the second is built
 	// beside it.
 	var reps [2]*report.Report

@@ -203,11 +203,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return exitError, err
 	}
-	if o.platform != "" {
-		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
-			return exitError, usageError{err.Error()}
-		}
-	}
 
 	var base *report.Report // --baseline: an earlier run's JSON report
 	if o.baseline != "" {
@@ -289,7 +284,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // prepare is what every run does before it reads an image: whether CI
 // mode is on, the settings (warning about what a dive file held that is
-// not read), and the options for the sources. An argument "-" with a
+// not read), and the options for the sources, --platform included. An argument "-" with a
 // terminal on standard input is refused: pipe says how to feed one.
 func (o *options) prepare(args []string, pipe string, stdin io.Reader, stderr io.Writer) (bool, *settings, image.Options, error) {
 	ci := o.ci
@@ -310,6 +305,11 @@ func (o *options) prepare(args []string, pipe string, stdin io.Reader, stderr io
 	}
 	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff, InsecureRegistries: o.insecure,
 		ContainerdAddress: o.ctrAddress, ContainerdNamespace: o.ctrNamespace}
+	if o.platform != "" {
+		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
+			return false, nil, image.Options{}, usageError{err.Error()}
+		}
+	}
 	return ci, set, opt, nil
 }
 
