@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -16,8 +15,7 @@ import (
 // Docker daemon's containerd is left alone.
 type containerdService struct {
 	sock string
-	cmd  *exec.Cmd
-	done chan struct{}
+	done <-chan struct{} // closed when containerd has ended
 }
 
 const ctrNamespace = "layerscope-test"
@@ -25,33 +23,14 @@ const ctrNamespace = "layerscope-test"
 func startContainerd(t *testing.T) *containerdService {
 	t.Helper()
 	dir := t.TempDir()
-	c := &containerdService{sock: filepath.Join(dir, "containerd.sock"), done: make(chan struct{})}
+	c := &containerdService{sock: filepath.Join(dir, "containerd.sock")}
 	conf := fmt.Sprintf("version = 2\nroot = %q\nstate = %q\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = %q\n[ttrpc]\n  address = %q\n",
 		filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.sock, c.sock+".ttrpc")
 	cf := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(filepath.Join(dir, "log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.cmd = exec.Command("containerd", "--config", cf)
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.cmd.Wait(); logf.Close(); close(c.done) }()
-	t.Cleanup(func() {
-		c.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-c.done:
-		case <-time.After(20 * time.Second):
-			c.cmd.Process.Kill()
-			<-c.done
-		}
-	})
+	c.done = startService(t, filepath.Join(dir, "log"), "containerd", "--config", cf)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if exec.Command("ctr", "-a", c.sock, "version").Run() == nil {

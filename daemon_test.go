@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +106,36 @@ func needTestImages(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
+}
+
+// startService starts a server the test owns, its output in logPath, in
+// a process group of its own. It returns a channel closed when the server
+// has ended; the test's cleanup ends it: SIGTERM, then SIGKILL after 20 s.
+func startService(t *testing.T, logPath, name string, args ...string) <-chan struct{} {
+	t.Helper()
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return done
 }
 
 func needTool(t *testing.T, name string) {

@@ -6,10 +6,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -18,9 +16,8 @@ import (
 // with a storage of its own (vfs: it works inside a container too).
 type podmanService struct {
 	sock string
-	args []string // the podman flags that name its storage
-	cmd  *exec.Cmd
-	done chan struct{}
+	args []string        // the podman flags that name its storage
+	done <-chan struct{} // closed when the service has ended
 }
 
 func startPodman(t *testing.T) *podmanService {
@@ -30,28 +27,8 @@ func startPodman(t *testing.T) *podmanService {
 		sock: filepath.Join(dir, "podman.sock"),
 		args: []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs",
 			"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir", filepath.Join(dir, "tmp")},
-		done: make(chan struct{}),
 	}
-	logf, err := os.Create(filepath.Join(dir, "service.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.cmd = exec.Command("podman", append(append([]string{}, p.args...), "system", "service", "--time", "0", "unix://"+p.sock)...)
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.cmd.Wait(); logf.Close(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(20 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
+	p.done = startService(t, filepath.Join(dir, "service.log"), "podman", append(append([]string{}, p.args...), "system", "service", "--time", "0", "unix://"+p.sock)...)
 	cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", p.sock)
