@@ -50,27 +50,15 @@ func (h keyHelp) FullHelp() [][]key.Binding { return h.c.keys.FullHelp() }
 // Update scrolls on the moving keys; q quits; any other key closes.
 func (h keyHelp) Update(msg tea.KeyPressMsg) (keyHelp, action) {
 	k := &h.c.keys
-	switch {
-	case key.Matches(msg, k.Up):
-		h.top--
-	case key.Matches(msg, k.Down):
-		h.top++
-	case key.Matches(msg, k.PageUp):
-		h.top -= h.rows()
-	case key.Matches(msg, k.PageDown):
-		h.top += h.rows()
-	case key.Matches(msg, k.Home):
-		h.top = 0
-	case key.Matches(msg, k.End):
-		h.top = len(h.body())
-	case key.Matches(msg, k.Quit):
-		return h, action{kind: actQuit}
-	default:
-		h.top = 0
-		return h, action{kind: actClose}
+	if top, ok := scroll(k, msg, h.top, len(h.body()), h.rows()); ok {
+		h.top = top
+		return h, action{}
 	}
-	h.top = h.clamp(h.top)
-	return h, action{}
+	if key.Matches(msg, k.Quit) {
+		return h, action{kind: actQuit}
+	}
+	h.top = 0
+	return h, action{kind: actClose}
 }
 
 // body is every line under the title: the key groups, then the note.

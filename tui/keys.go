@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // KeyMap is every key the explorer answers: every key goes through one of
@@ -133,4 +134,27 @@ func (l listKeys) FullHelp() [][]key.Binding { return [][]key.Binding{l} }
 func (k KeyMap) listKeys(extra ...key.Binding) listKeys {
 	s := append([]key.Binding{k.Up, k.Down, k.Jump}, extra...)
 	return append(s, k.Back, k.Quit)
+}
+
+// scroll moves the first shown line of a text of n lines, shown page rows
+// at a time, by the moving keys: the help screen and the viewer scroll the
+// same way. ok is false for any other key.
+func scroll(k *KeyMap, msg tea.KeyPressMsg, top, n, page int) (int, bool) {
+	switch {
+	case key.Matches(msg, k.Up):
+		top--
+	case key.Matches(msg, k.Down):
+		top++
+	case key.Matches(msg, k.PageUp):
+		top -= page
+	case key.Matches(msg, k.PageDown):
+		top += page
+	case key.Matches(msg, k.Home):
+		top = 0
+	case key.Matches(msg, k.End):
+		top = n
+	default:
+		return top, false
+	}
+	return min(max(top, 0), max(n-page, 0)), true
 }

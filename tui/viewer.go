@@ -157,19 +157,11 @@ func (v *viewer) layout() {
 
 func (v viewer) Update(msg tea.KeyPressMsg) (viewer, action) {
 	k := &v.c.keys
+	if top, ok := scroll(k, msg, v.top, len(v.lines), v.rows()); ok {
+		v.top = top
+		return v, action{}
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		v.top--
-	case key.Matches(msg, k.Down):
-		v.top++
-	case key.Matches(msg, k.PageUp):
-		v.top -= v.rows()
-	case key.Matches(msg, k.PageDown):
-		v.top += v.rows()
-	case key.Matches(msg, k.Home):
-		v.top = 0
-	case key.Matches(msg, k.End):
-		v.top = len(v.lines)
 	case key.Matches(msg, k.Quit):
 		return v, action{kind: actQuit}
 	case key.Matches(msg, k.Back), key.Matches(msg, k.Open), key.Matches(msg, k.Jump):
@@ -177,7 +169,6 @@ func (v viewer) Update(msg tea.KeyPressMsg) (viewer, action) {
 		v.cancel()
 		return v, action{kind: actClose}
 	}
-	v.top = min(max(v.top, 0), max(len(v.lines)-v.rows(), 0))
 	return v, action{}
 }
 
