@@ -163,25 +163,21 @@ func redactCredentialWords(s string, found *[]Found) string {
 		if !cw.re.MatchString(s) {
 			continue
 		}
-		var b strings.Builder
-		last := 0
-		for _, m := range cw.re.FindAllStringSubmatchIndex(s, -1) {
-			name := cw.name
-			if name == "" {
-				name = strings.ReplaceAll(s[m[2]:m[3]], "-", "_")
+		ms := cw.re.FindAllStringSubmatchIndex(s, -1)
+		s = redactSpans(s, found, func(int) (int, int, Found) {
+			for ; len(ms) > 0; ms = ms[1:] {
+				m := ms[0]
+				name := cw.name
+				if name == "" {
+					name = strings.ReplaceAll(s[m[2]:m[3]], "-", "_")
+				}
+				if v := s[m[4]:m[5]]; Value(name, v) && !template(v) && !switchFlag(name) {
+					ms = ms[1:]
+					return m[4], m[5], Found{Kind: cw.kind}
+				}
 			}
-			if v := s[m[4]:m[5]]; !Value(name, v) || template(v) || switchFlag(name) {
-				continue
-			}
-			b.WriteString(s[last:m[4]])
-			b.WriteString(Redacted)
-			last = m[5]
-			*found = append(*found, Found{Kind: cw.kind})
-		}
-		if last > 0 {
-			b.WriteString(s[last:])
-			s = b.String()
-		}
+			return -1, 0, Found{}
+		})
 	}
 	return s
 }
@@ -197,17 +193,37 @@ func redactURLPasswords(s string, found *[]Found) string {
 	if !strings.Contains(s, "://") {
 		return s
 	}
+	ms := urlPassword.FindAllStringSubmatchIndex(s, -1)
+	return redactSpans(s, found, func(int) (int, int, Found) {
+		for ; len(ms) > 0; ms = ms[1:] {
+			m := ms[0]
+			switch strings.ToLower(s[m[2]:m[3]]) {
+			case strings.ToLower(Redacted), "password", "pass", "changeme", "xxx", "secret", "token":
+				continue
+			}
+			ms = ms[1:]
+			return m[2], m[3], Found{Kind: "a password in a URL"}
+		}
+		return -1, 0, Found{}
+	})
+}
+
+// redactSpans replaces with Redacted each span that next finds, left to
+// right, and notes each in found. next is asked for the first span at or
+// after from, and returns a start below 0 when there is none; the spans
+// it gives must not overlap.
+func redactSpans(s string, found *[]Found, next func(from int) (start, end int, f Found)) string {
 	var b strings.Builder
 	last := 0
-	for _, m := range urlPassword.FindAllStringSubmatchIndex(s, -1) {
-		switch strings.ToLower(s[m[2]:m[3]]) {
-		case strings.ToLower(Redacted), "password", "pass", "changeme", "xxx", "secret", "token":
-			continue
+	for {
+		start, end, f := next(last)
+		if start < 0 {
+			break
 		}
-		b.WriteString(s[last:m[2]])
+		b.WriteString(s[last:start])
 		b.WriteString(Redacted)
-		last = m[3]
-		*found = append(*found, Found{Kind: "a password in a URL"})
+		last = end
+		*found = append(*found, f)
 	}
 	if last == 0 {
 		return s

@@ -205,23 +205,10 @@ func HasToken(b []byte) bool {
 
 // redactTokens replaces every token of a known format in s.
 func redactTokens(s string, found *[]Found) string {
-	var b strings.Builder
-	last := 0
-	for {
-		i, e, kind := findToken(s, last)
-		if i < 0 {
-			break
-		}
-		b.WriteString(s[last:i])
-		b.WriteString(Redacted)
-		last = e
-		*found = append(*found, Found{Kind: kind})
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return redactSpans(s, found, func(from int) (int, int, Found) {
+		i, e, kind := findToken(s, from)
+		return i, e, Found{Kind: kind}
+	})
 }
 
 // A private key: a PEM header with a body after it. In history and config
@@ -237,26 +224,16 @@ func redactKeys(s string, found *[]Found) string {
 	if !strings.Contains(s, "PRIVATE KEY-----") {
 		return s
 	}
-	var b strings.Builder
-	last := 0
-	for {
-		m := pemBegin.FindStringIndex(s[last:])
+	return redactSpans(s, found, func(from int) (int, int, Found) {
+		m := pemBegin.FindStringIndex(s[from:])
 		if m == nil {
-			break
+			return -1, 0, Found{}
 		}
-		start := last + m[0]
+		start := from + m[0]
 		end := len(s)
 		if f := pemEnd.FindStringIndex(s[start:]); f != nil {
 			end = start + f[1]
 		}
-		b.WriteString(s[last:start])
-		b.WriteString(Redacted)
-		last = end
-		*found = append(*found, Found{Kind: "a private key"})
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+		return start, end, Found{Kind: "a private key"}
+	})
 }
