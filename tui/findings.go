@@ -15,19 +15,10 @@ import (
 // listKey is the keys every list overlay shares: it moves sel over n
 // items, pages by page, and says what else to do.
 func listKey(msg tea.KeyPressMsg, k *KeyMap, sel, n, page int, close key.Binding) (int, action) {
+	if sel, ok := move(k, msg, sel, n-1, page); ok {
+		return sel, action{}
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		sel--
-	case key.Matches(msg, k.Down):
-		sel++
-	case key.Matches(msg, k.PageUp):
-		sel -= page
-	case key.Matches(msg, k.PageDown):
-		sel += page
-	case key.Matches(msg, k.Home):
-		sel = 0
-	case key.Matches(msg, k.End):
-		sel = n - 1
 	case key.Matches(msg, k.Jump):
 		if n > 0 {
 			return sel, action{kind: actJump, index: sel}

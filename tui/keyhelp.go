@@ -50,7 +50,7 @@ func (h keyHelp) FullHelp() [][]key.Binding { return h.c.keys.FullHelp() }
 // Update scrolls on the moving keys; q quits; any other key closes.
 func (h keyHelp) Update(msg tea.KeyPressMsg) (keyHelp, action) {
 	k := &h.c.keys
-	if top, ok := scroll(k, msg, h.top, len(h.body()), h.rows()); ok {
+	if top, ok := move(k, msg, h.top, len(h.body())-h.rows(), h.rows()); ok {
 		h.top = top
 		return h, action{}
 	}

@@ -136,25 +136,25 @@ func (k KeyMap) listKeys(extra ...key.Binding) listKeys {
 	return append(s, k.Back, k.Quit)
 }
 
-// scroll moves the first shown line of a text of n lines, shown page rows
-// at a time, by the moving keys: the help screen and the viewer scroll the
-// same way. ok is false for any other key.
-func scroll(k *KeyMap, msg tea.KeyPressMsg, top, n, page int) (int, bool) {
+// move answers the moving keys for every list and text: it moves pos
+// (a selection, or the first line shown) by one, by a page, or to 0 or
+// last, and keeps it in [0, last]. ok is false for any other key.
+func move(k *KeyMap, msg tea.KeyPressMsg, pos, last, page int) (int, bool) {
 	switch {
 	case key.Matches(msg, k.Up):
-		top--
+		pos--
 	case key.Matches(msg, k.Down):
-		top++
+		pos++
 	case key.Matches(msg, k.PageUp):
-		top -= page
+		pos -= page
 	case key.Matches(msg, k.PageDown):
-		top += page
+		pos += page
 	case key.Matches(msg, k.Home):
-		top = 0
+		pos = 0
 	case key.Matches(msg, k.End):
-		top = n
+		pos = last
 	default:
-		return top, false
+		return pos, false
 	}
-	return min(max(top, 0), max(n-page, 0)), true
+	return min(max(pos, 0), max(last, 0)), true
 }

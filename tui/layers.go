@@ -78,26 +78,13 @@ func (l layerList) Update(msg tea.KeyPressMsg) (layerList, action) {
 	if n == 0 {
 		return l, action{}
 	}
-	sel := l.sel
-	switch {
-	case key.Matches(msg, k.Up):
-		sel--
-	case key.Matches(msg, k.Down):
-		sel++
-	case key.Matches(msg, k.PageUp):
-		sel -= l.rows()
-	case key.Matches(msg, k.PageDown):
-		sel += l.rows()
-	case key.Matches(msg, k.Home):
-		sel = 0
-	case key.Matches(msg, k.End):
-		sel = n - 1
-	case key.Matches(msg, k.Jump), key.Matches(msg, k.Expand):
-		return l, action{kind: actFiles}
-	default:
-		return l, action{}
+	if sel, ok := move(&k, msg, l.sel, n-1, l.rows()); ok {
+		return l, action{kind: actSelect, index: sel}
 	}
-	return l, action{kind: actSelect, index: min(max(sel, 0), n-1)}
+	if key.Matches(msg, k.Jump) || key.Matches(msg, k.Expand) {
+		return l, action{kind: actFiles}
+	}
+	return l, action{}
 }
 
 // ShortHelp and FullHelp make the pane a help.KeyMap: its footer, the

@@ -157,7 +157,7 @@ func (v *viewer) layout() {
 
 func (v viewer) Update(msg tea.KeyPressMsg) (viewer, action) {
 	k := &v.c.keys
-	if top, ok := scroll(k, msg, v.top, len(v.lines), v.rows()); ok {
+	if top, ok := move(k, msg, v.top, len(v.lines)-v.rows(), v.rows()); ok {
 		v.top = top
 		return v, action{}
 	}
