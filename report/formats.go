@@ -33,18 +33,24 @@ type Tool struct {
 // ciRules are the CI rules' names, in the order tools list them.
 var ciRules = []string{RuleMaxWaste, RuleMaxWastePercent, RuleMinEfficiency, RuleFailOn, RuleMaxGrowth, RuleMaxGrowthPercent}
 
+// The fixes the waste rules and the growth rules share.
+const (
+	wasteAdvice  = "delete files in the same RUN that made them, or build in a builder stage and COPY --from only the output"
+	growthAdvice = "find what the new layers add (layerscope diff OLD NEW) and drop what the image does not need"
+)
+
 // ciRuleInfo describes the CI rules, the checks besides the findings.
 var ciRuleInfo = map[string]RuleInfo{
 	RuleMaxWaste: {ID: RuleMaxWaste, What: "wasted bytes above the limit",
-		Advice: "delete files in the same RUN that made them, or build in a builder stage and COPY --from only the output"},
+		Advice: wasteAdvice},
 	RuleMaxWastePercent: {ID: RuleMaxWastePercent, What: "wasted bytes above a share of what the build added",
-		Advice: "delete files in the same RUN that made them, or build in a builder stage and COPY --from only the output"},
+		Advice: wasteAdvice},
 	RuleMinEfficiency: {ID: RuleMinEfficiency, What: "efficiency (1 - wasted/all layer bytes) below the limit",
-		Advice: "delete files in the same RUN that made them, or build in a builder stage and COPY --from only the output"},
+		Advice: wasteAdvice},
 	RuleMaxGrowth: {ID: RuleMaxGrowth, What: "bytes shipped grew by more than the limit since the old image or the baseline",
-		Advice: "find what the new layers add (layerscope diff OLD NEW) and drop what the image does not need"},
+		Advice: growthAdvice},
 	RuleMaxGrowthPercent: {ID: RuleMaxGrowthPercent, What: "bytes shipped grew by more than a share of the old image's or the baseline's",
-		Advice: "find what the new layers add (layerscope diff OLD NEW) and drop what the image does not need"},
+		Advice: growthAdvice},
 	RuleFailOn: {ID: RuleFailOn, What: "findings of a category or severity that fails CI",
 		Advice: "fix the findings listed, or suppress one with a reason under ignore: in .layerscope.yaml"},
 }
