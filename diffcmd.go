@@ -190,10 +190,12 @@ func loadBoth(ctx context.Context, pos []string, stderr io.Writer, analyse analy
 }
 
 // showBothProgress draws one status line for both images on a terminal
-// until done is called.
+// until done is called, each side cut to half the width so that the line
+// never wraps (a wrapped line is not cleared).
 func showBothProgress(w io.Writer, progs [2]*image.Progress) (done func()) {
 	stop := make(chan struct{})
 	finished := make(chan struct{})
+	half := max((termWidth(w)-12)/2, 20)
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(100 * time.Millisecond)
@@ -204,13 +206,13 @@ func showBothProgress(w io.Writer, progs [2]*image.Progress) (done func()) {
 				fmt.Fprint(w, "\r\x1b[K")
 				return
 			case <-t.C:
-				var b strings.Builder
+				line := fmt.Sprintf("%.1fs", progs[0].Snapshot().Elapsed.Seconds())
 				for i, p := range progs {
 					s := p.Snapshot()
-					fmt.Fprintf(&b, "%s %s · %s read · %d layers · ", sides[i], s.Phase, report.Size(s.Read), s.Layers)
+					side := fmt.Sprintf("%s %s read, %d layers: %s", sides[i], report.Size(s.Read), s.Layers, s.Phase)
+					line += " │ " + report.Truncate(report.Escape(side), half)
 				}
-				fmt.Fprintf(&b, "%.1fs", progs[0].Snapshot().Elapsed.Seconds())
-				fmt.Fprintf(w, "\r\x1b[K%s", b.String())
+				fmt.Fprintf(w, "\r\x1b[K%s", line)
 			}
 		}
 	}()
