@@ -111,15 +111,15 @@ func (d *Diff) WriteMarkdown(w io.Writer) error {
 
 	judged := d.Judged()
 	for _, part := range []struct {
-		title string
-		fs    []report.Finding
-		fix   bool
-	}{{"New findings", d.Findings.New, true}, {"Fixed findings", d.Findings.Fixed, false}} {
+		title, layer string
+		fs           []report.Finding
+		fix          bool
+	}{{"New findings", "layer", d.Findings.New, true}, {"Fixed findings", "old layer", d.Findings.Fixed, false}} {
 		if len(part.fs) == 0 {
 			ew.printf("No %s.\n\n", strings.ToLower(part.title))
 			continue
 		}
-		ew.printf("### %s (%d)\n\n| severity | category | bytes | layer | finding |", part.title, len(part.fs))
+		ew.printf("### %s (%d)\n\n| severity | category | bytes | %s | finding |", part.title, len(part.fs), part.layer)
 		if part.fix {
 			ew.printf(" fix |\n|---|---|---|---|---|---|\n")
 		} else {
