@@ -145,7 +145,7 @@ explorer (? lists its keys); otherwise it prints the text report.
 
 layerscope diff compares two images, each any IMAGE (- for one of them):
 what NEW added, removed and changed, the layers they share, and the findings
-NEW brought in or fixed, as text or JSON. With --ci it exits 1 when NEW grows
+NEW brought in or fixed, in any --format. With --ci it exits 1 when NEW grows
 past --max-growth or --max-growth-percent, or brings a --fail-on finding.
 
 Examples:

@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/layerscope/layerscope/analysis"
 	"github.com/layerscope/layerscope/diff"
@@ -15,8 +17,9 @@ import (
 	"github.com/layerscope/layerscope/report"
 )
 
-// diffFormats are the formats layerscope diff writes.
-var diffFormats = []string{"text", "json"}
+// diffFormats are the formats layerscope diff writes: every format of
+// the image command (report.Formats) that has a meaning for a comparison.
+var diffFormats = []string{"text", "json", "markdown", "sarif", "junit", "codequality"}
 
 // runDiff is `layerscope diff [flags] OLD NEW`: argument handling only;
 // package diff computes the comparison.
@@ -44,27 +47,18 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return exitError, err
 	}
-	// One image at a time: the first tree is kept, the second is built
-	// beside it.
-	var reps [2]*report.Report
-	for i, p := range pos {
-		var prog *image.Progress
-		done := func() {}
-		if isTerminal(stderr) {
-			prog = image.NewProgress()
-			done = showProgress(stderr, prog)
-		}
+	reps, newImg, err := loadBoth(ctx, pos, stderr, func(ctx context.Context, i int, prog *image.Progress) (*report.Report, *image.Image, error) {
+		opt := opt
 		opt.Progress = prog
-		rep, _, err := analysis.Run(ctx, p, set.analysis(opt))
-		done()
-		if err != nil {
-			code, err := failure(ctx, err)
-			if err != nil && err != errInterrupted {
-				err = fmt.Errorf("%s %s: %w", [2]string{"OLD", "NEW"}[i], p, err)
-			}
-			return code, err
-		}
-		reps[i] = rep
+		return analysis.Run(ctx, pos[i], set.analysis(opt))
+	})
+	if err != nil {
+		return failure(ctx, err)
+	}
+	// NEW's findings on their Dockerfile lines, as the image command
+	// places them: the new findings carry them into every format.
+	if err := locate(o, newImg, reps[1], stderr); err != nil {
+		return exitError, err
 	}
 	d, err := diff.Compare(ctx, reps[0], reps[1])
 	if err != nil {
@@ -79,6 +73,11 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := diffWriter(d, o.format, termWidth(stdout))(stdout); err != nil {
 		return exitError, fmt.Errorf("writing the report: %w", err)
 	}
+	if ci {
+		if err := diffCIExtras(d, stderr); err != nil {
+			return exitError, err
+		}
+	}
 	if ci && !d.CI.Pass {
 		return exitFail, nil
 	}
@@ -87,8 +86,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 func isStdin(arg string) bool { return arg == "-" || strings.HasPrefix(arg, "-:") }
 
-// diffOutputs checks --format and gathers --output and --json for diff,
-// which writes text and JSON.
+// diffOutputs checks --format and gathers --output and --json for diff.
 func (o *options) diffOutputs() ([]output, error) {
 	outs, err := o.outputs()
 	if err != nil {
@@ -96,7 +94,7 @@ func (o *options) diffOutputs() ([]output, error) {
 	}
 	check := func(what, format string) error {
 		if !slices.Contains(diffFormats, format) {
-			return usageError{fmt.Sprintf("diff: %s %s: diff writes text or json", what, format)}
+			return usageError{fmt.Sprintf("diff: %s %s: diff writes %s", what, format, strings.Join(diffFormats, ", "))}
 		}
 		return nil
 	}
@@ -111,11 +109,137 @@ func (o *options) diffOutputs() ([]output, error) {
 	return outs, nil
 }
 
+// diffWriter returns the function that writes d in format.
 func diffWriter(d *diff.Diff, format string, width int) func(io.Writer) error {
-	if format == "json" {
+	switch format {
+	case "json":
 		return d.WriteJSON
+	case "markdown":
+		return d.WriteMarkdown
+	case "sarif":
+		return func(w io.Writer) error { return d.WriteSARIF(w, tool()) }
+	case "junit":
+		return d.WriteJUnit
+	case "codequality":
+		return d.WriteCodeQuality
 	}
 	return func(w io.Writer) error { return d.WriteText(w, width) }
+}
+
+// sides name OLD and NEW in errors and progress.
+var sides = [2]string{"OLD", "NEW"}
+
+// analyseFunc analyses pos[i] (0 OLD, 1 NEW), recording in prog.
+type analyseFunc func(ctx context.Context, i int, prog *image.Progress) (*report.Report, *image.Image, error)
+
+// loadBoth analyses OLD and NEW: at the same time when neither is
+// standard input, else one after the other. The first error wins and
+// cancels the other image's read; it names its image (OLD or NEW and the
+// argument). It returns both reports and NEW's image.
+func loadBoth(ctx context.Context, pos []string, stderr io.Writer, analyse analyseFunc) ([2]*report.Report, *image.Image, error) {
+	var (
+		reps   [2]*report.Report
+		newImg *image.Image
+		progs  [2]*image.Progress
+	)
+	if isTerminal(stderr) {
+		progs = [2]*image.Progress{image.NewProgress(), image.NewProgress()}
+		defer showBothProgress(stderr, progs)()
+	}
+	one := func(ctx context.Context, i int) error {
+		rep, img, err := analyse(ctx, i, progs[i])
+		switch {
+		case err != nil && strings.HasPrefix(err.Error(), pos[i]+":"):
+			return fmt.Errorf("%s %w", sides[i], err) // it names the argument already
+		case err != nil:
+			return fmt.Errorf("%s %s: %w", sides[i], pos[i], err)
+		}
+		reps[i] = rep
+		if i == 1 {
+			newImg = img
+		}
+		return nil
+	}
+	if isStdin(pos[0]) || isStdin(pos[1]) {
+		for i := range 2 {
+			if err := one(ctx, i); err != nil {
+				return reps, nil, err
+			}
+		}
+		return reps, newImg, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for i := range 2 {
+		wg.Go(func() {
+			if err := one(ctx, i); err != nil {
+				// The other read fails only once this cancel has run: its
+				// error comes second.
+				once.Do(func() { first = err })
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	return reps, newImg, first
+}
+
+// showBothProgress draws one status line for both images on a terminal
+// until done is called, each side cut to half the width so that the line
+// never wraps (a wrapped line is not cleared).
+func showBothProgress(w io.Writer, progs [2]*image.Progress) (done func()) {
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	half := max((termWidth(w)-12)/2, 20)
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				fmt.Fprint(w, "\r\x1b[K")
+				return
+			case <-t.C:
+				line := fmt.Sprintf("%.1fs", progs[0].Snapshot().Elapsed.Seconds())
+				for i, p := range progs {
+					s := p.Snapshot()
+					side := fmt.Sprintf("%s %s read, %d layers: %s", sides[i], report.Size(s.Read), s.Layers, s.Phase)
+					line += " │ " + report.Truncate(report.Escape(side), half)
+				}
+				fmt.Fprintf(w, "\r\x1b[K%s", line)
+			}
+		}
+	}()
+	return func() { close(stop); <-finished }
+}
+
+// diffCIExtras are what a CI platform reads besides the report, as the
+// image command writes them (ciExtras): on GitHub Actions an ::error
+// annotation per new finding that fails CI and per failed rule, and the
+// Markdown comparison appended to the step summary.
+func diffCIExtras(d *diff.Diff, stderr io.Writer) error {
+	if truthy(os.Getenv("GITHUB_ACTIONS")) {
+		writeAnnotations(d.Judged(), stderr)
+	}
+	p := os.Getenv("GITHUB_STEP_SUMMARY")
+	if p == "" {
+		return nil
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return writeError(p, err)
+	}
+	err = d.WriteMarkdown(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return writeError(p, err)
 }
 
 // maxBaseline bounds the JSON report --baseline reads.

@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/layerscope/layerscope/image"
 	it "github.com/layerscope/layerscope/internal/imagetest"
+	"github.com/layerscope/layerscope/report"
 )
 
 // runDiffJSON runs `layerscope diff --ci --format json ARGS` and decodes
@@ -159,7 +164,7 @@ func TestDiffCommand(t *testing.T) {
 		{"one image", []string{oldTar}, nil, exitError, "diff compares two images"},
 		{"three images", []string{oldTar, newTar, oldTar}, nil, exitError, "diff compares two images"},
 		{"two standard inputs", []string{"-", "-"}, nil, exitError, "at most one of OLD and NEW"},
-		{"a format diff does not write", []string{"--format", "sarif", oldTar, newTar}, nil, exitError, "diff writes text or json"},
+		{"a format nobody writes", []string{"--format", "yaml", oldTar, newTar}, nil, exitError, "unknown --format"},
 		{"a bad size", []string{"--max-growth", "lots", oldTar, newTar}, nil, exitError, "--max-growth"},
 		{"a missing image names its side", []string{oldTar, filepath.Join(dir, "nope.tar")}, nil, exitError, "NEW "},
 		{"text: the summary line first", []string{oldTar, newTar}, nil, exitPass, "+2.0 MB shipped: +1 file, −0 files, 0 changed\n"},
@@ -383,5 +388,175 @@ func TestBaselineFindingsFailNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// diffArchives writes two archives for the comparison tests: OLD a base
+// layer; NEW the base, a Go toolchain (a toolchain finding) and a 2 MB
+// file (growth). extra files go into NEW's last layer.
+func diffArchives(t *testing.T, extra ...it.File) (oldTar, newTar string) {
+	t.Helper()
+	dir := t.TempDir()
+	base := it.Layer(it.Dir("etc/"), it.Reg("etc/os-release", "debian"))
+	files := append([]it.File{it.Dir("usr/"), it.Dir("usr/local/"), it.Dir("usr/local/go/"), it.Dir("usr/local/go/bin/"),
+		it.Reg("usr/local/go/bin/go", "go"), it.Reg("big", strings.Repeat("x", 2_000_000))}, extra...)
+	oldTar, newTar = filepath.Join(dir, "old.tar"), filepath.Join(dir, "new.tar")
+	for p, img := range map[string]it.Image{
+		oldTar: {User: "1", Layers: [][]byte{base}},
+		newTar: {User: "1", Layers: [][]byte{base, it.Layer(files...)}},
+	} {
+		if err := os.WriteFile(p, it.Tar(it.DockerArchive(img)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return oldTar, newTar
+}
+
+// Issue 12: diff writes every format of the image command that means
+// something for a comparison, on standard output and in --output files
+// alike; an unknown one is refused in one line, exit 2.
+func TestDiffFormats(t *testing.T) {
+	t.Setenv("CI", "")
+	t.Setenv("GITHUB_ACTIONS", "")
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	oldTar, newTar := diffArchives(t)
+	dir := t.TempDir()
+	for _, format := range report.Formats {
+		t.Run(format, func(t *testing.T) {
+			if !slices.Contains(diffFormats, format) {
+				t.Fatalf("the image format %s is neither written nor refused by diff: decide", format)
+			}
+			file := filepath.Join(dir, "diff."+format)
+			code, out, stderr := layerscope(t, nil, "diff", "--ci", "--dockerfile", "none", "--max-growth", "1MB",
+				"--format", format, "--output", format+":"+file, oldTar, newTar)
+			if code != exitFail || out == "" {
+				t.Fatalf("exit %d (want 1), stdout %d bytes: %s", code, len(out), stderr)
+			}
+			got, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if format != "text" && string(got) != out { // text: a file is 100 columns wide
+				t.Errorf("--output %s differs from --format %s", file, format)
+			}
+		})
+	}
+	for _, args := range [][]string{{"--format", "yaml"}, {"--output", "yaml:" + filepath.Join(dir, "x")}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, out, stderr := layerscope(t, nil, append(append([]string{"diff", "--ci"}, args...), oldTar, newTar)...)
+			if code != exitError || out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "unknown format") && !strings.Contains(stderr, "unknown --format") {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+			}
+		})
+	}
+}
+
+// Issue 12: OLD and NEW are read at the same time; the first error wins,
+// names its image and cancels the other read; with standard input they
+// are read in turn.
+func TestLoadBoth(t *testing.T) {
+	boom := errors.New("digest mismatch")
+	for _, tc := range []struct {
+		name    string
+		pos     []string
+		failing int    // the side whose read fails at once
+		want    string // the error's start
+		calls   int    // reads started
+	}{
+		{"OLD fails, NEW is cancelled", []string{"old.tar", "new.tar"}, 0, "OLD old.tar: digest mismatch", 2},
+		{"NEW fails, OLD is cancelled", []string{"old.tar", "new.tar"}, 1, "NEW new.tar: digest mismatch", 2},
+		{"OLD on standard input fails: NEW is never read", []string{"-", "new.tar"}, 0, "OLD -: digest mismatch", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var calls atomic.Int32
+			started := make(chan struct{})
+			analyse := func(ctx context.Context, i int, _ *image.Progress) (*report.Report, *image.Image, error) {
+				calls.Add(1)
+				if i == tc.failing {
+					if tc.calls == 2 {
+						// Both reads run at once: the failing one waits
+						// until the other has started.
+						select {
+						case <-started:
+						case <-ctx.Done():
+							return nil, nil, errors.New("the other image was never read at the same time")
+						}
+					}
+					return nil, nil, boom
+				}
+				close(started)
+				<-ctx.Done() // a slow read that only cancellation ends
+				return nil, nil, ctx.Err()
+			}
+			_, _, err := loadBoth(ctx, tc.pos, io.Discard, analyse)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || !errors.Is(err, boom) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if ctx.Err() != nil {
+				t.Fatal("the other read was not cancelled: the test's deadline ended it")
+			}
+			if int(calls.Load()) != tc.calls {
+				t.Errorf("%d reads, want %d", calls.Load(), tc.calls)
+			}
+		})
+	}
+	t.Run("both succeed", func(t *testing.T) {
+		analyse := func(ctx context.Context, i int, _ *image.Progress) (*report.Report, *image.Image, error) {
+			return &report.Report{Image: report.ImageInfo{Ref: fmt.Sprint(i)}}, &image.Image{}, nil
+		}
+		reps, img, err := loadBoth(context.Background(), []string{"a", "b"}, io.Discard, analyse)
+		if err != nil || reps[0].Image.Ref != "0" || reps[1].Image.Ref != "1" || img == nil {
+			t.Errorf("%v %v %v", reps, img, err)
+		}
+	})
+}
+
+// The concurrent read's error on real archives: one line, exit 2, naming
+// the image that failed, whichever side it is.
+func TestDiffNamesTheFailingImage(t *testing.T) {
+	t.Setenv("CI", "")
+	oldTar, newTar := diffArchives(t)
+	bad := filepath.Join(t.TempDir(), "bad.tar")
+	data, _ := os.ReadFile(newTar)
+	if err := os.WriteFile(bad, data[:len(data)/2], 0o644); err != nil { // cut in the middle of the big file
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"OLD", bad, newTar, "layerscope: OLD " + bad + ": "},
+		{"NEW", oldTar, bad, "layerscope: NEW " + bad + ": "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := layerscope(t, nil, "diff", "--ci", "--dockerfile", "none", tc.old, tc.new)
+			if code != exitError || out != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want it to start %q", code, out, stderr, tc.want)
+			}
+		})
+	}
+}
+
+// Issue 12: --dockerfile for diff: NEW's new findings carry the line of
+// the instruction that made their layer, in JSON and in the text report.
+func TestDiffDockerfileLinesOnRealImages(t *testing.T) {
+	needTestImages(t)
+	df := filepath.Join("testdata", "dockerfiles", "gobuild", "Dockerfile")
+	v := runDiffJSON(t, exitPass, "--dockerfile", df, "layerscope-test/gomulti:legacy", "layerscope-test/gobuild:legacy")
+	lines := map[string]any{}
+	for _, f := range v["findings"].(map[string]any)["new"].([]any) {
+		m := f.(map[string]any)
+		lines[m["rule"].(string)] = m["line"]
+		if m["line"] != nil && m["file"] != df {
+			t.Errorf("%s: file %v", m["rule"], m["file"])
+		}
+	}
+	for rule, want := range map[string]any{"go-toolchain": 5.0, "source-code": 11.0, "go-build-cache": 12.0, "run-as-root": nil} {
+		if lines[rule] != want {
+			t.Errorf("%s on line %v, want %v", rule, lines[rule], want)
+		}
+	}
+	_, text, _ := layerscope(t, nil, "diff", "--ci", "--dockerfile", df, "layerscope-test/gomulti:legacy", "layerscope-test/gobuild:legacy")
+	if want := "layer 1 (" + df + ":5): the Go toolchain"; !strings.Contains(text, want) {
+		t.Errorf("text report lacks %q:\n%s", want, text)
 	}
 }

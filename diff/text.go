@@ -89,7 +89,7 @@ func (d *Diff) WriteText(w io.Writer, width int) error {
 	if len(d.Paths) > 0 {
 		ew.printf("\nLargest changes (%d of %s)\n", min(TopPaths, len(d.Paths)), humanize.Comma(int64(len(d.Paths))))
 		for _, p := range d.Paths[:min(TopPaths, len(d.Paths))] {
-			sign := map[string]string{Added: "+", Removed: "-", Changed: "~"}[p.Change]
+			sign := changeSign[p.Change]
 			where := ""
 			if p.Layer >= 0 {
 				where = fmt.Sprintf(" (layer %d)", p.Layer)
@@ -107,7 +107,11 @@ func (d *Diff) WriteText(w io.Writer, width int) error {
 			if f.Ignored != "" {
 				ign = " (ignored: " + report.Escape(f.Ignored) + ")"
 			}
-			ew.printf("  %-7s %-13s %9s  layer %d: %s%s\n", f.Severity, f.Category, report.Size(f.Bytes), f.Layer, report.Escape(f.Message), ign)
+			at := ""
+			if f.File != "" && f.Line > 0 {
+				at = fmt.Sprintf(" (%s:%d)", report.Escape(f.File), f.Line)
+			}
+			ew.printf("  %-7s %-13s %9s  layer %d%s: %s%s\n", f.Severity, f.Category, report.Size(f.Bytes), f.Layer, at, report.Escape(f.Message), ign)
 		}
 	}
 

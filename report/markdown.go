@@ -39,6 +39,9 @@ func markdownText(s string) string {
 	return b.String()
 }
 
+// MarkdownText is markdownText, for the other reports' Markdown (diff).
+func MarkdownText(s string) string { return markdownText(s) }
+
 // WriteMarkdown writes the summary a pull request shows.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	ew := &errWriter{w: w}
