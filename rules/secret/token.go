@@ -211,10 +211,59 @@ func redactTokens(s string, found *[]Found) string {
 	})
 }
 
+// redactSplitTokens replaces the tokens of a known format that the shell
+// would join from parts: gh"p_…", 'ghp_…'"…", ghp_…\<newline>…, ghp_\…. It
+// reads s with the quotes and escaping backslashes taken out, and hides
+// each token found there that spans one of them, quotes and all.
+func redactSplitTokens(s string, found *[]Found) string {
+	if !strings.ContainsAny(s, "\"'\\") {
+		return s
+	}
+	norm := make([]byte, 0, len(s))
+	at := make([]int, 0, len(s)) // at[k] is where norm[k] stands in s
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\'':
+		case c == '\\' && i+1 < len(s):
+			i++
+			if s[i] == '\n' {
+				continue // a line continues
+			}
+			if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+				i++
+				continue
+			}
+			norm, at = append(norm, s[i]), append(at, i)
+		default:
+			norm, at = append(norm, c), append(at, i)
+		}
+	}
+	from := 0
+	return redactSpans(s, found, func(min int) (int, int, Found) {
+		for {
+			st, e, kind := findToken(norm, from)
+			if st < 0 {
+				return -1, 0, Found{}
+			}
+			from = e
+			start, end := at[st], at[e-1]+1
+			if end-start == e-st || start < min {
+				continue // whole in s: redactTokens saw it
+			}
+			return start, end, Found{Kind: kind}
+		}
+	})
+}
+
 // A private key: a PEM header with a body after it. In history and config
-// text its lines may be joined, or kept as "\n".
+// text its lines may be joined, or kept as "\n". A shell command may also
+// write it with "\\n", a line continuation or a quote between them
+// (printf '%s\n' '-----BEGIN … KEY-----' 'MIIE…'): then the body must start
+// as a key's does (MII…, MHc…, MC4… for DER, b3Bl… for OpenSSH, Proc-Type: for
+// an encrypted PEM), so that a file name after a quoted header in a grep
+// is not one.
 var (
-	pemBegin = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:\s|\\[nr])+[A-Za-z0-9+/=:]`)
+	pemBegin = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:(?:\s|\\[nr])+[A-Za-z0-9+/=:]|(?:\s|\\+[nrt]?|["'])+(?:MI[A-Z]|MH[a-z]|MC4|b3Bl|Proc-Type:))`)
 	pemEnd   = regexp.MustCompile(`-----END [A-Z0-9 ]*PRIVATE KEY-----`)
 )
 
