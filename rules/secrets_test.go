@@ -2,10 +2,12 @@ package rules_test
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/layerscope/layerscope/dockerfile"
 	it "github.com/layerscope/layerscope/internal/imagetest"
 )
 
@@ -148,5 +150,75 @@ func TestSecretsNeverShown(t *testing.T) {
 				t.Errorf("the %s report shows a secret: %q", form, v)
 			}
 		}
+	}
+}
+
+// TestArgSecretLine: a secret in an ARG (a history entry that makes no
+// layer) names the Dockerfile line of the RUN that recorded it, not the
+// line of the layer before the ARG.
+func TestArgSecretLine(t *testing.T) {
+	const dockerfileText = `FROM scratch
+COPY app /app
+RUN ./build
+ARG DB_PASSWORD=hunter2
+COPY conf /conf
+RUN ./install
+ARG API_TOKEN=s3cr3t-unused
+CMD ["/app"]
+`
+	layers := [][]byte{it.Layer(it.Reg("app", "a")), it.Layer(it.Reg("b", "b")), it.Layer(it.Reg("conf", "c")), it.Layer(it.Reg("i", "i"))}
+	tests := []struct {
+		name    string
+		history []it.History
+	}{
+		{"buildkit", []it.History{
+			{CreatedBy: "COPY app /app # buildkit"},
+			{CreatedBy: "RUN /bin/sh -c ./build # buildkit"},
+			{CreatedBy: "ARG DB_PASSWORD=hunter2", EmptyLayer: true},
+			{CreatedBy: "COPY conf /conf # buildkit"},
+			{CreatedBy: "RUN |1 DB_PASSWORD=hunter2 /bin/sh -c ./install # buildkit"},
+			{CreatedBy: "ARG API_TOKEN=s3cr3t-unused", EmptyLayer: true},
+			{CreatedBy: `CMD ["/app"]`, EmptyLayer: true},
+		}},
+		{"legacy", []it.History{
+			{CreatedBy: "/bin/sh -c #(nop) COPY file:0a1b2c in /app "},
+			{CreatedBy: "/bin/sh -c ./build"},
+			{CreatedBy: "/bin/sh -c #(nop)  ARG DB_PASSWORD=hunter2", EmptyLayer: true},
+			{CreatedBy: "/bin/sh -c #(nop) COPY file:0d1e2f in /conf "},
+			{CreatedBy: "|1 DB_PASSWORD=hunter2 /bin/sh -c ./install"},
+			{CreatedBy: "/bin/sh -c #(nop)  ARG API_TOKEN=s3cr3t-unused", EmptyLayer: true},
+			{CreatedBy: `/bin/sh -c #(nop)  CMD ["/app"]`, EmptyLayer: true},
+		}},
+	}
+	df, err := dockerfile.Parse(strings.NewReader(dockerfileText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := analyse(t, it.Image{Layers: layers, History: tc.history, User: "10001"}, nil)
+			steps := make([]dockerfile.Step, len(tc.history))
+			for i, h := range tc.history {
+				steps[i] = dockerfile.Step{CreatedBy: h.CreatedBy, EmptyLayer: h.EmptyLayer}
+			}
+			lines, err := df.MatchLayers(steps, len(r.Layers))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Locate("Dockerfile", lines)
+			var got []string
+			for _, f := range r.Findings {
+				if f.Rule == "secret-env" {
+					got = append(got, fmt.Sprintf("%s@%d line %d", f.CreatedBy, f.Layer, f.Line))
+				}
+			}
+			// DB_PASSWORD: the RUN that records it (line 6), not the RUN
+			// before the ARG (line 3) nor the COPY after it (line 5).
+			// API_TOKEN: no layer follows, the last one.
+			want := []string{"ARG DB_PASSWORD=<redacted>@3 line 6", "ARG API_TOKEN=<redacted>@3 line 6"}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("secret-env findings %q, want %q", got, want)
+			}
+		})
 	}
 }
