@@ -19,6 +19,7 @@ const (
 	awsID    = "AK" + "IA3R2WYOJFLJOOA7LQ"
 	glToken  = "glpat" + "-c7Tvo-hBKqFYY-kv5ZJr"
 	stripeSK = "sk_live" + "_Oq9wMxEhh2FDEEtfjgVvVqE1SkHbn88HxjSI6bWHtP3fS2qHx6kw"
+	googleK  = "AI" + "zaKas1VOqg6YYZYn9ZhyiA4uoRgnatmUdjAWt"
 )
 
 // lines makes a file of n lines of filler before its last line.
@@ -46,6 +47,9 @@ func TestTokenFiles(t *testing.T) {
 		{"aws key ID in credentials", []it.File{it.Reg("root/.aws/credentials", "[default]\naws_access_key_id = "+awsID+"\n")}, "credentials-file@0 /root/.aws/credentials"},
 		{"a token in a config file", []it.File{it.Reg("app/settings.yml", "stripe:\n  key: "+stripeSK+"\n")}, "known-token@0 /app/settings.yml"},
 		{"a token in a script", []it.File{it.Reg("usr/local/bin/deploy.sh", "#!/bin/sh\ncurl -H 'PRIVATE-TOKEN: "+glToken+"' https://gitlab.example/api\n")}, "known-token@0 /usr/local/bin/deploy.sh"},
+		{"a Google key in server code", []it.File{it.Reg("app/server.js", "const maps = new Client({key: '"+googleK+"'})\n")}, "known-token@0 /app/server.js"},
+		{"a Google key in a settings file", []it.File{it.Reg("app/config/settings.json", `{"mapsKey": "`+googleK+`"}`)}, "known-token@0 /app/config/settings.json"},
+		{"a GitHub token in a web bundle", []it.File{it.Reg("app/static/js/main.1a2b3c4d.js", "fetch(u,{headers:{authorization:'token "+ghToken+"'}})\n")}, "known-token@0 /app/static/js/main.1a2b3c4d.js"},
 		{"a token in git config", []it.File{it.Reg("src/.git/config", "[remote \"origin\"]\n\turl = https://x:"+ghToken+"@github.com/o/r\n")}, "known-token@0 /src/.git/config"},
 	}
 	for _, tc := range tests {
@@ -72,6 +76,12 @@ func TestNoTokenFalseAlarms(t *testing.T) {
 		{"an example env file", it.Reg("app/.env.example", "GITHUB_TOKEN="+ghToken+"\n")},
 		{"placeholders", it.Reg("app/README.md", "Set GH=ghp_"+strings.Repeat("x", 36)+" and AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE; test keys are sk_test_"+strings.Repeat("a1", 20)+"\n")},
 		{"a look-alike in a longer word", it.Reg("app/ids.txt", "build_"+ghToken+"\nx"+awsID+"9\n")},
+		// Google API keys are sent to every browser that loads the page.
+		{"a Google key in a React bundle", it.Reg("app/static/js/main.1a2b3c4d.js", "!function(){var e={apiKey:\""+googleK+"\",authDomain:\"x.firebaseapp.com\"}}();\n")},
+		{"a Google key in nginx's html", it.Reg("usr/share/nginx/html/assets/index-4f3a.js", "const k=\""+googleK+"\";\n")},
+		{"a Google key in a page", it.Reg("srv/www/index.html", "<script src=\"https://maps.googleapis.com/maps/api/js?key="+googleK+"\"></script>\n")},
+		{"a Google key in a minified script", it.Reg("opt/app/web/app.min.js", "var k='"+googleK+"';\n")},
+		{"a Google key in a Next.js chunk", it.Reg("app/.next/static/chunks/pages/_app-8f1e.js", "k:\""+googleK+"\"\n")},
 		{"an npmrc that quotes a reference", it.Reg("app/.npmrc", "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=\"${NPM_TOKEN}\"\n")},
 	}
 	for _, tc := range tests {

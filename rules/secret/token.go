@@ -18,6 +18,9 @@ type shape struct {
 	body     func(c byte) bool
 	min, max int // body length
 	check    func(body string) bool
+	// published says the issuer makes the token to be shipped in web
+	// pages' code, where anyone reads it: see HasUnpublishedToken.
+	published bool
 }
 
 // The formats, as their issuers document them.
@@ -51,7 +54,9 @@ var shapes = []shape{
 	{kind: "a Stripe live key", prefix: "sk_live_", body: isAlnum, min: 24, max: 255},
 	{kind: "a Stripe live key", prefix: "rk_live_", body: isAlnum, min: 24, max: 255},
 	// Google API keys: AIza and 35 of [A-Za-z0-9_-].
-	{kind: "a Google API key", prefix: "AIza", body: isURLSafe, min: 35, max: 35},
+	// Browser keys (Maps, Firebase) are published in every page that uses
+	// them; Google restricts them by referrer, not by secrecy.
+	{kind: "a Google API key", prefix: "AIza", body: isURLSafe, min: 35, max: 35, published: true},
 }
 
 // byFirst lists the shapes by the first byte of their prefix, and first
@@ -66,8 +71,14 @@ var (
 // or a "-" (or starts with "A"), at one of the offsets listed.
 var anchors = map[byte][]int{}
 
+// publishedKind holds the kinds of the published shapes.
+var publishedKind = map[string]bool{}
+
 func init() {
 	for i, sh := range shapes {
+		if sh.published {
+			publishedKind[sh.kind] = true
+		}
 		c := sh.prefix[0]
 		byFirst[c] = append(byFirst[c], i)
 		first[c] = true
@@ -181,7 +192,13 @@ func placeholder(prefix, body string) bool {
 // HasToken reports whether b holds a token of a known format. It looks
 // at the bytes every prefix holds, so it costs little more than a search
 // for them: the sniffer asks it of the head of every text file.
-func HasToken(b []byte) bool {
+func HasToken(b []byte) bool { return hasToken(b, false) }
+
+// HasUnpublishedToken is HasToken less the tokens that web pages carry by
+// design (Google API keys): what a web bundle's code may hold.
+func HasUnpublishedToken(b []byte) bool { return hasToken(b, true) }
+
+func hasToken(b []byte, unpublished bool) bool {
 	for a, offsets := range anchors {
 		for i := 0; i < len(b); {
 			j := bytes.IndexByte(b[i:], a)
@@ -192,7 +209,7 @@ func HasToken(b []byte) bool {
 			for _, off := range offsets {
 				// tokenAt's first test, here where it costs no call.
 				if st := p - off; st >= 0 && first[b[st]] && (st == 0 || !isWord(b[st-1])) {
-					if e, _ := tokenAt(b, st); e >= 0 {
+					if e, kind := tokenAt(b, st); e >= 0 && !(unpublished && publishedKind[kind]) {
 						return true
 					}
 				}
