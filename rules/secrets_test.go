@@ -232,3 +232,47 @@ CMD ["/app"]
 		})
 	}
 }
+
+// TestInnerSecretInEnv: an ENV whose value holds NAME=value pairs of its
+// own (ENV OPTS="-Dx=1 DB_PASSWORD=…", recorded unquoted), and a secret
+// ENV value that holds " x=y": the secret is reported and never shown.
+func TestInnerSecretInEnv(t *testing.T) {
+	tests := []struct {
+		name, createdBy, env, hidden string
+		want                         []string
+	}{
+		{"inner secret", "ENV OPTS=-Dx=1 DB_PASSWORD=hunter2 # buildkit", "OPTS=-Dx=1 DB_PASSWORD=hunter2", "hunter2",
+			[]string{"secret-env@0 DB_PASSWORD is recorded in the build history with its value", "secret-env@0 ENV OPTS holds the value of DB_PASSWORD, set for anyone who pulls the image"}},
+		{"secret holding x=y", "/bin/sh -c #(nop)  ENV DB_PASSWORD=pa ss=w0rdpart", "DB_PASSWORD=pa ss=w0rdpart", "w0rdpart",
+			[]string{"secret-env@0 DB_PASSWORD is recorded in the build history with its value"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := it.Image{
+				Layers:  [][]byte{it.Layer(it.Reg("bin/sh", "sh"))},
+				History: []it.History{{CreatedBy: "ADD rootfs.tar / # buildkit"}, {CreatedBy: tc.createdBy, EmptyLayer: true}},
+				Env:     []string{tc.env},
+				User:    "10001",
+			}
+			r := analyse(t, img, nil)
+			var got []string
+			for _, f := range r.Findings {
+				_, msg, _ := strings.Cut(f.Message, ": ")
+				got = append(got, fmt.Sprintf("%s@%d %s", f.Rule, f.Layer, msg))
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			var text, js bytes.Buffer
+			if err := r.WriteText(&text, 200); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(text.String(), tc.hidden) || strings.Contains(js.String(), tc.hidden) {
+				t.Errorf("a report shows %q", tc.hidden)
+			}
+		})
+	}
+}

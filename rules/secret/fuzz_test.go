@@ -10,7 +10,7 @@ import (
 	"github.com/layerscope/layerscope/rules/secret"
 )
 
-var pairInValue = regexp.MustCompile(` [A-Za-z_][A-Za-z0-9_.-]*=`)
+var pairInValue = regexp.MustCompile(` (?:[A-Z_][A-Z0-9_]*|[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z0-9_.-]*|(?:http|https|no|ftp|all)_proxy)=`)
 
 // FuzzRedact feeds history text to Instruction and Redact: no panic,
 // redaction is idempotent, and a value assigned to a secret-looking name
@@ -94,7 +94,7 @@ func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free 
 		raw = "|2 " + other + "=" + otherValue + " " + secretName + "=" + value + " " + cmd
 	case 3:
 		if pairInValue.MatchString(value) {
-			return // ENV records values unquoted: a value with " NAME=" cannot be told from two pairs
+			return // ENV records values unquoted: a value with " NAME=" (upper case, as ENV keys are) cannot be told from two pairs
 		}
 		raw = "ENV " + secretName + "=" + value + " " + other + "=" + otherValue + " # buildkit"
 	case 4:

@@ -154,6 +154,13 @@ func TestInstruction(t *testing.T) {
 		{"gpg key", "ENV GPG_KEY=B26995E310250568 # buildkit", "ENV GPG_KEY=B26995E310250568", ""},
 		{"key id", "ENV AWS_ACCESS_KEY_ID=AKIA", "ENV AWS_ACCESS_KEY_ID=AKIA", ""},
 		{"empty arg", "ARG API_KEY=", "ARG API_KEY=", ""},
+		{"env with an inner secret", "ENV OPTS=-Dx=1 DB_PASSWORD=hunter2 # buildkit", "ENV OPTS=-Dx=1 DB_PASSWORD=<redacted>", "DB_PASSWORD"},
+		{"legacy env with an inner secret", "/bin/sh -c #(nop)  ENV OPTS=-Dx=1 DB_PASSWORD=hunter2 -Dy=2", "ENV OPTS=-Dx=1 DB_PASSWORD=<redacted>", "DB_PASSWORD"},
+		{"env with an inner option", "ENV JAVA_OPTS=-Xmx1g -Ddb.password=hunter2 -Dz=1 # buildkit", "ENV JAVA_OPTS=-Xmx1g -Ddb.password=<redacted> -Dz=1", "Ddb.password"},
+		{"a secret env value holding x=y", "ENV DB_PASSWORD=pa ss=word PATH=/usr/bin # buildkit", "ENV DB_PASSWORD=<redacted> PATH=/usr/bin", "DB_PASSWORD"},
+		{"a secret env value holding x=y last", "/bin/sh -c #(nop)  ENV API_TOKEN=a b=c d", "ENV API_TOKEN=<redacted>", "API_TOKEN"},
+		{"a proxy after a secret", "ENV API_KEY=abc http_proxy=http://proxy:3128 # buildkit", "ENV API_KEY=<redacted> http_proxy=http://proxy:3128", "API_KEY"},
+		{"a label after a secret label", "LABEL ci.token=abc org.opencontainers.image.version=1.2 # buildkit", "LABEL ci.token=<redacted> org.opencontainers.image.version=1.2", "ci.token"},
 		{"label with a token", "LABEL gh=" + ghToken + " # buildkit", "LABEL gh=<redacted>", "gh(a GitHub token)"},
 
 		// Assignments wherever they stand.
