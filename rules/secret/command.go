@@ -320,8 +320,7 @@ func argSpans(s string, cmd *command, prev *command, spans *[]span) {
 		if prev == nil {
 			return
 		}
-		if _, from := prev.name(s); from == "echo" || from == "printf" {
-			pa, _ := prev.name(s)
+		if pa, from := prev.name(s); from == "echo" || from == "printf" {
 			for _, w := range prev.words[pa+1:] {
 				if p := plain(w); p != "" && p[0] != '-' {
 					hidden(name, inner(s, w), userPass, secretSpan)
