@@ -587,26 +587,25 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 			add(IDSecretEnv, layer, cmdLine, msg, 0)
 		}
 	}
-	layer := -1
-	for _, h := range img.Config.History {
-		if !h.EmptyLayer {
-			layer++
-		}
-		l := max(layer, 0)
-		clean, found := secret.Instruction(h.CreatedBy)
+	hist := img.Config.History
+	entries := historyEntries(hist)
+	for i, h := range hist {
+		e := &entries[i]
 		_, inComment := secret.Redact(h.Comment)
-		for _, f := range found {
+		for k, f := range e.found {
+			l := e.at(k)
 			switch {
 			case f.Name != "" && f.Kind != "":
-				flag("name "+f.Name, l, clean, inHistory+fmt.Sprintf("%s holds %s, recorded in the build history", f.Name, f.Kind))
+				flag("name "+f.Name, l, e.clean, inHistory+fmt.Sprintf("%s holds %s, recorded in the build history", f.Name, f.Kind))
 			case f.Name != "":
-				flag("name "+f.Name, l, clean, inHistory+fmt.Sprintf("%s is recorded in the build history with its value", f.Name))
+				flag("name "+f.Name, l, e.clean, inHistory+fmt.Sprintf("%s is recorded in the build history with its value", f.Name))
 			default:
-				flag(fmt.Sprintf("%d %s", l, f.Kind), l, clean, inHistory+fmt.Sprintf("%s is recorded in the build history", f.Kind))
+				flag(fmt.Sprintf("%d %s", l, f.Kind), l, e.clean, inHistory+fmt.Sprintf("%s is recorded in the build history", f.Kind))
 			}
 		}
 		for _, f := range inComment {
-			flag(fmt.Sprintf("%d comment %s", l, f.Kind+f.Name), l, clean, inHistory+fmt.Sprintf("%s is recorded in a history comment", f.What()))
+			l := e.at(-1)
+			flag(fmt.Sprintf("%d comment %s", l, f.Kind+f.Name), l, e.clean, inHistory+fmt.Sprintf("%s is recorded in a history comment", f.What()))
 		}
 	}
 	for _, kv := range img.Config.Env {
@@ -624,4 +623,71 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 	}
 
 	return out
+}
+
+// historyEntry is a history entry as the secret findings see it: its
+// instruction with secrets hidden, what was hidden, and the layer each
+// finding is attributed to.
+type historyEntry struct {
+	clean string
+	found []secret.Found
+	layer int   // the layer the entry made, or the one before it
+	arg   []int // for an ARG, the layer of each of found
+}
+
+// at is the layer finding k (-1: the entry's comment) is attributed to.
+func (e *historyEntry) at(k int) int {
+	if e.arg != nil {
+		return e.arg[max(k, 0)]
+	}
+	return e.layer
+}
+
+// historyEntries reads the history for the secret findings. An ARG makes
+// no layer: its value is recorded by the RUNs built after it ("RUN |1
+// DB_PASSWORD=… make"), so a secret in it is attributed to the first later
+// layer whose instruction records that name, else to the next layer: the
+// instruction that used it, whose Dockerfile line --dockerfile names, not
+// the layer before the ARG. Other entries that make no layer (ENV, LABEL)
+// keep the layer before them.
+func historyEntries(hist []image.History) []historyEntry {
+	entries := make([]historyEntry, len(hist))
+	layer := -1
+	for i, h := range hist {
+		if !h.EmptyLayer {
+			layer++
+		}
+		clean, found := secret.Instruction(h.CreatedBy)
+		entries[i] = historyEntry{clean: clean, found: found, layer: max(layer, 0)}
+	}
+	next := -1                   // the layer of the next entry that makes one
+	recorded := map[string]int{} // a name, and the first later layer that records it
+	for i := len(hist) - 1; i >= 0; i-- {
+		e := &entries[i]
+		if !hist[i].EmptyLayer {
+			next = e.layer
+			for _, f := range e.found {
+				if f.Name != "" {
+					recorded[f.Name] = e.layer
+				}
+			}
+			continue
+		}
+		if !strings.HasPrefix(e.clean, "ARG ") {
+			continue
+		}
+		e.arg = make([]int, max(len(e.found), 1))
+		for k := range e.arg {
+			e.arg[k] = e.layer // no later layer: the last
+			if next >= 0 {
+				e.arg[k] = next
+			}
+			if k < len(e.found) {
+				if l, ok := recorded[e.found[k].Name]; ok && e.found[k].Name != "" {
+					e.arg[k] = l
+				}
+			}
+		}
+	}
+	return entries
 }

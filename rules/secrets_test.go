@@ -2,10 +2,12 @@ package rules_test
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/layerscope/layerscope/dockerfile"
 	it "github.com/layerscope/layerscope/internal/imagetest"
 )
 
@@ -17,6 +19,7 @@ const (
 	awsID    = "AK" + "IA3R2WYOJFLJOOA7LQ"
 	glToken  = "glpat" + "-c7Tvo-hBKqFYY-kv5ZJr"
 	stripeSK = "sk_live" + "_Oq9wMxEhh2FDEEtfjgVvVqE1SkHbn88HxjSI6bWHtP3fS2qHx6kw"
+	googleK  = "AI" + "zaKas1VOqg6YYZYn9ZhyiA4uoRgnatmUdjAWt"
 )
 
 // lines makes a file of n lines of filler before its last line.
@@ -44,6 +47,9 @@ func TestTokenFiles(t *testing.T) {
 		{"aws key ID in credentials", []it.File{it.Reg("root/.aws/credentials", "[default]\naws_access_key_id = "+awsID+"\n")}, "credentials-file@0 /root/.aws/credentials"},
 		{"a token in a config file", []it.File{it.Reg("app/settings.yml", "stripe:\n  key: "+stripeSK+"\n")}, "known-token@0 /app/settings.yml"},
 		{"a token in a script", []it.File{it.Reg("usr/local/bin/deploy.sh", "#!/bin/sh\ncurl -H 'PRIVATE-TOKEN: "+glToken+"' https://gitlab.example/api\n")}, "known-token@0 /usr/local/bin/deploy.sh"},
+		{"a Google key in server code", []it.File{it.Reg("app/server.js", "const maps = new Client({key: '"+googleK+"'})\n")}, "known-token@0 /app/server.js"},
+		{"a Google key in a settings file", []it.File{it.Reg("app/config/settings.json", `{"mapsKey": "`+googleK+`"}`)}, "known-token@0 /app/config/settings.json"},
+		{"a GitHub token in a web bundle", []it.File{it.Reg("app/static/js/main.1a2b3c4d.js", "fetch(u,{headers:{authorization:'token "+ghToken+"'}})\n")}, "known-token@0 /app/static/js/main.1a2b3c4d.js"},
 		{"a token in git config", []it.File{it.Reg("src/.git/config", "[remote \"origin\"]\n\turl = https://x:"+ghToken+"@github.com/o/r\n")}, "known-token@0 /src/.git/config"},
 	}
 	for _, tc := range tests {
@@ -70,6 +76,12 @@ func TestNoTokenFalseAlarms(t *testing.T) {
 		{"an example env file", it.Reg("app/.env.example", "GITHUB_TOKEN="+ghToken+"\n")},
 		{"placeholders", it.Reg("app/README.md", "Set GH=ghp_"+strings.Repeat("x", 36)+" and AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE; test keys are sk_test_"+strings.Repeat("a1", 20)+"\n")},
 		{"a look-alike in a longer word", it.Reg("app/ids.txt", "build_"+ghToken+"\nx"+awsID+"9\n")},
+		// Google API keys are sent to every browser that loads the page.
+		{"a Google key in a React bundle", it.Reg("app/static/js/main.1a2b3c4d.js", "!function(){var e={apiKey:\""+googleK+"\",authDomain:\"x.firebaseapp.com\"}}();\n")},
+		{"a Google key in nginx's html", it.Reg("usr/share/nginx/html/assets/index-4f3a.js", "const k=\""+googleK+"\";\n")},
+		{"a Google key in a page", it.Reg("srv/www/index.html", "<script src=\"https://maps.googleapis.com/maps/api/js?key="+googleK+"\"></script>\n")},
+		{"a Google key in a minified script", it.Reg("opt/app/web/app.min.js", "var k='"+googleK+"';\n")},
+		{"a Google key in a Next.js chunk", it.Reg("app/.next/static/chunks/pages/_app-8f1e.js", "k:\""+googleK+"\"\n")},
 		{"an npmrc that quotes a reference", it.Reg("app/.npmrc", "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=\"${NPM_TOKEN}\"\n")},
 	}
 	for _, tc := range tests {
@@ -148,5 +160,119 @@ func TestSecretsNeverShown(t *testing.T) {
 				t.Errorf("the %s report shows a secret: %q", form, v)
 			}
 		}
+	}
+}
+
+// TestArgSecretLine: a secret in an ARG (a history entry that makes no
+// layer) names the Dockerfile line of the RUN that recorded it, not the
+// line of the layer before the ARG.
+func TestArgSecretLine(t *testing.T) {
+	const dockerfileText = `FROM scratch
+COPY app /app
+RUN ./build
+ARG DB_PASSWORD=hunter2
+COPY conf /conf
+RUN ./install
+ARG API_TOKEN=s3cr3t-unused
+CMD ["/app"]
+`
+	layers := [][]byte{it.Layer(it.Reg("app", "a")), it.Layer(it.Reg("b", "b")), it.Layer(it.Reg("conf", "c")), it.Layer(it.Reg("i", "i"))}
+	tests := []struct {
+		name    string
+		history []it.History
+	}{
+		{"buildkit", []it.History{
+			{CreatedBy: "COPY app /app # buildkit"},
+			{CreatedBy: "RUN /bin/sh -c ./build # buildkit"},
+			{CreatedBy: "ARG DB_PASSWORD=hunter2", EmptyLayer: true},
+			{CreatedBy: "COPY conf /conf # buildkit"},
+			{CreatedBy: "RUN |1 DB_PASSWORD=hunter2 /bin/sh -c ./install # buildkit"},
+			{CreatedBy: "ARG API_TOKEN=s3cr3t-unused", EmptyLayer: true},
+			{CreatedBy: `CMD ["/app"]`, EmptyLayer: true},
+		}},
+		{"legacy", []it.History{
+			{CreatedBy: "/bin/sh -c #(nop) COPY file:0a1b2c in /app "},
+			{CreatedBy: "/bin/sh -c ./build"},
+			{CreatedBy: "/bin/sh -c #(nop)  ARG DB_PASSWORD=hunter2", EmptyLayer: true},
+			{CreatedBy: "/bin/sh -c #(nop) COPY file:0d1e2f in /conf "},
+			{CreatedBy: "|1 DB_PASSWORD=hunter2 /bin/sh -c ./install"},
+			{CreatedBy: "/bin/sh -c #(nop)  ARG API_TOKEN=s3cr3t-unused", EmptyLayer: true},
+			{CreatedBy: `/bin/sh -c #(nop)  CMD ["/app"]`, EmptyLayer: true},
+		}},
+	}
+	df, err := dockerfile.Parse(strings.NewReader(dockerfileText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := analyse(t, it.Image{Layers: layers, History: tc.history, User: "10001"}, nil)
+			steps := make([]dockerfile.Step, len(tc.history))
+			for i, h := range tc.history {
+				steps[i] = dockerfile.Step{CreatedBy: h.CreatedBy, EmptyLayer: h.EmptyLayer}
+			}
+			lines, err := df.MatchLayers(steps, len(r.Layers))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Locate("Dockerfile", lines)
+			var got []string
+			for _, f := range r.Findings {
+				if f.Rule == "secret-env" {
+					got = append(got, fmt.Sprintf("%s@%d line %d", f.CreatedBy, f.Layer, f.Line))
+				}
+			}
+			// DB_PASSWORD: the RUN that records it (line 6), not the RUN
+			// before the ARG (line 3) nor the COPY after it (line 5).
+			// API_TOKEN: no layer follows, the last one.
+			want := []string{"ARG DB_PASSWORD=<redacted>@3 line 6", "ARG API_TOKEN=<redacted>@3 line 6"}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("secret-env findings %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestInnerSecretInEnv: an ENV whose value holds NAME=value pairs of its
+// own (ENV OPTS="-Dx=1 DB_PASSWORD=…", recorded unquoted), and a secret
+// ENV value that holds " x=y": the secret is reported and never shown.
+func TestInnerSecretInEnv(t *testing.T) {
+	tests := []struct {
+		name, createdBy, env, hidden string
+		want                         []string
+	}{
+		{"inner secret", "ENV OPTS=-Dx=1 DB_PASSWORD=hunter2 # buildkit", "OPTS=-Dx=1 DB_PASSWORD=hunter2", "hunter2",
+			[]string{"secret-env@0 DB_PASSWORD is recorded in the build history with its value", "secret-env@0 ENV OPTS holds the value of DB_PASSWORD, set for anyone who pulls the image"}},
+		{"secret holding x=y", "/bin/sh -c #(nop)  ENV DB_PASSWORD=pa ss=w0rdpart", "DB_PASSWORD=pa ss=w0rdpart", "w0rdpart",
+			[]string{"secret-env@0 DB_PASSWORD is recorded in the build history with its value"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := it.Image{
+				Layers:  [][]byte{it.Layer(it.Reg("bin/sh", "sh"))},
+				History: []it.History{{CreatedBy: "ADD rootfs.tar / # buildkit"}, {CreatedBy: tc.createdBy, EmptyLayer: true}},
+				Env:     []string{tc.env},
+				User:    "10001",
+			}
+			r := analyse(t, img, nil)
+			var got []string
+			for _, f := range r.Findings {
+				_, msg, _ := strings.Cut(f.Message, ": ")
+				got = append(got, fmt.Sprintf("%s@%d %s", f.Rule, f.Layer, msg))
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			var text, js bytes.Buffer
+			if err := r.WriteText(&text, 200); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(text.String(), tc.hidden) || strings.Contains(js.String(), tc.hidden) {
+				t.Errorf("a report shows %q", tc.hidden)
+			}
+		})
 	}
 }

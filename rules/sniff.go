@@ -70,13 +70,42 @@ func (sniffer) Sniff(p string, head []byte) tree.Flags {
 		if credential(p, head) {
 			f |= FlagCredential
 		}
-	case bytes.IndexByte(head, 0) < 0 && secret.HasToken(head):
+	case bytes.IndexByte(head, 0) < 0 && (webBundle(p) && secret.HasUnpublishedToken(head) || !webBundle(p) && secret.HasToken(head)):
 		// Text (a NUL says binary) with a token of a known format. The
 		// rule leaves out the trees of packaged libraries, whose tests
-		// and docs hold token-shaped examples.
+		// and docs hold token-shaped examples, and the Google API keys of
+		// web bundles, which every browser that loads the page is sent.
 		f |= FlagToken
 	}
 	return f
+}
+
+// servedDirs are the folders a web server or a frontend build serves
+// files from.
+var servedDirs = map[string]bool{"static": true, "public": true, "html": true, "htdocs": true, "www": true, "wwwroot": true, "webroot": true,
+	"dist": true, "build": true, "assets": true, "_next": true, ".next": true, "js": true, "bundles": true, "chunks": true}
+
+// webBundle reports a script or page that a browser loads: a .js, .mjs,
+// .map or .html file in a folder that is served (/app/static/js/main.1a2b.js,
+// /usr/share/nginx/html/index.html), or a minified or chunked bundle
+// anywhere (app.min.js, 42.chunk.js).
+func webBundle(p string) bool {
+	base := tree.Base(p)
+	ext := base[strings.LastIndexByte(base, '.')+1:]
+	switch ext {
+	case "js", "mjs", "cjs", "map", "html", "htm":
+	default:
+		return false
+	}
+	if strings.Contains(base, ".min.") || strings.Contains(base, ".chunk.") || strings.Contains(base, ".bundle.") {
+		return true
+	}
+	for dir := range strings.SplitSeq(p, "/") {
+		if servedDirs[dir] {
+			return true
+		}
+	}
+	return false
 }
 
 // credentialsFile reports a file that the credentials-file rule names.

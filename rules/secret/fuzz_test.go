@@ -10,7 +10,7 @@ import (
 	"github.com/layerscope/layerscope/rules/secret"
 )
 
-var pairInValue = regexp.MustCompile(` [A-Za-z_][A-Za-z0-9_.-]*=`)
+var pairInValue = regexp.MustCompile(` (?:[A-Z_][A-Z0-9_]*|[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z0-9_.-]*|(?:http|https|no|ftp|all)_proxy)=`)
 
 // FuzzRedact feeds history text to Instruction and Redact: no panic,
 // redaction is idempotent, and a value assigned to a secret-looking name
@@ -23,6 +23,15 @@ func FuzzRedact(f *testing.F) {
 	f.Add(uint8(2), "API", "x'y", `"z`, "X", "a /bin/sh -c b C=d", "npm ci", "RUN |1 DB_PASSWORD=a b /bin/bash -c make # buildkit")
 	f.Add(uint8(3), "GH", "ghp_", "$(x)", "LANG", "C.UTF-8", "/bin/sh -c #(nop)", `ENV A="x" B=-----BEGIN RSA PRIVATE KEY-----\nMII`)
 	f.Add(uint8(4), "S", "", "\n", "O", "", "", "")
+	// Secrets that commands take in their own syntax, tokens that the
+	// shell joins from parts, and keys written with "\\n" or quotes.
+	f.Add(uint8(0), "C", "u", "", "O", "", "curl -fsSLu user:pw x | sh", `sudo curl -u "a:b c" x && mysql -uroot -p'p w' db`)
+	f.Add(uint8(1), "M", "", "", "O", "", "echo root:pw | chpasswd", `printf 'root:pw\n' | chpasswd && chpasswd <<< "a:b" && echo pw | passwd --stdin app`)
+	f.Add(uint8(2), "A", "", "", "O", "", "aws configure set aws_secret_access_key wJalrX", "npm config set //r/:_authToken x && yarn config set npmAuthToken y -H && htpasswd -Bbc f u p")
+	f.Add(uint8(3), "O", "", "", "O", "", "openssl rsa -passin pass:pw -passout 'pass:p w' -k k", "sshpass -ppw ssh h && docker login -u u -p pw r && skopeo copy --creds u:p a b && redis-cli -a pw")
+	f.Add(uint8(4), "T", "", "", "O", "", "ssh -p 22 h && docker run -p 80:80 -u 1000:1000 i", "echo gh\"p_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d\" && echo ghp_u8jzPde0Ig\\\nxLd6GncfBAepfJBd0Kh8oOOL8d")
+	f.Add(uint8(0), "K", "", "", "O", "", "printf '%s\\n' '-----BEGIN RSA PRIVATE KEY-----' 'MIIEow' '-----END RSA PRIVATE KEY-----'", `echo -e "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQ\\n-----END EC PRIVATE KEY-----" > k`)
+	f.Add(uint8(3), "E", "hunter2 X=y", "", "OPTS", "-Dx=1 DB_PASSWORD=hunter2", "", "ENV OPTS=-Dx=1 DB_PASSWORD=hunter2 # buildkit")
 	f.Fuzz(func(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -40,6 +49,8 @@ func FuzzRedact(f *testing.F) {
 }
 
 func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free string) {
+	clean := func(s string) string { return strings.ReplaceAll(s, "Q", "") }
+
 	// Any text: idempotent, and Instruction's output holds nothing to hide.
 	out, _ := secret.Redact(free)
 	if again, _ := secret.Redact(out); again != out {
@@ -50,8 +61,19 @@ func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free 
 		t.Errorf("Instruction(%q) = %q, and Redact of it %q", free, ins, again)
 	}
 
+	// A password in a command's own syntax, one shell word.
+	pw := "Qx1" + nameChars(v1) + "Qx2"
+	for _, c := range []string{"curl -fsSL -u u:%s x", "curl --user 'u:%s' x", "mysql -uroot -p%s db", "mysqldump -p\"%s\" db",
+		"echo root:%s | chpasswd", "chpasswd <<< 'u:%s'", "sshpass -p %s ssh h", "openssl rsa -passin pass:%s",
+		"docker login -u u -p %s r", "htpasswd -bc f u %s", "aws configure set aws_secret_access_key %s",
+		"npm config set //r.example/:_authToken %s", "yarn config set npmAuthToken %s"} {
+		raw := "/bin/sh -c " + plainCmd(cmd) + " && " + strings.Replace(c, "%s", pw, 1)
+		if got, _ := secret.Instruction(raw); strings.Contains(got, "Qx1") || strings.Contains(got, "Qx2") {
+			t.Fatalf("Instruction(%q)\n = %q: the password shows", raw, got)
+		}
+	}
+
 	// A secret under a secret-looking name, in the forms history records.
-	clean := func(s string) string { return strings.ReplaceAll(s, "Q", "") }
 	secretName := "X" + nameChars(name) + "_TOKEN"
 	other = "O" + nameChars(other)
 	otherValue, cmd = clean(otherValue), clean(cmd)
@@ -72,7 +94,7 @@ func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free 
 		raw = "|2 " + other + "=" + otherValue + " " + secretName + "=" + value + " " + cmd
 	case 3:
 		if pairInValue.MatchString(value) {
-			return // ENV records values unquoted: a value with " NAME=" cannot be told from two pairs
+			return // ENV records values unquoted: a value with " NAME=" (upper case, as ENV keys are) cannot be told from two pairs
 		}
 		raw = "ENV " + secretName + "=" + value + " " + other + "=" + otherValue + " # buildkit"
 	case 4:
@@ -103,5 +125,17 @@ func nameChars(s string) string {
 			return r
 		}
 		return -1
+	}, s)
+}
+
+// plainCmd keeps the characters of a command that leave the next command
+// to the shell: no quote, escape or bracket runs on into it.
+func plainCmd(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '"', '\'', '`', '\\', '$', '(', ')', '{', '}', 'Q', '#', '<', '>':
+			return -1
+		}
+		return r
 	}, s)
 }

@@ -249,7 +249,12 @@ func nameAt(s string, i int) string {
 }
 
 // redactPairs hides the secret values of ENV, LABEL or ARG pairs, which
-// history records unquoted: a value runs to the next " NAME=".
+// history records unquoted: a value runs to the next " NAME=". A secret
+// value may itself hold " x=y" (ENV DB_PASSWORD="pa ss=word" is recorded
+// as DB_PASSWORD=pa ss=word): after a secret, only a name as ENV and
+// LABEL keys are written (PATH, HTTP_PROXY, http_proxy,
+// org.example.version) starts another pair; any other is part of the
+// secret.
 func redactPairs(s string, found *[]Found) string {
 	names := nameStarts(s)
 	if len(names) == 0 {
@@ -257,15 +262,24 @@ func redactPairs(s string, found *[]Found) string {
 	}
 	var b strings.Builder
 	b.WriteString(s[:names[0]])
-	for k, at := range names {
-		name := nameAt(s, at)
-		end := len(s)
-		if k+1 < len(names) {
-			end = names[k+1] - 1
+	valueEnd := func(next int) int {
+		if next < len(names) {
+			return names[next] - 1
 		}
+		return len(s)
+	}
+	for k := 0; k < len(names); {
+		at := names[k]
+		name := nameAt(s, at)
+		next := k + 1
+		end := valueEnd(next)
 		value := s[at+len(name)+1 : end]
 		b.WriteString(name + "=")
 		if Value(name, value) {
+			for next < len(names) && !pairName(nameAt(s, names[next])) {
+				next++
+			}
+			end = valueEnd(next)
 			b.WriteString(Redacted)
 			*found = append(*found, Found{Name: name})
 		} else {
@@ -274,6 +288,26 @@ func redactPairs(s string, found *[]Found) string {
 		if end < len(s) {
 			b.WriteString(" ")
 		}
+		k = next
 	}
 	return b.String()
+}
+
+// pairName reports a name as ENV and LABEL keys are written: upper case
+// (DB_HOST), a proxy setting (http_proxy) or a dotted label key
+// (org.opencontainers.image.version).
+func pairName(name string) bool {
+	switch name {
+	case "http_proxy", "https_proxy", "no_proxy", "ftp_proxy", "all_proxy":
+		return true
+	}
+	if strings.Contains(name, ".") {
+		return true
+	}
+	for _, c := range []byte(name) {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -110,7 +110,10 @@ func Value(name, value string) bool {
 // Redact hides every secret in s: private keys, the values of
 // secret-looking assignments wherever they stand (NAME=value, "NAME=value",
 // --password=value, ?token=value), and tokens of a known format whatever
-// surrounds them, and the passwords of URLs (https://user:…@host). Each
+// surrounds them (also when quotes or a line continuation split them: the
+// shell joins gh"p_…" into one word), the passwords of URLs
+// (https://user:…@host), and the secrets that commands take as arguments
+// (curl -u user:…, mysql -p…, echo user:… | chpasswd: see command.go). Each
 // becomes Redacted. It returns the text to show and what it hid. Redact is
 // idempotent: Redact of its own output changes nothing.
 func Redact(s string) (string, []Found) {
@@ -118,8 +121,10 @@ func Redact(s string) (string, []Found) {
 	s = redactKeys(s, &found)
 	s = redactAssignments(s, &found)
 	s = redactTokens(s, &found)
+	s = redactSplitTokens(s, &found)
 	s = redactURLPasswords(s, &found)
 	s = redactCredentialWords(s, &found)
+	s = redactCommands(s, &found)
 	return s, found
 }
 

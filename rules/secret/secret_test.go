@@ -154,6 +154,13 @@ func TestInstruction(t *testing.T) {
 		{"gpg key", "ENV GPG_KEY=B26995E310250568 # buildkit", "ENV GPG_KEY=B26995E310250568", ""},
 		{"key id", "ENV AWS_ACCESS_KEY_ID=AKIA", "ENV AWS_ACCESS_KEY_ID=AKIA", ""},
 		{"empty arg", "ARG API_KEY=", "ARG API_KEY=", ""},
+		{"env with an inner secret", "ENV OPTS=-Dx=1 DB_PASSWORD=hunter2 # buildkit", "ENV OPTS=-Dx=1 DB_PASSWORD=<redacted>", "DB_PASSWORD"},
+		{"legacy env with an inner secret", "/bin/sh -c #(nop)  ENV OPTS=-Dx=1 DB_PASSWORD=hunter2 -Dy=2", "ENV OPTS=-Dx=1 DB_PASSWORD=<redacted>", "DB_PASSWORD"},
+		{"env with an inner option", "ENV JAVA_OPTS=-Xmx1g -Ddb.password=hunter2 -Dz=1 # buildkit", "ENV JAVA_OPTS=-Xmx1g -Ddb.password=<redacted> -Dz=1", "Ddb.password"},
+		{"a secret env value holding x=y", "ENV DB_PASSWORD=pa ss=word PATH=/usr/bin # buildkit", "ENV DB_PASSWORD=<redacted> PATH=/usr/bin", "DB_PASSWORD"},
+		{"a secret env value holding x=y last", "/bin/sh -c #(nop)  ENV API_TOKEN=a b=c d", "ENV API_TOKEN=<redacted>", "API_TOKEN"},
+		{"a proxy after a secret", "ENV API_KEY=abc http_proxy=http://proxy:3128 # buildkit", "ENV API_KEY=<redacted> http_proxy=http://proxy:3128", "API_KEY"},
+		{"a label after a secret label", "LABEL ci.token=abc org.opencontainers.image.version=1.2 # buildkit", "LABEL ci.token=<redacted> org.opencontainers.image.version=1.2", "ci.token"},
 		{"label with a token", "LABEL gh=" + ghToken + " # buildkit", "LABEL gh=<redacted>", "gh(a GitHub token)"},
 
 		// Assignments wherever they stand.
@@ -252,6 +259,13 @@ func TestLinearTime(t *testing.T) {
 		"a long name":              strings.Repeat("a", n) + "=",
 		"unclosed quoted secrets":  strings.Repeat(`A_TOKEN="x `, n/11),
 		"secrets in command words": "/bin/sh -c " + strings.Repeat("A_TOKEN=x ", n/10),
+		"curl users":               "curl " + strings.Repeat("-u a:b ", n/7),
+		"chpasswd pipes":           strings.Repeat("echo a:b | chpasswd | ", n/22),
+		"htpasswd flags":           "htpasswd " + strings.Repeat("-b ", n/3),
+		"quoted commands":          strings.Repeat(`sh -c "sh -c 'curl -u a:b`, n/25),
+		"split token quotes":       strings.Repeat(`"ghp_'`, n/6),
+		"config sets":              "npm " + strings.Repeat("config set ", n/11),
+		"redacted words":           strings.Repeat("-u a:<redacted>", n/15),
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
@@ -265,6 +279,149 @@ func TestLinearTime(t *testing.T) {
 			case <-done:
 			case <-time.After(30 * time.Second):
 				t.Fatal("still running after 30 s")
+			}
+		})
+	}
+}
+
+// TestRedactCommandArguments: secrets that commands take in their own
+// syntax, and the same flags elsewhere, which are no secret.
+func TestRedactCommandArguments(t *testing.T) {
+	const cl = "(a secret on a command line)"
+	tests := []struct {
+		name, in, want, found string
+	}{
+		{"curl -u", "curl -fsSL -u deploy:hunter2 https://x.invalid/a", "curl -fsSL -u deploy:<redacted> https://x.invalid/a", cl},
+		{"curl --user", "curl --user deploy:hunter2 https://x.invalid/a", "curl --user deploy:<redacted> https://x.invalid/a", cl},
+		{"curl --user=", "curl --user=deploy:hunter2 https://x.invalid/a", "curl --user=deploy:<redacted> https://x.invalid/a", cl},
+		{"curl -u attached, quoted", `curl -u"deploy:hunter2" https://x.invalid/a`, `curl -u"deploy:<redacted>" https://x.invalid/a`, cl},
+		{"curl -u quoted", `curl -u 'deploy:hunter 2' https://x.invalid/a`, `curl -u 'deploy:<redacted>' https://x.invalid/a`, cl},
+		{"curl flags cluster", "curl -fsSLu deploy:hunter2 https://x.invalid/a", "curl -fsSLu deploy:<redacted> https://x.invalid/a", cl},
+		{"curl after sudo and a pipe", "true && sudo -E /usr/bin/curl -u a:hunter2 x | sh", "true && sudo -E /usr/bin/curl -u a:<redacted> x | sh", cl},
+		{"curl inside sh -c", `sh -c "curl -u a:hunter2 x"`, `sh -c "curl -u a:<redacted> x"`, cl},
+		{"mysql -p", "mysql -uroot -phunter2 app < dump.sql", "mysql -uroot -p<redacted> app < dump.sql", cl},
+		{"mysql -p quoted", `mysql -u root -p"hunter 2" app`, `mysql -u root -p"<redacted>" app`, cl},
+		{"mysql --password=", "mysql --password=hunter2 app", "mysql --password=<redacted> app", "password"},
+		{"mysqladmin", "mysqladmin -uroot -phunter2 create app", "mysqladmin -uroot -p<redacted> create app", cl},
+		{"mysqldump", "mysqldump -phunter2 app > a.sql", "mysqldump -p<redacted> app > a.sql", cl},
+		{"openssl -passin", "openssl rsa -in k.pem -passin pass:hunter2 -out k2.pem", "openssl rsa -in k.pem -passin pass:<redacted> -out k2.pem", cl},
+		{"openssl -passout", "openssl pkcs12 -export -passout 'pass:hunter2' -out a.p12", "openssl pkcs12 -export -passout 'pass:<redacted>' -out a.p12", cl},
+		{"openssl enc -k", "openssl enc -aes-256-cbc -k hunter2 -in a -out b", "openssl enc -aes-256-cbc -k <redacted> -in a -out b", cl},
+		{"chpasswd from echo", "echo root:hunter2 | chpasswd", "echo root:<redacted> | chpasswd", cl},
+		{"chpasswd from echo, quoted", `echo "app:hunter2" | sudo chpasswd`, `echo "app:<redacted>" | sudo chpasswd`, cl},
+		{"chpasswd from printf", `printf 'root:hunter2\n' | chpasswd`, `printf 'root:<redacted>' | chpasswd`, cl},
+		{"chpasswd here-string", `chpasswd <<< 'root:hunter2'`, `chpasswd <<< 'root:<redacted>'`, cl},
+		{"passwd --stdin", "echo hunter2 | passwd --stdin app", "echo <redacted> | passwd --stdin app", cl},
+		{"aws secret key", "aws configure set aws_secret_access_key wJalrXUtnFEMIK7MDENGbPxRfiCY && aws configure set region eu-west-1", "aws configure set aws_secret_access_key <redacted> && aws configure set region eu-west-1", cl},
+		{"aws session token with profile", "aws configure set default.aws_session_token FQoGZXIvYXdz --profile ci", "aws configure set default.aws_session_token <redacted> --profile ci", cl},
+		{"npm _auth", "npm config set _auth ZGVwbG95Omh1bnRlcjI=", "npm config set _auth <redacted>", cl},
+		{"npm registry token", "npm config set //registry.npmjs.org/:_authToken s3cr3t-npm", "npm config set //registry.npmjs.org/:_authToken <redacted>", cl},
+		{"yarn npmAuthToken", "yarn config set npmAuthToken s3cr3t-yarn -H", "yarn config set npmAuthToken <redacted> -H", cl},
+		{"htpasswd -b", "htpasswd -bc /etc/nginx/.htpasswd admin hunter2", "htpasswd -bc /etc/nginx/.htpasswd admin <redacted>", cl},
+		{"htpasswd -nb", "htpasswd -Bnb admin hunter2 > /etc/htpasswd", "htpasswd -Bnb admin <redacted> > /etc/htpasswd", cl},
+		{"sshpass -p", "sshpass -p hunter2 scp a host:b", "sshpass -p <redacted> scp a host:b", cl},
+		{"sshpass -p attached", "sshpass -phunter2 ssh host", "sshpass -p<redacted> ssh host", cl},
+		{"docker login -p", "docker login -u ci -p hunter2 registry.example", "docker login -u ci -p <redacted> registry.example", cl},
+		{"docker login --password", "docker login --username ci --password hunter2 r", "docker login --username ci --password <redacted> r", cl},
+		{"skopeo creds", "skopeo copy --src-creds ci:hunter2 docker://a docker://b", "skopeo copy --src-creds ci:<redacted> docker://a docker://b", cl},
+		{"redis-cli -a", "redis-cli -h cache -a hunter2 ping", "redis-cli -h cache -a <redacted> ping", cl},
+		{"git clone with a token", "git clone https://ci:glsecret123@gitlab.example/a.git", "git clone https://ci:<redacted>@gitlab.example/a.git", "(a password in a URL)"},
+		{"PGPASSWORD", "PGPASSWORD=hunter2 psql -h db -U app", "PGPASSWORD=<redacted> psql -h db -U app", "PGPASSWORD"},
+
+		// The same flags elsewhere, and the forms that hold no secret.
+		{"ssh -p port", "ssh -p 22 git@host && scp -P 2222 a host:b", "ssh -p 22 git@host && scp -P 2222 a host:b", ""},
+		{"docker run -p", "docker run -p 80:80 -u 1000:1000 img login", "docker run -p 80:80 -u 1000:1000 img login", ""},
+		{"curl -u user alone", "curl -u deploy https://x.invalid/a", "curl -u deploy https://x.invalid/a", ""},
+		{"curl -u references", `curl -u "$USER:$PASS" x && curl -u ci:${TOKEN} y`, `curl -u "$USER:$PASS" x && curl -u ci:${TOKEN} y`, ""},
+		{"curl -o", "curl -fsSLo /tmp/x https://x.invalid/a", "curl -fsSLo /tmp/x https://x.invalid/a", ""},
+		{"mysql -p prompts", "mysql -u root -p app", "mysql -u root -p app", ""},
+		{"mysql -p reference", `mysql -uroot -p"$MYSQL_ROOT_PASSWORD" app`, `mysql -uroot -p"$MYSQL_ROOT_PASSWORD" app`, ""},
+		{"useradd -u", "useradd -u 10001 -p x app && pip install --user pipx", "useradd -u 10001 -p x app && pip install --user pipx", ""},
+		{"openssl from env and file", "openssl rsa -passin env:KEY_PW -passout file:/run/secrets/pw", "openssl rsa -passin env:KEY_PW -passout file:/run/secrets/pw", ""},
+		{"chpasswd reference", `echo "app:$APP_PW" | chpasswd`, `echo "app:$APP_PW" | chpasswd`, ""},
+		{"chpasswd template", `printf '%s:%s\n' app "$PW" | chpasswd`, `printf '%s:%s\n' app "$PW" | chpasswd`, ""},
+		{"echo without chpasswd", "echo root:x | tee /tmp/a", "echo root:x | tee /tmp/a", ""},
+		{"aws access key id is an identifier", "aws configure set aws_access_key_id AKIDPLAIN && aws configure set region us-east-1", "aws configure set aws_access_key_id AKIDPLAIN && aws configure set region us-east-1", ""},
+		{"npm registry", "npm config set registry https://registry.npmjs.org/", "npm config set registry https://registry.npmjs.org/", ""},
+		{"yarn token reference", `yarn config set npmAuthToken "${NPM_TOKEN}"`, `yarn config set npmAuthToken "${NPM_TOKEN}"`, ""},
+		{"htpasswd prompts", "htpasswd -c /etc/nginx/.htpasswd admin", "htpasswd -c /etc/nginx/.htpasswd admin", ""},
+		{"docker login from stdin", `echo "$PW" | docker login -u ci --password-stdin r`, `echo "$PW" | docker login -u ci --password-stdin r`, ""},
+		{"nc -p", "nc -l -p 8080", "nc -l -p 8080", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fs := secret.Redact(tc.in)
+			if got != tc.want {
+				t.Errorf("Redact(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+			}
+			if f := found(fs); f != tc.found {
+				t.Errorf("Redact(%q) found %q, want %q", tc.in, f, tc.found)
+			}
+			if again, fs := secret.Redact(got); again != got || len(fs) > 0 {
+				t.Errorf("Redact is not idempotent: %q, then %q %v", got, again, fs)
+			}
+		})
+	}
+}
+
+// TestRedactSplitTokens: a token the shell joins from parts is one token.
+func TestRedactSplitTokens(t *testing.T) {
+	const gh = "(a GitHub token)"
+	tests := []struct {
+		name, in, want, found string
+	}{
+		{"a line continuation", "export T=ghp_" + body36[:10] + "\\\n" + body36[10:] + " && make", "export T=<redacted> && make", gh},
+		{"a line continuation in a word", "git clone https://ghp_" + body36[:10] + "\\\n" + body36[10:] + "@github.com/o/r", "git clone https://<redacted>@github.com/o/r", gh},
+		{"quotes in the prefix", `echo gh"p_` + body36 + `" > t`, `echo <redacted>" > t`, gh},
+		{"quotes in the body", `echo 'ghp_` + body36[:20] + `'"` + body36[20:] + `" > t`, `echo '<redacted>" > t`, gh},
+		{"an escaped letter", `echo ghp_` + body36[:5] + `\` + body36[5:] + ` > t`, `echo <redacted> > t`, gh},
+		{"a CRLF continuation", "echo npm_" + body36b[:3] + "\\\r\n" + body36b[3:], "echo <redacted>", "(an npm token)"},
+		{"quoted whole stays one finding", `echo "ghp_` + body36 + `"`, `echo "<redacted>"`, gh},
+		{"separate words are not joined", `echo "ghp_` + body36[:20] + `" "` + body36[20:] + `"`, `echo "ghp_` + body36[:20] + `" "` + body36[20:] + `"`, ""},
+		{"a look-alike stays", `echo x"ghp_` + body36 + `"`, `echo x"<redacted>"`, gh},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fs := secret.Redact(tc.in)
+			if got != tc.want {
+				t.Errorf("Redact(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+			}
+			if f := found(fs); f != tc.found {
+				t.Errorf("Redact(%q) found %q, want %q", tc.in, f, tc.found)
+			}
+			if again, fs := secret.Redact(got); again != got || len(fs) > 0 {
+				t.Errorf("Redact is not idempotent: %q, then %q %v", got, again, fs)
+			}
+		})
+	}
+}
+
+// TestRedactKeysInCommands: a private key a RUN writes, its lines joined
+// by "\n", "\\n", line continuations or quotes.
+func TestRedactKeysInCommands(t *testing.T) {
+	const body = "MIIEowIBAAKCAQEAu8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"
+	tests := []struct {
+		name, raw, want, found string
+	}{
+		{"echo with \\n", `/bin/sh -c echo "-----BEGIN RSA PRIVATE KEY-----\n` + body + `\n-----END RSA PRIVATE KEY-----" > /root/key`, `RUN echo "<redacted>" > /root/key`, "(a private key)"},
+		{"echo -e with \\\\n", `RUN /bin/sh -c echo -e "-----BEGIN RSA PRIVATE KEY-----\\n` + body + `\\n-----END RSA PRIVATE KEY-----" > /root/key # buildkit`, `RUN echo -e "<redacted>" > /root/key`, "(a private key)"},
+		{"printf with quoted lines", `RUN /bin/sh -c printf '%s\n' '-----BEGIN OPENSSH PRIVATE KEY-----' 'b3BlbnNzaC1rZXktdjEAAAA' '-----END OPENSSH PRIVATE KEY-----' > k # buildkit`, `RUN printf '%s\n' '<redacted>' > k`, "(a private key)"},
+		{"a line continuation", "/bin/sh -c echo \"-----BEGIN EC PRIVATE KEY-----\\\nMHcCAQEEIB\" > k", `RUN echo "<redacted>`, "(a private key)"},
+		{"no footer hides to the end", `/bin/sh -c echo "-----BEGIN PRIVATE KEY-----\n` + body + `" > k && chmod 600 k`, `RUN echo "<redacted>`, "(a private key)"},
+		{"a header grep is no key", `/bin/sh -c grep -q "-----BEGIN RSA PRIVATE KEY-----" /etc/ssl/private/server.key`, `RUN grep -q "-----BEGIN RSA PRIVATE KEY-----" /etc/ssl/private/server.key`, ""},
+		{"a header grep of a Makefile", `/bin/sh -c grep -q '-----BEGIN PRIVATE KEY-----' Makefile`, `RUN grep -q '-----BEGIN PRIVATE KEY-----' Makefile`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fs := secret.Instruction(tc.raw)
+			if got != tc.want {
+				t.Errorf("Instruction(%q)\n = %q\nwant %q", tc.raw, got, tc.want)
+			}
+			if f := found(fs); f != tc.found {
+				t.Errorf("Instruction(%q) found %q, want %q", tc.raw, f, tc.found)
+			}
+			if strings.Contains(got, body[4:20]) || strings.Contains(got, "b3BlbnNzaC1") {
+				t.Errorf("the key shows: %q", got)
 			}
 		})
 	}

@@ -18,6 +18,9 @@ type shape struct {
 	body     func(c byte) bool
 	min, max int // body length
 	check    func(body string) bool
+	// published says the issuer makes the token to be shipped in web
+	// pages' code, where anyone reads it: see HasUnpublishedToken.
+	published bool
 }
 
 // The formats, as their issuers document them.
@@ -51,7 +54,9 @@ var shapes = []shape{
 	{kind: "a Stripe live key", prefix: "sk_live_", body: isAlnum, min: 24, max: 255},
 	{kind: "a Stripe live key", prefix: "rk_live_", body: isAlnum, min: 24, max: 255},
 	// Google API keys: AIza and 35 of [A-Za-z0-9_-].
-	{kind: "a Google API key", prefix: "AIza", body: isURLSafe, min: 35, max: 35},
+	// Browser keys (Maps, Firebase) are published in every page that uses
+	// them; Google restricts them by referrer, not by secrecy.
+	{kind: "a Google API key", prefix: "AIza", body: isURLSafe, min: 35, max: 35, published: true},
 }
 
 // byFirst lists the shapes by the first byte of their prefix, and first
@@ -66,8 +71,14 @@ var (
 // or a "-" (or starts with "A"), at one of the offsets listed.
 var anchors = map[byte][]int{}
 
+// publishedKind holds the kinds of the published shapes.
+var publishedKind = map[string]bool{}
+
 func init() {
 	for i, sh := range shapes {
+		if sh.published {
+			publishedKind[sh.kind] = true
+		}
 		c := sh.prefix[0]
 		byFirst[c] = append(byFirst[c], i)
 		first[c] = true
@@ -181,7 +192,13 @@ func placeholder(prefix, body string) bool {
 // HasToken reports whether b holds a token of a known format. It looks
 // at the bytes every prefix holds, so it costs little more than a search
 // for them: the sniffer asks it of the head of every text file.
-func HasToken(b []byte) bool {
+func HasToken(b []byte) bool { return hasToken(b, false) }
+
+// HasUnpublishedToken is HasToken less the tokens that web pages carry by
+// design (Google API keys): what a web bundle's code may hold.
+func HasUnpublishedToken(b []byte) bool { return hasToken(b, true) }
+
+func hasToken(b []byte, unpublished bool) bool {
 	for a, offsets := range anchors {
 		for i := 0; i < len(b); {
 			j := bytes.IndexByte(b[i:], a)
@@ -192,7 +209,7 @@ func HasToken(b []byte) bool {
 			for _, off := range offsets {
 				// tokenAt's first test, here where it costs no call.
 				if st := p - off; st >= 0 && first[b[st]] && (st == 0 || !isWord(b[st-1])) {
-					if e, _ := tokenAt(b, st); e >= 0 {
+					if e, kind := tokenAt(b, st); e >= 0 && !(unpublished && publishedKind[kind]) {
 						return true
 					}
 				}
@@ -211,10 +228,59 @@ func redactTokens(s string, found *[]Found) string {
 	})
 }
 
+// redactSplitTokens replaces the tokens of a known format that the shell
+// would join from parts: gh"p_…", 'ghp_…'"…", ghp_…\<newline>…, ghp_\…. It
+// reads s with the quotes and escaping backslashes taken out, and hides
+// each token found there that spans one of them, quotes and all.
+func redactSplitTokens(s string, found *[]Found) string {
+	if !strings.ContainsAny(s, "\"'\\") {
+		return s
+	}
+	norm := make([]byte, 0, len(s))
+	at := make([]int, 0, len(s)) // at[k] is where norm[k] stands in s
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\'':
+		case c == '\\' && i+1 < len(s):
+			i++
+			if s[i] == '\n' {
+				continue // a line continues
+			}
+			if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+				i++
+				continue
+			}
+			norm, at = append(norm, s[i]), append(at, i)
+		default:
+			norm, at = append(norm, c), append(at, i)
+		}
+	}
+	from := 0
+	return redactSpans(s, found, func(min int) (int, int, Found) {
+		for {
+			st, e, kind := findToken(norm, from)
+			if st < 0 {
+				return -1, 0, Found{}
+			}
+			from = e
+			start, end := at[st], at[e-1]+1
+			if end-start == e-st || start < min {
+				continue // whole in s: redactTokens saw it
+			}
+			return start, end, Found{Kind: kind}
+		}
+	})
+}
+
 // A private key: a PEM header with a body after it. In history and config
-// text its lines may be joined, or kept as "\n".
+// text its lines may be joined, or kept as "\n". A shell command may also
+// write it with "\\n", a line continuation or a quote between them
+// (printf '%s\n' '-----BEGIN … KEY-----' 'MIIE…'): then the body must start
+// as a key's does (MII…, MHc…, MC4… for DER, b3Bl… for OpenSSH, Proc-Type: for
+// an encrypted PEM), so that a file name after a quoted header in a grep
+// is not one.
 var (
-	pemBegin = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:\s|\\[nr])+[A-Za-z0-9+/=:]`)
+	pemBegin = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:(?:\s|\\[nr])+[A-Za-z0-9+/=:]|(?:\s|\\+[nrt]?|["'])+(?:MI[A-Z]|MH[a-z]|MC4|b3Bl|Proc-Type:))`)
 	pemEnd   = regexp.MustCompile(`-----END [A-Z0-9 ]*PRIVATE KEY-----`)
 )
 

@@ -81,3 +81,27 @@ func TestTokenShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestHasUnpublishedToken: a web bundle may carry a Google API key, which
+// browsers are sent by design, but no other token.
+func TestHasUnpublishedToken(t *testing.T) {
+	tests := []struct {
+		name, text       string
+		all, unpublished bool
+	}{
+		{"a Google key", `var k="AIza` + body35 + `"`, true, false},
+		{"a GitHub token", `var k="ghp_` + body36 + `"`, true, true},
+		{"both", `k="AIza` + body35 + `",t="ghp_` + body36 + `"`, true, true},
+		{"none", "var k=1", false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := secret.HasToken([]byte(tc.text)); got != tc.all {
+				t.Errorf("HasToken = %v, want %v", got, tc.all)
+			}
+			if got := secret.HasUnpublishedToken([]byte(tc.text)); got != tc.unpublished {
+				t.Errorf("HasUnpublishedToken = %v, want %v", got, tc.unpublished)
+			}
+		})
+	}
+}

@@ -1,0 +1,456 @@
+package secret
+
+import (
+	"slices"
+	"strings"
+)
+
+// Secrets that a command takes as an argument of its own syntax, not as
+// NAME=value or --password value: curl -u user:pw, mysql -ppw, openssl
+// -passin pass:pw, sshpass -p pw, docker login -p pw, htpasswd -b file
+// user pw, echo user:pw | chpasswd, aws configure set
+// aws_secret_access_key pw, npm config set _auth pw. Each is known by its
+// command, so that the same flag elsewhere (ssh -p 22, docker run -p
+// 80:80, docker run -u 1000:1000) stays.
+
+// cmdWord is one shell word of a command, s[start:end] as written.
+type cmdWord struct{ start, end int }
+
+// command is one simple command: its words, and whether its standard
+// input is the previous command's output (a | b).
+type command struct {
+	words []cmdWord
+	piped bool
+}
+
+// span is a part of s to hide.
+type span struct{ start, end int }
+
+// maxCommandDepth bounds how deep redactCommands reads quoted text as a
+// command of its own (sh -c "…", su -c '…').
+const maxCommandDepth = 3
+
+// redactCommands hides the secrets that commands take as arguments.
+func redactCommands(s string, found *[]Found) string {
+	var spans []span
+	commandSpans(s, 0, len(s), 0, &spans)
+	if len(spans) == 0 {
+		return s
+	}
+	slices.SortFunc(spans, func(a, b span) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		return b.end - a.end
+	})
+	return redactSpans(s, found, func(from int) (int, int, Found) {
+		for ; len(spans) > 0; spans = spans[1:] {
+			if sp := spans[0]; sp.start >= from {
+				spans = spans[1:]
+				return sp.start, sp.end, Found{Kind: "a secret on a command line"}
+			}
+		}
+		return -1, 0, Found{}
+	})
+}
+
+// commandSpans splits s[from:to] into commands and adds the spans of the
+// secrets they hold. The quoted part of a word with a space in it is read
+// as commands too: it may be the script of sh -c "…" or su -c '…'.
+func commandSpans(s string, from, to, depth int, spans *[]span) {
+	t := s[:to]
+	var cmds []command
+	cur := command{}
+	flush := func(piped bool) {
+		if len(cur.words) > 0 {
+			cmds = append(cmds, cur)
+		}
+		cur = command{piped: piped}
+	}
+	for i := from; i < to; {
+		switch c := t[i]; c {
+		case ' ', '\t', '\r', '\v', '\f':
+			i++
+		case '\n', ';', '(', ')':
+			flush(false)
+			i++
+		case '&':
+			flush(false)
+			i++
+		case '|':
+			if i+1 < to && (t[i+1] == '|' || t[i+1] == '&') {
+				flush(false)
+				i += 2
+			} else {
+				flush(true)
+				i++
+			}
+		case '<', '>':
+			if strings.HasPrefix(t[i:], Redacted) {
+				e := shellWordEnd(t, i)
+				cur.words = append(cur.words, cmdWord{i, e})
+				i = e
+				continue
+			}
+			j := i
+			for j < to && (t[j] == '<' || t[j] == '>') {
+				j++
+			}
+			cur.words = append(cur.words, cmdWord{i, j})
+			i = j
+		case '\\':
+			if i+1 < to && t[i+1] == '\n' {
+				i += 2 // a line continues
+				continue
+			}
+			fallthrough
+		default:
+			e := max(shellWordEnd(t, i), i+1)
+			cur.words = append(cur.words, cmdWord{i, e})
+			if q := strings.IndexAny(t[i:e], `"'`); q >= 0 && depth < maxCommandDepth && strings.ContainsAny(t[i+q:e], " \t\n") {
+				start, end := i+q+1, e
+				if end-1 >= start && t[end-1] == t[i+q] {
+					end--
+				}
+				commandSpans(s, start, end, depth+1, spans)
+			}
+			i = e
+		}
+	}
+	flush(false)
+	for k := range cmds {
+		var prev *command
+		if k > 0 && cmds[k].piped {
+			prev = &cmds[k-1]
+		}
+		argSpans(t, &cmds[k], prev, spans)
+	}
+}
+
+// shellWordEnd is wordEnd, but a Redacted inside a word is part of it.
+func shellWordEnd(s string, i int) int {
+	for {
+		if strings.HasPrefix(s[i:], Redacted) {
+			i += len(Redacted)
+			continue
+		}
+		e := wordEnd(s, i)
+		if e < len(s) && strings.HasPrefix(s[e:], Redacted) {
+			i = e + len(Redacted)
+			continue
+		}
+		return e
+	}
+}
+
+// unquote is a word as the shell passes it, near enough: quotes and
+// escaping backslashes go.
+func unquote(w string) string {
+	if !strings.ContainsAny(w, `"'\`) {
+		return w
+	}
+	var b strings.Builder
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; c {
+		case '"', '\'':
+		case '\\':
+			if i+1 < len(w) {
+				i++
+				b.WriteByte(w[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// literal reports whether a value given on a command line is a secret:
+// a literal, not a reference ($PW, $(cat /run/secrets/pw)), a template or
+// a placeholder.
+func literal(v string) bool {
+	v = unquote(v)
+	return v != "" && v[0] != '$' && v[0] != '`' && !template(v) && Value("PASSWORD", v)
+}
+
+// wrappers run the command after them.
+var wrappers = map[string]bool{"sudo": true, "doas": true, "env": true, "exec": true, "command": true, "nohup": true, "time": true, "nice": true}
+
+// name returns the index of the command's name among its words, past
+// assignments (A=b cmd) and wrappers (sudo -E cmd), and that name without
+// its directory.
+func (c *command) name(s string) (int, string) {
+	wrapped := false
+	for k := 0; k < len(c.words); k++ {
+		w := unquote(s[c.words[k].start:c.words[k].end])
+		switch {
+		case w == "":
+			continue
+		case nameAt(w, 0) != "":
+			continue // an assignment
+		case wrapped && w[0] == '-':
+			if w == "-u" || w == "-g" || w == "-C" || w == "-h" {
+				k++ // sudo -u user
+			}
+			continue
+		}
+		base := w[strings.LastIndexByte(w, '/')+1:]
+		if wrappers[base] {
+			wrapped = true
+			continue
+		}
+		return k, base
+	}
+	return -1, ""
+}
+
+// mysqlClients take a password as -pPW (attached: -p alone prompts, and
+// the word after it is the database).
+var mysqlClients = map[string]bool{
+	"mysql": true, "mysqladmin": true, "mysqldump": true, "mysqlimport": true, "mysqlshow": true, "mysqlcheck": true,
+	"mysqlpump": true, "mysqlslap": true, "mysqlbinlog": true, "mariadb": true, "mariadb-dump": true, "mariadb-admin": true,
+	"mariadb-import": true, "mariadb-show": true, "mariadb-check": true,
+}
+
+// registryClients log in to a registry with -p PW (docker login -p).
+var registryClients = map[string]bool{"docker": true, "podman": true, "nerdctl": true, "buildah": true, "skopeo": true, "helm": true, "oras": true}
+
+// argSpans adds the spans of the secrets that cmd holds in its arguments,
+// and, for a command that reads a password from its input (chpasswd), of
+// what prev writes into it.
+func argSpans(s string, cmd *command, prev *command, spans *[]span) {
+	at, name := cmd.name(s)
+	if at < 0 {
+		return
+	}
+	args := cmd.words[at+1:]
+	raw := func(w cmdWord) string { return s[w.start:w.end] }
+	plain := func(w cmdWord) string { return unquote(raw(w)) }
+	// whole hides a word that is a secret.
+	whole := func(w cmdWord) {
+		if literal(raw(w)) {
+			*spans = append(*spans, inner(s, w))
+		}
+	}
+	// after hides what follows prefix in a word (-pPW, pass:PW).
+	after := func(w cmdWord, prefix string) {
+		if sp, ok := valueAfter(s, w, prefix); ok && literal(s[sp.start:sp.end]) {
+			*spans = append(*spans, sp)
+		}
+	}
+	// userPass hides the password of a user:password word.
+	userPass := func(sp span) {
+		v := s[sp.start:sp.end]
+		colon := strings.IndexByte(v, ':')
+		if colon < 0 {
+			return
+		}
+		if pw := (span{sp.start + colon + 1, sp.end}); literal(s[pw.start:pw.end]) {
+			*spans = append(*spans, pw)
+		}
+	}
+	// flagValue calls fn with the value of a flag among flags: the next
+	// word (-u V, --user V), the rest of the word (-uV, only when short
+	// is true) or after "=" (--user=V).
+	flagValue := func(flags []string, short bool, fn func(span)) {
+		for k, w := range args {
+			p := plain(w)
+			for _, f := range flags {
+				switch {
+				case p == f && k+1 < len(args):
+					fn(inner(s, args[k+1]))
+				case strings.HasPrefix(f, "--") && strings.HasPrefix(p, f+"="):
+					if sp, ok := valueAfter(s, w, f+"="); ok {
+						fn(sp)
+					}
+				case short && len(f) == 2 && len(p) > 2 && strings.HasPrefix(p, f) && p[1] != '-':
+					if sp, ok := valueAfter(s, w, f); ok {
+						fn(sp)
+					}
+				}
+			}
+		}
+	}
+	secretSpan := func(sp span) {
+		if literal(s[sp.start:sp.end]) {
+			*spans = append(*spans, sp)
+		}
+	}
+
+	switch {
+	case name == "curl":
+		flagValue([]string{"-u", "--user", "-U", "--proxy-user"}, true, userPass)
+		// -u last in a cluster of short flags: curl -fsSLu user:pw.
+		for k, w := range args {
+			if p := plain(w); k+1 < len(args) && len(p) > 2 && p[0] == '-' && p[len(p)-1] == 'u' && letters(p[1:]) {
+				userPass(inner(s, args[k+1]))
+			}
+		}
+	case mysqlClients[name]:
+		for _, w := range args {
+			if p := plain(w); len(p) > 2 && strings.HasPrefix(p, "-p") {
+				after(w, "-p")
+			}
+		}
+	case name == "sshpass":
+		flagValue([]string{"-p"}, true, secretSpan)
+	case name == "redis-cli":
+		flagValue([]string{"-a", "--pass"}, false, secretSpan)
+	case name == "openssl":
+		for _, w := range args {
+			if strings.HasPrefix(plain(w), "pass:") {
+				after(w, "pass:")
+			}
+		}
+		flagValue([]string{"-k", "-K"}, false, secretSpan)
+	case registryClients[name]:
+		if sub := positional(args, plain); sub == "login" || sub == "registry login" {
+			flagValue([]string{"-p"}, false, secretSpan)
+		}
+		flagValue([]string{"--creds", "--src-creds", "--dest-creds"}, false, userPass)
+	case name == "htpasswd":
+		htpasswdSpans(s, args, whole)
+	case name == "chpasswd" || name == "passwd":
+		// A here-string: chpasswd <<< 'user:pw'.
+		for k, w := range args {
+			if raw(w) == "<<<" && k+1 < len(args) {
+				hidden(name, inner(s, args[k+1]), userPass, secretSpan)
+			}
+		}
+		if prev == nil {
+			return
+		}
+		if pa, from := prev.name(s); from == "echo" || from == "printf" {
+			for _, w := range prev.words[pa+1:] {
+				if p := plain(w); p != "" && p[0] != '-' {
+					hidden(name, inner(s, w), userPass, secretSpan)
+				}
+			}
+		}
+	case name == "aws" || name == "npm" || name == "pnpm" || name == "yarn":
+		configSet(s, args, plain, secretSpan)
+	}
+}
+
+// positional returns the first argument that is not a flag, and the
+// second after it when the first is "registry" (helm registry login).
+func positional(args []cmdWord, plain func(cmdWord) string) string {
+	var out []string
+	for _, w := range args {
+		if p := plain(w); p != "" && p[0] != '-' {
+			out = append(out, p)
+			if len(out) == 2 || p != "registry" {
+				break
+			}
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func letters(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// hidden hides what is written into chpasswd (user:password lines: all
+// after the first colon) or passwd (the password itself).
+func hidden(name string, sp span, userPass, secretSpan func(span)) {
+	if name == "chpasswd" {
+		userPass(sp)
+	} else {
+		secretSpan(sp)
+	}
+}
+
+// htpasswdSpans hides the password of htpasswd -b (batch): the third
+// argument (htpasswd -b file user pw), or the second with -n, which
+// writes to standard output (htpasswd -nb user pw).
+func htpasswdSpans(s string, args []cmdWord, whole func(cmdWord)) {
+	batch, stdout := false, false
+	var pos []cmdWord
+	for k := 0; k < len(args); k++ {
+		p := unquote(s[args[k].start:args[k].end])
+		switch {
+		case len(p) > 1 && p[0] == '-':
+			batch = batch || strings.Contains(p[1:], "b")
+			stdout = stdout || strings.Contains(p[1:], "n")
+			if p == "-C" || p == "-r" {
+				k++ // the cost, the rounds
+			}
+		case p != Redacted && (strings.HasPrefix(p, "<") || strings.HasPrefix(p, ">")):
+			k++ // a redirection and its file
+		default:
+			pos = append(pos, args[k])
+		}
+	}
+	if !batch {
+		return
+	}
+	at := 2
+	if stdout {
+		at = 1
+	}
+	if at < len(pos) {
+		whole(pos[at])
+	}
+}
+
+// configSet hides a secret that a tool's config set stores: aws
+// configure set aws_secret_access_key V, npm config set _auth V, npm
+// config set //registry/:_authToken V, yarn config set npmAuthToken V.
+// The key's last part is judged as a name: aws_access_key_id is an
+// identifier, not a secret (its AKIA… shape hides it, as everywhere).
+func configSet(s string, args []cmdWord, plain func(cmdWord) string, secretSpan func(span)) {
+	var rest []cmdWord
+	for _, w := range args {
+		if p := plain(w); p != "" && p[0] != '-' {
+			rest = append(rest, w)
+		}
+	}
+	for k := 0; k+2 < len(rest); k++ {
+		if plain(rest[k]) != "set" || (k > 0 && plain(rest[k-1]) != "config" && plain(rest[k-1]) != "configure") {
+			continue
+		}
+		key := plain(rest[k+1])
+		key = key[strings.LastIndexAny(key, ":/.")+1:]
+		if Name(key) {
+			secretSpan(inner(s, rest[k+2]))
+		}
+		return
+	}
+}
+
+// inner is a word without the quotes around it.
+func inner(s string, w cmdWord) span {
+	st, e := w.start, w.end
+	if e-st >= 2 && (s[st] == '"' || s[st] == '\'') && s[e-1] == s[st] {
+		return span{st + 1, e - 1}
+	}
+	return span{st, e}
+}
+
+// valueAfter returns the span of what follows prefix in the word w, less
+// the quotes around the word or around the value. When quotes or escapes
+// stand elsewhere in the word, it is the rest of the word (when in doubt,
+// hide more).
+func valueAfter(s string, w cmdWord, prefix string) (span, bool) {
+	in := inner(s, w)
+	raw := s[in.start:in.end]
+	if !strings.HasPrefix(raw, prefix) {
+		// Quotes inside the flag (-"p"pw): hide the whole word.
+		return in, unquote(raw) != prefix
+	}
+	v := span{in.start + len(prefix), in.end}
+	if v.start == v.end {
+		return v, false
+	}
+	if rest := s[v.start:v.end]; len(rest) >= 2 && (rest[0] == '"' || rest[0] == '\'') && rest[len(rest)-1] == rest[0] &&
+		!strings.ContainsAny(rest[1:len(rest)-1], `"'\`) {
+		v = span{v.start + 1, v.end - 1}
+	}
+	return v, v.start < v.end
+}
