@@ -31,6 +31,7 @@ type merger struct {
 	ready   map[string]*blob // parsed, waiting for the layers below
 	next    int              // the position to merge next
 	entries int              // entries merged, a repeated layer's each time
+	claimed int              // entries of the layers offered, at every position
 	busy    bool             // a goroutine is merging
 	stopped bool             // past the entry bound, or failed: merge no more
 	err     error            // the merge's error, naming its layer
@@ -59,6 +60,11 @@ func (m *merger) offer(key string, b *blob) {
 		return
 	}
 	m.ready[key] = b
+	if m.claimed += m.uses[key] * len(b.changes.Entries); m.claimed > MaxEntries {
+		// A layer listed again and again: finish counts the positions
+		// left and says so, as it would unmerged, and none is merged.
+		m.stopped = true
+	}
 	if m.busy {
 		return
 	}
@@ -71,12 +77,6 @@ func (m *merger) offer(key string, b *blob) {
 			return
 		}
 		cs := b.changes
-		if m.entries+len(cs.Entries) > MaxEntries {
-			// A layer listed again and again: finish counts the
-			// positions left and says so, as it would unmerged.
-			m.stopped = true
-			return
-		}
 		i := m.next
 		m.mu.Unlock()
 		_, err := m.b.Apply(m.ctx, cs)

@@ -63,8 +63,14 @@ func (ps *parsing) parse(ctx context.Context, r io.Reader) (*tree.ChangeSet, err
 	if err := ps.budget.spend(len(cs.Entries)); err != nil {
 		return nil, err
 	}
+	if parsedHook != nil {
+		parsedHook(cs)
+	}
 	return cs, nil
 }
+
+// parsedHook, when tests set it, sees each change set as its parse ends.
+var parsedHook func(*tree.ChangeSet)
 
 // entryBudget bounds the entries of all the layers one Load parses: the
 // chosen image's, and on a stream every layer that streams past before the
