@@ -118,7 +118,7 @@ func (m *merger) merged() (positions, entries int) {
 // errMergedOther is a stream whose layers, merged by the diff IDs the
 // daemon listed before it sent them, are not the ones its manifest names:
 // the image changed between the two calls.
-var errMergedOther = errors.New("the layers the daemon listed are not the ones its export holds: was the image changed during the export? Try again")
+var errMergedOther = errors.New("the layers the daemon listed are not the ones its export holds: the image changed during the export (try again)")
 
 // complete merges what the parse left unmerged, in order, and returns the
 // tree. keys are the image's layers' keys as resolved (names, or diff IDs
