@@ -38,11 +38,6 @@ type streamStore struct {
 // merges them all.
 func readStream(ctx context.Context, r io.Reader, prog *Progress, ps *parsing) (_ *streamStore, err error) {
 	s := &streamStore{blobsByName: map[string]*blob{}, links: newLinks(), ps: ps}
-	defer func() {
-		if err != nil {
-			ps.merge.stop()
-		}
-	}()
 	tr := tar.NewReader(r)
 	var (
 		mu       sync.Mutex
@@ -53,6 +48,11 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, ps *parsing) (
 		slots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	)
 	defer wg.Wait()
+	defer func() {
+		if err != nil {
+			ps.merge.stop() // before the wait: no layer merges after a failed read
+		}
+	}()
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
