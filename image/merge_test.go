@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"weak"
@@ -348,4 +350,45 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestMergeCancel: a Load cancelled while its layers merge stops, and says
+// it was interrupted.
+func TestMergeCancel(t *testing.T) {
+	img := it.Image{Tags: []string{"merge:1"}}
+	for l := range 12 {
+		img.Layers = append(img.Layers, manyFiles(fmt.Sprintf("l%d", l), 2000))
+	}
+	tests := []struct {
+		name string
+		src  mergeSource
+	}{
+		{"archive file", fileSource(it.DockerArchive(img))},
+		{"daemon listing its diff IDs", daemonSource(it.Tar(it.DockerArchive(img)), diffIDsOf(img))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var n atomic.Int32
+			parsedHook = func(*tree.ChangeSet) {
+				if n.Add(1) == 3 {
+					cancel()
+				}
+			}
+			defer func() { parsedHook = nil }()
+			arg, opt := tc.src(t)
+			opt.Merge = true
+			done := make(chan error, 1)
+			go func() { _, err := Load(ctx, arg, opt); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted") {
+					t.Fatalf("Load error = %v, want an interruption", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Load went on 30 s after it was cancelled")
+			}
+		})
+	}
 }
