@@ -34,6 +34,13 @@ import (
 var version = ""
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The live heap grows all through the load (the tree, as each
+		// layer merges); the collector's default headroom, as much again
+		// as is live, would make the peak twice the tree. Half of it
+		// keeps the peak near 1.5× for about 5 % more CPU.
+		debug.SetGCPercent(50)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code, err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

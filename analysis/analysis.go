@@ -46,6 +46,7 @@ func Run(ctx context.Context, source string, opt Options) (*report.Report, *imag
 	if opt.FailOn != nil {
 		failOn = *opt.FailOn
 	}
+	opt.Image.Merge = true // each layer merges as it is parsed: the peak is the tree, not every change set
 	img, err := image.Load(ctx, source, opt.Image)
 	if err != nil {
 		return nil, nil, err

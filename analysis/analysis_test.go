@@ -63,3 +63,23 @@ func TestRunBadSource(t *testing.T) {
 		t.Fatal("a YAML file analysed as an image")
 	}
 }
+
+// TestRunMergesAsItLoads: the command's analysis has Load merge each layer
+// as it is parsed (image.Options.Merge): the report's tree is the one Load
+// built, and no layer keeps its change set.
+func TestRunMergesAsItLoads(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, img, err := analysis.Run(ctx, "../testdata/sample.tar", analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Tree == nil || rep.Tree != img.Tree {
+		t.Fatalf("the report's tree (%p) is not the one Load merged (%p)", rep.Tree, img.Tree)
+	}
+	for i, l := range img.Layers {
+		if l.Changes != nil {
+			t.Errorf("layer %d keeps its change set", i)
+		}
+	}
+}

@@ -67,6 +67,12 @@ func loadDaemon(ctx context.Context, ref string, opt Options, ps *parsing) (*Ima
 	prog.setTotal(info.Size)
 	prog.setPhase(fmt.Sprintf("the daemon is preparing the export of %s (%s): it sends nothing until it is done",
 		ref, humanize.Bytes(uint64(max(info.Size, 0)))))
+	if n := len(info.RootFS.Layers); len(saveOpts) == 0 && n > 0 && n <= MaxLayers {
+		// The export names its layers' order only at its end; the
+		// daemon's diff IDs let each merge as it streams. finish checks
+		// them against the export's own config.
+		ps.startMerge(ctx, info.RootFS.Layers, true)
+	}
 	rc, err := cli.ImageSave(ctx, []string{ref}, saveOpts...)
 	if err != nil {
 		return nil, daemonError(ctx, cli, ref, err)

@@ -18,7 +18,8 @@ var tiny = it.Image{
 }
 
 // FuzzArchive reads arbitrary bytes as an archive, once as a stream and
-// once from a file: an error is fine, a panic or a hang is not.
+// once from a file, merging its layers as they are parsed: an error is
+// fine, a panic or a hang is not.
 func FuzzArchive(f *testing.F) {
 	f.Add(it.Tar(it.DockerArchive(tiny)))
 	f.Add(it.Tar(it.DockerOCIArchive(tiny)))
@@ -35,7 +36,7 @@ func FuzzArchive(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		image.Load(ctx, p, image.Options{})
+		image.Load(ctx, p, image.Options{Merge: true})
 	})
 }
 

@@ -41,7 +41,8 @@ const (
 )
 
 // Image is an image as read from its source: metadata and, per layer, the
-// change set its tar holds. Layers are in manifest order, base first.
+// change set its tar holds, or with Options.Merge the tree they merge to.
+// Layers are in manifest order, base first.
 type Image struct {
 	Ref      string // the reference asked for, or the one the archive gives
 	ID       string // the config's digest
@@ -50,6 +51,8 @@ type Image struct {
 	Config   *Config
 	Layers   []Layer
 	Warnings []string
+	// Tree is the layers merged in order (Options.Merge), nil otherwise.
+	Tree *tree.Tree
 
 	refs   []layerRef // the layers' blobs as the manifest names them
 	reread *rereader  // set when the source can be read again
@@ -63,7 +66,7 @@ type Layer struct {
 	TarBytes   int64  // size of the uncompressed tar
 	MediaType  string // as the manifest gives it, when it does
 	History    History
-	Changes    *tree.ChangeSet
+	Changes    *tree.ChangeSet // nil when Load merged it into Image.Tree
 }
 
 // Options tune Load. The zero value reads whatever arg names.
@@ -86,6 +89,13 @@ type Options struct {
 	// NoRegistryFallback keeps a name the daemon lacks from being read
 	// from its registry.
 	NoRegistryFallback bool
+	// Merge has Load merge the layers into Image.Tree, each as soon as it
+	// and every layer below it are parsed, and drop each change set once
+	// merged: the peak is the tree and the few change sets parsed out of
+	// order, not every layer's. A stream whose manifest comes last (standard
+	// input, an archive compressed whole) is merged once it is read. A
+	// merge error is returned only once every digest is checked.
+	Merge bool
 }
 
 // Load reads the image arg names: "-" for an archive on standard input, an
@@ -124,7 +134,7 @@ func load(ctx context.Context, arg string, opt Options) (*Image, error) {
 	if opt.Source != "" && !validSource(opt.Source) {
 		return nil, fmt.Errorf("unknown source %q: want one of %s", opt.Source, strings.Join(Sources, ", "))
 	}
-	ps := newParsing(opt.Sniff)
+	ps := newParsing(opt)
 	if r, ok := strings.CutPrefix(arg, registryScheme); ok {
 		if opt.Source != "" && opt.Source != SourceRegistry {
 			return nil, fmt.Errorf("%s names a registry, and --source says %s", arg, opt.Source)
@@ -321,7 +331,7 @@ func readCompressedStream(ctx context.Context, r io.Reader, prog *Progress, ps *
 
 // finish picks the image out of a store, reads its layers and checks every
 // digest. source is "" when the metadata decides it.
-func finish(ctx context.Context, st store, w want, opt Options, location, source string) (*Image, error) {
+func finish(ctx context.Context, st layerStore, w want, opt Options, location, source string) (*Image, error) {
 	archive := source == "" || source == SourceDockerArchive || source == SourceOCIArchive
 	c, err := pick(ctx, st, w, opt.Source)
 	if err != nil {
@@ -345,8 +355,10 @@ func finish(ctx context.Context, st store, w want, opt Options, location, source
 	if err != nil {
 		return nil, err
 	}
-	var entries int
-	for _, b := range blobs {
+	ps := st.parsing()
+	m := ps.merge
+	merged, entries := m.merged() // the merge counted the entries it freed
+	for _, b := range blobs[min(merged, len(blobs)):] {
 		if b.changes != nil {
 			entries += len(b.changes.Entries)
 		}
@@ -371,6 +383,20 @@ func finish(ctx context.Context, st store, w want, opt Options, location, source
 			layer.BlobDigest, layer.BlobBytes = b.digest, b.size
 		}
 		img.Layers = append(img.Layers, layer)
+	}
+	if !ps.merging {
+		return img, nil
+	}
+	// Every digest is checked: now the merge may fail.
+	names := make([]string, len(c.layers))
+	for i, l := range c.layers {
+		names[i] = l.name
+	}
+	if img.Tree, err = m.complete(ctx, names, c.config.DiffIDs, blobs); err != nil {
+		return nil, err
+	}
+	for i := range img.Layers {
+		img.Layers[i].Changes = nil
 	}
 	return img, nil
 }

@@ -11,15 +11,36 @@ import (
 )
 
 // parsing is what the layer parsers of one Load share: the options of
-// tree.Parse, and one budget of entries for every layer parsed.
+// tree.Parse, one budget of entries for every layer parsed, and, when Load
+// merges (Options.Merge), the merger that takes each layer as it is
+// parsed once the order of the layers is known.
 type parsing struct {
-	opt    tree.ParseOptions
-	budget *entryBudget
+	opt     tree.ParseOptions
+	budget  *entryBudget
+	merging bool
+	merge   *merger // nil until the order is known, and on a stream that names it last
 }
 
-func newParsing(sniff tree.Sniffer) *parsing {
-	return &parsing{opt: tree.ParseOptions{Sniff: sniff}, budget: newEntryBudget(maxEntries)}
+func newParsing(opt Options) *parsing {
+	return &parsing{opt: tree.ParseOptions{Sniff: opt.Sniff}, budget: newEntryBudget(maxEntries), merging: opt.Merge}
 }
+
+// startMerge sets the image's layer order, base first, when Load merges:
+// from then on each layer parsed is offered to ps.merge under its key (its
+// name, or its diff ID). The first order set stays.
+func (ps *parsing) startMerge(ctx context.Context, keys []string, byDiffID bool) *merger {
+	if ps.merging && ps.merge == nil {
+		ps.merge = newMerger(ctx, keys, byDiffID)
+	}
+	return ps.merge
+}
+
+// Each store's blobs go through the parsing of its Load; finish asks it
+// for the merge.
+func (t *tarFile) parsing() *parsing     { return t.ps }
+func (d *dirStore) parsing() *parsing    { return d.ps }
+func (s *streamStore) parsing() *parsing { return s.ps }
+func (s *remoteStore) parsing() *parsing { return s.ps }
 
 // maxEntries is MaxEntries; tests lower it.
 var maxEntries = MaxEntries
@@ -42,8 +63,14 @@ func (ps *parsing) parse(ctx context.Context, r io.Reader) (*tree.ChangeSet, err
 	if err := ps.budget.spend(len(cs.Entries)); err != nil {
 		return nil, err
 	}
+	if parsedHook != nil {
+		parsedHook(cs)
+	}
 	return cs, nil
 }
+
+// parsedHook, when tests set it, sees each change set as its parse ends.
+var parsedHook func(*tree.ChangeSet)
 
 // entryBudget bounds the entries of all the layers one Load parses: the
 // chosen image's, and on a stream every layer that streams past before the

@@ -30,6 +30,20 @@ type store interface {
 	blobs(ctx context.Context, layers []layerRef) ([]*blob, error)
 }
 
+// A layerStore is a store that finish reads an image from: it also says
+// what its blobs were parsed with, and so how they merge.
+type layerStore interface {
+	store
+	parsing() *parsing
+}
+
+var (
+	_ layerStore = (*tarFile)(nil)
+	_ layerStore = (*dirStore)(nil)
+	_ layerStore = (*streamStore)(nil)
+	_ layerStore = (*remoteStore)(nil)
+)
+
 // maxLinks bounds a chain of symlinks between archive entries.
 const maxLinks = 8
 
@@ -286,18 +300,23 @@ func parseParallel(ctx context.Context, layers []layerRef, prog *Progress, ps *p
 	return parseParallelN(ctx, layers, prog, ps, runtime.GOMAXPROCS(0), open)
 }
 
-// parseParallelN parses the named blobs, width at once.
+// parseParallelN parses the named blobs, width at once. layers are the
+// image's, base first: when its Load merges, each layer is merged as soon
+// as it and every layer below it are parsed.
 func parseParallelN(ctx context.Context, layers []layerRef, prog *Progress, ps *parsing, width int, open func(layerRef) (io.Reader, error)) ([]*blob, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	byName := map[string]*blob{}
 	var unique []layerRef
-	for _, l := range layers {
+	keys := make([]string, len(layers))
+	for i, l := range layers {
+		keys[i] = l.name
 		if _, ok := byName[l.name]; !ok {
 			byName[l.name] = nil
 			unique = append(unique, l)
 		}
 	}
+	m := ps.startMerge(ctx, keys, false)
 	results := make([]*blob, len(unique))
 	sem := make(chan struct{}, width)
 	var wg sync.WaitGroup
@@ -305,21 +324,10 @@ func parseParallelN(ctx context.Context, layers []layerRef, prog *Progress, ps *
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			r, err := open(l)
-			if err != nil {
-				results[i] = &blob{err: err}
-				return
-			}
-			p := newBlobParser(ctx, ps)
-			err = p.ReadFrom(ctx, r, prog)
-			if err == errParserStopped && l.digest != "" {
-				// The digest tells a blob damaged on its way (a
-				// registry's bad bytes) from a layer that is bad.
-				err = p.hashRest(ctx, r, prog)
-			}
-			results[i] = p.Close(err)
-			prog.layerDone()
+			defer wg.Done()
+			results[i] = parseOne(ctx, l, prog, ps, open)
+			<-sem // the next layer's parse starts while this one merges
+			m.offer(l.name, results[i])
 		}()
 	}
 	wg.Wait()
@@ -334,4 +342,22 @@ func parseParallelN(ctx context.Context, layers []layerRef, prog *Progress, ps *
 		out[i] = byName[l.name]
 	}
 	return out, nil
+}
+
+// parseOne opens and parses one blob.
+func parseOne(ctx context.Context, l layerRef, prog *Progress, ps *parsing, open func(layerRef) (io.Reader, error)) *blob {
+	r, err := open(l)
+	if err != nil {
+		return &blob{err: err}
+	}
+	p := newBlobParser(ctx, ps)
+	err = p.ReadFrom(ctx, r, prog)
+	if err == errParserStopped && l.digest != "" {
+		// The digest tells a blob damaged on its way (a
+		// registry's bad bytes) from a layer that is bad.
+		err = p.hashRest(ctx, r, prog)
+	}
+	b := p.Close(err)
+	prog.layerDone()
+	return b
 }

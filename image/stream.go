@@ -20,6 +20,7 @@ const maxStreamJSON = 64 << 20
 type streamStore struct {
 	blobsByName map[string]*blob
 	links       links
+	ps          *parsing
 }
 
 // readStream reads a whole tar archive from r. Each layer is parsed in a
@@ -30,8 +31,13 @@ type streamStore struct {
 // A member that its parser gives up on ends the read with the parser's
 // error: skipping the rest of it would mean reading it all the same, and a
 // member can claim 2^62 bytes of padding.
-func readStream(ctx context.Context, r io.Reader, prog *Progress, ps *parsing) (*streamStore, error) {
-	s := &streamStore{blobsByName: map[string]*blob{}, links: newLinks()}
+//
+// Where the layers' diff IDs were known before the stream (ps.merge, from
+// the daemon), each layer is offered to the merge by its diff ID as soon as
+// it is parsed; elsewhere the order comes with the manifest, and finish
+// merges them all.
+func readStream(ctx context.Context, r io.Reader, prog *Progress, ps *parsing) (_ *streamStore, err error) {
+	s := &streamStore{blobsByName: map[string]*blob{}, links: newLinks(), ps: ps}
 	tr := tar.NewReader(r)
 	var (
 		mu       sync.Mutex
@@ -42,6 +48,11 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, ps *parsing) (
 		slots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	)
 	defer wg.Wait()
+	defer func() {
+		if err != nil {
+			ps.merge.stop() // before the wait: no layer merges after a failed read
+		}
+	}()
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -87,13 +98,14 @@ func readStream(ctx context.Context, r io.Reader, prog *Progress, ps *parsing) (
 			b := p.Close(nil)
 			<-slots
 			mu.Lock()
-			defer mu.Unlock()
 			s.blobsByName[name] = b
 			if b.kind == blobJSON {
 				jsonSize += int64(len(b.json))
 			}
+			mu.Unlock()
 			if b.kind >= blobTar {
 				prog.layerDone()
+				ps.merge.offer(b.diffID, b)
 			}
 		}()
 		mu.Lock()

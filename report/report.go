@@ -5,7 +5,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/layerscope/layerscope/image"
@@ -138,26 +137,20 @@ type Rule struct {
 	Note  string `json:"note,omitempty"` // why it passed without judging
 }
 
-// Build merges an image's layers, in order, and fills in every figure.
+// Build fills in every figure of an image: its tree as Load merged it
+// (image.Options.Merge), or else its layers merged here, in order.
 func Build(ctx context.Context, img *image.Image) (*Report, error) {
-	// While the tree grows, the change sets not yet merged are still alive:
-	// the live heap is at its largest. The collector's default headroom
-	// (as much again as is live) would make this the peak; a quarter
-	// keeps the peak near what the parse needed, for a little more work.
-	// With GOGC=off the merge still collects; a GOGC under 25 is kept.
-	if old := debug.SetGCPercent(25); old >= 0 && old < 25 {
-		debug.SetGCPercent(old) // GOGC asked for less headroom still
-	} else {
-		defer debug.SetGCPercent(old)
-	}
-	b := tree.NewBuilder()
-	for i := range img.Layers {
-		if _, err := b.Apply(ctx, img.Layers[i].Changes); err != nil {
-			return nil, fmt.Errorf("merging layer %d: %w", i, err)
+	t := img.Tree
+	if t == nil {
+		b := tree.NewBuilder()
+		for i := range img.Layers {
+			if _, err := b.Apply(ctx, img.Layers[i].Changes); err != nil {
+				return nil, fmt.Errorf("merging layer %d: %w", i, err)
+			}
+			img.Layers[i].Changes = nil // merged: its entries live on in the tree
 		}
-		img.Layers[i].Changes = nil // merged: its entries live on in the tree
+		t = b.Finish()
 	}
-	t := b.Finish()
 	st := t.Stats()
 	r := &Report{
 		SchemaVersion: SchemaVersion,

@@ -50,9 +50,9 @@ func heap() uint64 {
 }
 
 // mergedBytesPerEntry merges a synthetic image, freeing each change set
-// once merged as report.Build does, and returns the live heap the tree
-// holds per path (what the change sets allocated is counted too: a tree
-// may keep their strings).
+// once merged as image.Load does (Options.Merge), and returns the live
+// heap the tree holds per path (what the change sets allocated is counted
+// too: a tree may keep their strings).
 func mergedBytesPerEntry(t testing.TB, files, layers int) float64 {
 	before := heap()
 	sets := synthetic(files, layers)
