@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/layerscope/layerscope/config"
-	"github.com/layerscope/layerscope/image"
 	it "github.com/layerscope/layerscope/internal/imagetest"
 	"github.com/layerscope/layerscope/report"
 )
@@ -130,12 +128,7 @@ func TestViewer(t *testing.T) {
 		it.Layer(it.Reg("etc/motd", "hello\x1b]0;pwned\x07\x1b[2J\tend\n"), it.Reg("bin/tool", "\x7fELF\x00\x01\x02"), it.Reg("twice", "first")),
 		it.Layer(it.Reg("twice", "old"), it.Reg("twice", "new")),
 	}}
-	loadedImg, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(it.Tar(it.DockerArchive(img)))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, _ := report.Build(context.Background(), loadedImg)
-	rep.Check(config.Limits{}, false, report.FailOn{})
+	rep := analyse(t, img, noRules())
 	open := func(m Model, path string) Model {
 		n, _ := m.files.tv.t.Lookup(path)
 		m.focus = filesPane
