@@ -651,6 +651,14 @@ func (f fileTree) View(focused bool) string {
 	if tv.matches != nil {
 		flags = append(flags, fmt.Sprintf("/%s/: %s", report.Escape(tv.matches.pattern), plural(tv.matches.count, "match")))
 	}
+	if f.attrs {
+		switch f.attrColumns() {
+		case attrsMode:
+			flags = append(flags, "no room for owners: < widens")
+		case attrsNone:
+			flags = append(flags, "no room for b: < widens")
+		}
+	}
 	if len(flags) > 0 {
 		title += " · " + strings.Join(flags, " · ")
 	}
@@ -708,6 +716,33 @@ func (f fileTree) emptyHint(w int) []string {
 
 var markers = [...]string{" ", "+", "~", "-"}
 
+// What b shows, as the pane's width allows: the names come first.
+const (
+	attrsNone = iota
+	attrsMode // drwxr-xr-x
+	attrsFull // drwxr-xr-x     0:0
+)
+
+// minNameWidth is the room a row keeps for the name and its indent
+// before b's columns may take any.
+const minNameWidth = 20
+
+// attrColumns is what b shows at the pane's width: mode and owner, the
+// mode alone, or nothing, so that names keep minNameWidth columns.
+func (f fileTree) attrColumns() int {
+	if !f.attrs {
+		return attrsNone
+	}
+	room := f.width - 11 - minNameWidth // the marker and the size
+	switch {
+	case room >= 23:
+		return attrsFull
+	case room >= 11:
+		return attrsMode
+	}
+	return attrsNone
+}
+
 func (f fileTree) fileRow(p pos, w int) string {
 	tv, st := f.tv, &f.c.styles
 	n := tv.node(p)
@@ -734,8 +769,11 @@ func (f fileTree) fileRow(p pos, w int) string {
 		name = "  " + name
 	}
 	attrs := ""
-	if f.attrs {
+	switch f.attrColumns() {
+	case attrsFull:
 		attrs = fmt.Sprintf("%s %5d:%-5d ", modeString(meta), meta.UID, meta.GID)
+	case attrsMode:
+		attrs = modeString(meta) + " "
 	}
 	badge := ""
 	if _, ok := f.findingFor(n); ok || (inside != "" || !tv.expanded(n)) && meta.Kind == tree.KindDir && f.badgeBelow[n] {

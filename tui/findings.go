@@ -38,6 +38,7 @@ type findingsList struct {
 	c             *common
 	fs            []report.Finding
 	sel, top      int
+	note          string // a line over the footer, until the next key
 	width, height int
 }
 
@@ -60,6 +61,7 @@ func (f *findingsList) Select(i int) {
 
 func (f findingsList) Update(msg tea.KeyPressMsg) (findingsList, action) {
 	k := &f.c.keys
+	f.note = ""
 	var act action
 	f.sel, act = listKey(msg, k, f.sel, len(f.fs), 5, k.Findings)
 	f.top = f.scroll()
@@ -69,7 +71,7 @@ func (f findingsList) Update(msg tea.KeyPressMsg) (findingsList, action) {
 // scroll is the first finding to show: the last one's unless the selected
 // one would not show whole.
 func (f findingsList) scroll() int {
-	body := max(f.height-2, 1)
+	body := f.bodyRows()
 	top := min(f.top, f.sel)
 	rows := func(from int) int {
 		n := 0
@@ -82,6 +84,15 @@ func (f findingsList) scroll() int {
 		top++
 	}
 	return top
+}
+
+// bodyRows is how many rows the findings take: all but the title, the
+// footer and the note, if any.
+func (f findingsList) bodyRows() int {
+	if f.note != "" {
+		return max(f.height-3, 1)
+	}
+	return max(f.height-2, 1)
 }
 
 // block is finding i as the rows it takes at width w.
@@ -115,7 +126,7 @@ func (f findingsList) block(i, w int, st *Styles) []string {
 func (f findingsList) View() string {
 	st, w := &f.c.styles, f.width
 	title := st.Title.Render(fmt.Sprintf("%s: errors first, then warnings, info; by bytes in each", plural(len(f.fs), "finding")))
-	body := max(f.height-2, 1)
+	body := f.bodyRows()
 	top := f.scroll()
 	var lines []string
 	for i := top; i < len(f.fs) && len(lines) < body; i++ {
@@ -138,6 +149,9 @@ func (f findingsList) View() string {
 	}
 	for len(lines) < body {
 		lines = append(lines, "")
+	}
+	if f.note != "" {
+		lines = append(lines, st.Status.Render(f.note))
 	}
 	pos := st.Dim.Render(fmt.Sprintf(" %d of %d", f.sel+1, len(f.fs)))
 	return fit(title+pos, w) + "\n" + fitLines(lines, w) + "\n" + footer(f.c, f, w)

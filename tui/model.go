@@ -325,6 +325,16 @@ func (m Model) browseKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m.gotoFinding(len(m.rep.Findings) - 1)
 		}
 		return m.gotoFinding(m.findCursor - 1)
+	case key.Matches(msg, k.Attributes):
+		m.files.attrs = !m.files.attrs
+		if m.files.attrs {
+			switch m.files.attrColumns() {
+			case attrsMode:
+				m.status = "no room for owners here: < narrows the layers pane"
+			case attrsNone:
+				m.status = "no room for modes here: < narrows the layers pane"
+			}
+		}
 	case key.Matches(msg, k.Wider):
 		m.resizeLeft(+4)
 	case key.Matches(msg, k.Narrower):
@@ -382,9 +392,12 @@ func (m Model) gotoFinding(i int) (Model, tea.Cmd) {
 		n, ok = m.rep.Tree.Lookup(strings.TrimPrefix(f.Paths[0], "/"))
 	}
 	if !ok || n == 0 {
-		// No path to show: the finding itself, whole, over its layer.
+		// No path to show: the finding itself, whole, over its layer, and
+		// a line in the list that says so.
 		m.focus = layersPane
 		m.state = stateFindings
+		m.findings.note = fmt.Sprintf("%snames no path to show: it is about layer %d, selected behind this list (esc)", head, f.Layer)
+		m.findings.top = m.findings.scroll()
 		return m, cmd
 	}
 	c, ok := m.reveal(n)
@@ -434,15 +447,43 @@ func layerNumbers(ls []int) string {
 }
 
 func (m Model) wheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
-	if m.state != stateBrowse {
-		return m, nil
-	}
 	d := 0
 	switch msg.Button {
 	case tea.MouseWheelUp:
 		d = -3
 	case tea.MouseWheelDown:
 		d = 3
+	}
+	if d == 0 {
+		return m, nil
+	}
+	switch m.state {
+	case stateFindings, stateWaste, stateHelp, stateViewer:
+		// The overlays move as their arrow keys do: a finding or a wasted
+		// path per notch, three lines of help or content.
+		step, steps := tea.KeyPressMsg{Code: tea.KeyDown}, 3
+		if d < 0 {
+			step = tea.KeyPressMsg{Code: tea.KeyUp}
+		}
+		if m.state == stateFindings || m.state == stateWaste {
+			steps = 1
+		}
+		for range steps {
+			switch m.state {
+			case stateFindings:
+				m.findings, _ = m.findings.Update(step)
+			case stateWaste:
+				m.waste, _ = m.waste.Update(step)
+			case stateHelp:
+				m.keyHelp, _ = m.keyHelp.Update(step)
+			case stateViewer:
+				m.viewer, _ = m.viewer.Update(step)
+			}
+		}
+		return m, nil
+	case stateBrowse:
+	default:
+		return m, nil
 	}
 	if msg.X < m.leftWidth() {
 		return m, m.selectLayer(min(max(m.layers.sel+d/3, 0), len(m.rep.Layers)-1))
