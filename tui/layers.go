@@ -20,6 +20,7 @@ type layerList struct {
 	rep      *report.Report
 	perLayer map[int]int // findings (not ignored) per layer
 	want     int         // the width its rows want
+	blobs    bool        // the source knows some layer's compressed size
 	sel, top int
 	// width and height are the pane's; the rows take half of it at most.
 	width, height int
@@ -33,10 +34,72 @@ func newLayerList(c *common, rep *report.Report) layerList {
 		}
 	}
 	for _, x := range rep.Layers {
-		l.want = max(l.want, 15+ansi.StringWidth(x.Instruction()))
+		l.blobs = l.blobs || x.BlobBytes > 0
+	}
+	for _, x := range rep.Layers {
+		l.want = max(l.want, l.prefixWidth(blobFull)+ansi.StringWidth(x.Instruction()))
 	}
 	l.sel = max(len(rep.Layers)-1, 0)
 	return l
+}
+
+// How a row shows a layer's compressed size (its blob's, as a pull
+// transfers it), when the source knows it: in full beside the size, in
+// four characters ("1.1M") on a narrow pane, so that the command keeps
+// its room.
+const (
+	blobNone    = iota
+	blobCompact // " 1.1M"
+	blobFull    // "  1.1 MB"
+)
+
+// minCommandWidth is the room a layer row keeps for its command before a
+// compressed size may take any.
+const minCommandWidth = 12
+
+// prefixWidth is the columns before the command: the finding mark, the
+// index, the size, the compressed size as form shows it, two spaces.
+func (l layerList) prefixWidth(form int) int {
+	w := 1 + 3 + 1 + 8 + 2
+	switch {
+	case !l.blobs:
+	case form == blobFull:
+		w += 9
+	case form == blobCompact:
+		w += 5
+	}
+	return w
+}
+
+// blobForm is how the rows show compressed sizes at the pane's width.
+func (l layerList) blobForm() int {
+	switch {
+	case !l.blobs:
+		return blobNone
+	case l.width-l.prefixWidth(blobFull) >= 2*minCommandWidth:
+		return blobFull
+	case l.width-l.prefixWidth(blobCompact) >= minCommandWidth:
+		return blobCompact
+	}
+	return blobNone
+}
+
+// compactSize is a size in four characters at most: 999B, 12k, 1.1M.
+func compactSize(n int64) string {
+	units := "BkMGTPE"
+	f := float64(n)
+	u := 0
+	for f >= 999.5 && u < len(units)-1 {
+		f /= 1000
+		u++
+	}
+	switch {
+	case u == 0:
+		return fmt.Sprintf("%d%c", n, units[u])
+	case f < 9.95:
+		return fmt.Sprintf("%.1f%c", f, units[u])
+	}
+	return fmt.Sprintf("%.0f%c", f, units[u])
 }
 
 func (l *layerList) SetSize(w, h int) {
@@ -103,7 +166,12 @@ func (l layerList) View(focused bool) string {
 	if n < len(r.Layers) {
 		pos = span(top, n, len(r.Layers))
 	}
-	lines := []string{paneHeader(st, "Layers", pos, focused, w)}
+	title := "Layers"
+	form := l.blobForm()
+	if form != blobNone {
+		title = "Layers · size, compressed"
+	}
+	lines := []string{paneHeader(st, title, pos, focused, w)}
 	if len(r.Layers) == 0 {
 		lines = append(lines, st.Dim.Render("  (the image has no layers)"))
 	}
@@ -113,7 +181,18 @@ func (l layerList) View(focused bool) string {
 		if l.perLayer[i] > 0 {
 			mark = st.Badge.Render("●")
 		}
-		row := fmt.Sprintf("%s%3d %8s  %s", mark, x.Index, report.Size(x.Bytes), x.Instruction())
+		blob := ""
+		switch {
+		case form == blobFull && x.BlobBytes > 0:
+			blob = fmt.Sprintf(" %8s", report.Size(x.BlobBytes))
+		case form == blobFull:
+			blob = strings.Repeat(" ", 9)
+		case form == blobCompact && x.BlobBytes > 0:
+			blob = fmt.Sprintf(" %4s", compactSize(x.BlobBytes))
+		case form == blobCompact:
+			blob = strings.Repeat(" ", 5)
+		}
+		row := fmt.Sprintf("%s%3d %8s%s  %s", mark, x.Index, report.Size(x.Bytes), blob, x.Instruction())
 		row = ansi.Truncate(row, w, "…")
 		if i == l.sel {
 			sel := st.SelectedBlur
@@ -145,6 +224,9 @@ func (l layerList) details() []string {
 	out = append(out, fmt.Sprintf("%s %s %s · %s · wasted %s",
 		st.Added.Render(fmt.Sprintf("+%d", x.Added)), st.Modified.Render(fmt.Sprintf("~%d", x.Modified)),
 		st.Removed.Render(fmt.Sprintf("-%d", x.Removed)), report.Size(x.Bytes), report.Size(x.WastedBytes)))
+	if x.BlobBytes > 0 {
+		out = append(out, report.Size(x.BlobBytes)+" compressed")
+	}
 	return append(out, strings.Split(ansi.Wrap(x.Instruction(), max(l.width, 10), " /"), "\n")...)
 }
 
@@ -155,6 +237,9 @@ func (l layerList) summary() []string {
 	st := &l.c.styles
 	out := []string{st.Bold.Render("Image")}
 	out = append(out, fmt.Sprintf("%s files · %s final · %s in layers", humanize.Comma(int64(s.Files)), report.Size(s.FinalBytes), report.Size(s.ContentBytes)))
+	if s.CompressedBytes > 0 {
+		out = append(out, fmt.Sprintf("pull size %s compressed", report.Size(s.CompressedBytes)))
+	}
 	out = append(out, fmt.Sprintf("wasted %s (%s of the build) · efficiency %s", report.Size(s.WastedBytes), report.Percent(s.WastePercent), report.Percent(100*s.Efficiency)))
 	byCat := map[string]int{}
 	var cats []string

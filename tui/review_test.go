@@ -3,12 +3,14 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
 
 	it "github.com/layerscope/layerscope/internal/imagetest"
+	"github.com/layerscope/layerscope/report"
 	"github.com/layerscope/layerscope/tree"
 )
 
@@ -148,5 +150,68 @@ func TestWheelInOverlays(t *testing.T) {
 				t.Errorf("the screen did not move:\n%s", before)
 			}
 		})
+	}
+}
+
+// TestLayersShowCompressedSizes (issue 13): when the source knows the
+// layers' compressed sizes, the rows show them beside the uncompressed
+// ones, in full where there is room and in four characters on an
+// 80-column screen, and the command keeps its room.
+func TestLayersShowCompressedSizes(t *testing.T) {
+	plain := sampleReport(t)
+	pulled := *plain
+	pulled.Layers = slices.Clone(plain.Layers)
+	for i := range pulled.Layers {
+		pulled.Layers[i].BlobBytes = pulled.Layers[i].Bytes/3 + 100
+	}
+	pulled.Summary.CompressedBytes = 123_456
+	tests := []struct {
+		name  string
+		rep   *report.Report
+		width int
+		want  string // in layer 1's row
+		title bool   // the pane's title names the columns
+	}{
+		{"80 columns: compact", &pulled, 80, "772 kB 257k", true},
+		{"120 columns: in full", &pulled, 120, "772 kB   257 kB", true},
+		{"160 columns: in full", &pulled, 160, "772 kB   257 kB", true},
+		{"60 columns: in the details only", &pulled, 60, "772 kB  RUN", false},
+		{"a source without blobs", plain, 120, "772 kB  RUN", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := drive(t, ready(t, tc.rep, tc.width, 30), press("k"), press("k"), press("k"), press("k"))
+			lines := strings.Split(screen(m), "\n")
+			row, _, _ := strings.Cut(lines[3], "│")
+			if !strings.Contains(row, tc.want) {
+				t.Errorf("layer 1's row %q, want %q in it", row, tc.want)
+			}
+			// The command keeps minCommandWidth columns.
+			if cmd := tc.rep.Layers[1].Instruction(); !strings.Contains(row, cmd[:minCommandWidth-1]) {
+				t.Errorf("layer 1's row %q cuts its command %q", row, cmd)
+			}
+			if got := strings.Contains(lines[1], "compressed"); got != tc.title {
+				t.Errorf("title %q names the compressed column: %v, want %v", lines[1], got, tc.title)
+			}
+			s := screen(m)
+			if tc.rep == &pulled {
+				if !strings.Contains(s, "257 kB compressed") || !strings.Contains(s, "pull size 123 kB") {
+					t.Errorf("the details or the summary lack the compressed size:\n%s", s)
+				}
+			} else if strings.Contains(s, "compressed") {
+				t.Errorf("a source without blobs shows compressed sizes:\n%s", s)
+			}
+		})
+	}
+}
+
+func TestCompactSize(t *testing.T) {
+	for _, tc := range []struct {
+		n    int64
+		want string
+	}{{0, "0B"}, {999, "999B"}, {1000, "1.0k"}, {9_949, "9.9k"}, {9_950, "10k"}, {257_000, "257k"}, {999_499, "999k"}, {999_500, "1.0M"}, {1_100_000, "1.1M"}, {123_000_000, "123M"}, {4_500_000_000, "4.5G"}} {
+		if got := compactSize(tc.n); got != tc.want || len(got) > 4 {
+			t.Errorf("compactSize(%d) = %q, want %q", tc.n, got, tc.want)
+		}
 	}
 }
