@@ -13,6 +13,7 @@ import (
 	"github.com/layerscope/layerscope/diff"
 	"github.com/layerscope/layerscope/image"
 	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/tui"
 )
 
 // diffFormats are the formats layerscope diff writes.
@@ -47,6 +48,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	// One image at a time: the first tree is kept, the second is built
 	// beside it.
 	var reps [2]*report.Report
+	var imgs [2]*image.Image // for the explorer's viewer
 	for i, p := range pos {
 		var prog *image.Progress
 		done := func() {}
@@ -55,7 +57,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			done = showProgress(stderr, prog)
 		}
 		opt.Progress = prog
-		rep, _, err := analysis.Run(ctx, p, set.analysis(opt))
+		rep, img, err := analysis.Run(ctx, p, set.analysis(opt))
 		done()
 		if err != nil {
 			code, err := failure(ctx, err)
@@ -64,13 +66,20 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			}
 			return code, err
 		}
-		reps[i] = rep
+		reps[i], imgs[i] = rep, img
 	}
 	d, err := diff.Compare(ctx, reps[0], reps[1])
 	if err != nil {
 		return failure(ctx, err)
 	}
 	d.Check(set.limits, set.failOn)
+	if !ci && o.format == "text" && len(outs) == 0 && isTerminal(stdout) && !isStdin(pos[0]) && !isStdin(pos[1]) {
+		// The explorer on the difference; standard input stays the keyboard.
+		if err := tui.RunDiff(ctx, d, reps[0], reps[1], tui.WithLayers(reread(imgs[1])), tui.WithOldLayers(reread(imgs[0]))); err != nil {
+			return failure(ctx, err)
+		}
+		return exitPass, nil
+	}
 	for _, out := range outs {
 		if err := writeReport(out.path, diffWriter(d, out.format, 100)); err != nil {
 			return exitError, err
@@ -83,6 +92,17 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitFail, nil
 	}
 	return exitPass, nil
+}
+
+// reread lets the explorer's viewer read img's layers again, when its
+// source allows it.
+func reread(img *image.Image) func() tui.LayerOpener {
+	return func() tui.LayerOpener {
+		if img == nil || !img.CanReread() {
+			return nil
+		}
+		return img
+	}
 }
 
 func isStdin(arg string) bool { return arg == "-" || strings.HasPrefix(arg, "-:") }

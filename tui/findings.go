@@ -38,7 +38,8 @@ type findingsList struct {
 	c             *common
 	fs            []report.Finding
 	sel, top      int
-	note          string // a line over the footer, until the next key
+	note          string    // a line over the footer, until the next key
+	diff          *diffData // layerscope diff's: new findings, then fixed
 	width, height int
 }
 
@@ -99,6 +100,12 @@ func (f findingsList) bodyRows() int {
 func (f findingsList) block(i, w int, st *Styles) []string {
 	x := f.fs[i]
 	head := fmt.Sprintf("%s · %s · %s · layer %d", severityStyle(st, x.Severity), x.Category, report.Size(x.Bytes), x.Layer)
+	switch {
+	case f.diff.fixed(i):
+		head = st.Fix.Render("fixed") + " · " + head + " of OLD"
+	case f.diff != nil:
+		head = st.Badge.Render("new") + " · " + head
+	}
 	if x.Ignored != "" {
 		head += st.Dim.Render(" · ignored: " + report.Escape(x.Ignored))
 	}
@@ -118,7 +125,11 @@ func (f findingsList) block(i, w int, st *Styles) []string {
 		paths = append(paths, report.Escape(p))
 	}
 	wrap("paths: ", strings.Join(paths, " "), st.Dim)
-	wrap("layer: ", fmt.Sprintf("%d %s", x.Layer, report.Escape(x.CreatedBy)), st.Dim)
+	layer := "layer: "
+	if f.diff.fixed(i) {
+		layer = "OLD's layer: "
+	}
+	wrap(layer, fmt.Sprintf("%d %s", x.Layer, report.Escape(x.CreatedBy)), st.Dim)
 	wrap("fix: ", report.Escape(x.Advice), st.Fix)
 	return out
 }
@@ -126,6 +137,9 @@ func (f findingsList) block(i, w int, st *Styles) []string {
 func (f findingsList) View() string {
 	st, w := &f.c.styles, f.width
 	title := st.Title.Render(fmt.Sprintf("%s: errors first, then warnings, info; by bytes in each", plural(len(f.fs), "finding")))
+	if f.diff != nil {
+		title = st.Title.Render(fmt.Sprintf("Findings: %d new in NEW, then %d fixed (OLD had them); errors first, by bytes", f.diff.fixedFrom, len(f.fs)-f.diff.fixedFrom))
+	}
 	body := f.bodyRows()
 	top := f.scroll()
 	var lines []string

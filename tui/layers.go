@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 
+	"github.com/layerscope/layerscope/diff"
 	"github.com/layerscope/layerscope/report"
 )
 
@@ -21,7 +22,12 @@ type layerList struct {
 	perLayer map[int]int // findings (not ignored) per layer
 	want     int         // the width its rows want
 	blobs    bool        // the source knows some layer's compressed size
-	sel, top int
+	// diff is layerscope diff's, NEW's layers being these: diffOn while
+	// the difference shows, its shared layers dimmed and marked =.
+	diff        *diff.Diff
+	diffOn      bool
+	newPerLayer map[int]int // the difference's new findings per layer
+	sel, top    int
 	// width and height are the pane's; the rows take half of it at most.
 	width, height int
 }
@@ -61,6 +67,9 @@ const minCommandWidth = 12
 // index, the size, the compressed size as form shows it, two spaces.
 func (l layerList) prefixWidth(form int) int {
 	w := 1 + 3 + 1 + 8 + 2
+	if l.diffOn {
+		w++ // =, a shared layer
+	}
 	switch {
 	case !l.blobs:
 	case form == blobFull:
@@ -154,7 +163,7 @@ func (l layerList) Update(msg tea.KeyPressMsg) (layerList, action) {
 // keys that matter most first (footer drops what does not fit).
 func (l layerList) ShortHelp() []key.Binding {
 	k := l.c.keys
-	return []key.Binding{k.SwitchPane, k.Up, k.Down, k.LayerMode, k.Findings, k.Wasted, k.NextFinding, k.Narrower, k.Wider, k.Help, k.Quit}
+	return []key.Binding{k.SwitchPane, k.DiffView, k.Up, k.Down, k.LayerMode, k.Findings, k.Wasted, k.NextFinding, k.Narrower, k.Wider, k.Help, k.Quit}
 }
 
 func (l layerList) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
@@ -168,7 +177,10 @@ func (l layerList) View(focused bool) string {
 	}
 	title := "Layers"
 	form := l.blobForm()
-	if form != blobNone {
+	switch {
+	case l.diffOn:
+		title = fmt.Sprintf("Layers of NEW · = %d shared", l.diff.SharedLayers)
+	case form != blobNone:
 		title = "Layers · size, compressed"
 	}
 	lines := []string{paneHeader(st, title, pos, focused, w)}
@@ -178,8 +190,8 @@ func (l layerList) View(focused bool) string {
 	for i := top; i < min(top+n, len(r.Layers)); i++ {
 		x := r.Layers[i]
 		mark := " "
-		if l.perLayer[i] > 0 {
-			mark = st.Badge.Render("●")
+		if l.perLayer[i] > 0 && !l.diffOn || l.diffOn && l.newPerLayer[i] > 0 {
+			mark = st.Badge.Render("●") // the difference: a new finding
 		}
 		blob := ""
 		switch {
@@ -192,8 +204,18 @@ func (l layerList) View(focused bool) string {
 		case form == blobCompact:
 			blob = strings.Repeat(" ", 5)
 		}
-		row := fmt.Sprintf("%s%3d %8s%s  %s", mark, x.Index, report.Size(x.Bytes), blob, x.Instruction())
+		shared := ""
+		if l.diffOn {
+			shared = " "
+			if i < l.diff.SharedLayers {
+				shared = "="
+			}
+		}
+		row := fmt.Sprintf("%s%s%3d %8s%s  %s", mark, shared, x.Index, report.Size(x.Bytes), blob, x.Instruction())
 		row = ansi.Truncate(row, w, "…")
+		if shared == "=" && i != l.sel {
+			row = st.Dim.Render(ansi.Strip(row))
+		}
 		if i == l.sel {
 			sel := st.SelectedBlur
 			if focused {
@@ -227,11 +249,18 @@ func (l layerList) details() []string {
 	if x.BlobBytes > 0 {
 		out = append(out, report.Size(x.BlobBytes)+" compressed")
 	}
+	if l.diffOn && l.sel < l.diff.SharedLayers {
+		out = append(out, st.Dim.Render("= shared with OLD"))
+	}
 	return append(out, strings.Split(ansi.Wrap(x.Instruction(), max(l.width, 10), " /"), "\n")...)
 }
 
-// summary is the image: files, bytes, waste, findings by category, CI.
+// summary is the image: files, bytes, waste, findings by category, CI;
+// or, while a difference shows, the difference.
 func (l layerList) summary() []string {
+	if l.diffOn {
+		return l.diffSummary()
+	}
 	r := l.rep
 	s := r.Summary
 	st := &l.c.styles
@@ -266,19 +295,46 @@ func (l layerList) summary() []string {
 	return append(out, verdict)
 }
 
+// diffSummary is the difference: counts, figures OLD → NEW, findings,
+// the growth rules' verdict.
+func (l layerList) diffSummary() []string {
+	d, st := l.diff, &l.c.styles
+	o, n := d.Old.Summary, d.New.Summary
+	out := []string{st.Bold.Render("Difference"), d.Headline()}
+	out = append(out, fmt.Sprintf("shipped %s → %s · final %s → %s", report.Size(o.ContentBytes), report.Size(n.ContentBytes), report.Size(o.FinalBytes), report.Size(n.FinalBytes)))
+	out = append(out, fmt.Sprintf("wasted %s → %s (%s)", report.Size(o.WastedBytes), report.Size(n.WastedBytes), signedSize(d.Summary.WastedBytesDelta)))
+	out = append(out, fmt.Sprintf("findings: %d new, %d fixed", len(d.Findings.New), len(d.Findings.Fixed)))
+	verdict := st.Pass.Render("CI: pass")
+	if !d.CI.Pass {
+		verdict = st.Fail.Render("CI: fail")
+	}
+	return append(out, verdict)
+}
+
 // Status is the pane's status line: the selected layer's findings.
 func (l layerList) Status() string {
 	st := &l.c.styles
 	var parts []string
-	for _, f := range l.rep.Findings {
+	fs := l.rep.Findings
+	if l.diffOn {
+		fs = l.diff.Findings.New
+	}
+	for _, f := range fs {
 		if f.Layer == l.sel && f.Ignored == "" {
 			parts = append(parts, severityStyle(st, f.Severity)+" "+f.Category)
 		}
 	}
-	if len(parts) == 0 {
-		return st.Dim.Render(fmt.Sprintf("layer %d: no findings", l.sel))
+	if l.diffOn && l.sel < l.diff.SharedLayers {
+		return st.Dim.Render(fmt.Sprintf("layer %d: shared with OLD; the difference is of the whole images: tab goes to it", l.sel))
 	}
-	return st.Badge.Render("● ") + fmt.Sprintf("layer %d: %s: ", l.sel, plural(len(parts), "finding")) + strings.Join(parts, ", ") + st.Dim.Render(" · f lists them")
+	what := "finding"
+	if l.diffOn {
+		what = "new finding"
+	}
+	if len(parts) == 0 {
+		return st.Dim.Render(fmt.Sprintf("layer %d: no %ss", l.sel, what))
+	}
+	return st.Badge.Render("● ") + fmt.Sprintf("layer %d: %s: ", l.sel, plural(len(parts), what)) + strings.Join(parts, ", ") + st.Dim.Render(" · f lists them")
 }
 
 func shortDigest(d string) string {

@@ -117,7 +117,7 @@ func TestWheelInOverlays(t *testing.T) {
 	viewer := func() Model {
 		m := New(context.Background(), loaded(text), WithLayers(func() LayerOpener { return layerOpener(img.Layers) }))
 		m.files.sizeDelay = 0
-		return drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, loadedMsg{text}, press("tab"), press("o"))
+		return drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, loadedMsg{rep: text}, press("tab"), press("o"))
 	}
 	down := tea.MouseWheelMsg{X: 10, Y: 10, Button: tea.MouseWheelDown}
 	up := tea.MouseWheelMsg{X: 10, Y: 10, Button: tea.MouseWheelUp}

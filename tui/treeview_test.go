@@ -59,7 +59,7 @@ func TestTreeView(t *testing.T) {
 		[]string{"a/", "a/x:10", "a/y:1", "b:5", "c/d/e:100"},
 		[]string{"a/x:20", "~b", "f:1"},
 	)
-	v := newTreeView(tr)
+	v := newTreeView(tr, nil)
 	v.layer = 1
 	tests := []struct {
 		name  string
@@ -77,7 +77,7 @@ func TestTreeView(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v = newTreeView(tr)
+			v = newTreeView(tr, nil)
 			v.layer = 1
 			tc.setup()
 			got := rows(v)
@@ -141,7 +141,7 @@ func BenchmarkKeyFrame(b *testing.B) {
 	m := New(context.Background(), loaded(rep))
 	var model tea.Model = m
 	model, _ = model.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
-	model, _ = model.Update(loadedMsg{rep})
+	model, _ = model.Update(loadedMsg{rep: rep})
 	keys := []tea.Msg{press("down"), press("down"), press("pgdown"), press("tab"), press("k"), press("j"), press("tab")}
 	var times []time.Duration
 	b.ReportAllocs()
