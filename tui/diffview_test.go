@@ -249,3 +249,39 @@ func TestDiffPaneMessages(t *testing.T) {
 		t.Error("the difference's pane took another tree's sizes")
 	}
 }
+
+// TestDiffOddImagesAndSizes: every key, the wheel and clicks, on odd
+// differences and screens, in both views, never panic (drive draws every
+// frame) and keep the screen's height.
+func TestDiffOddImagesAndSizes(t *testing.T) {
+	empty := &report.Report{Tree: buildTree(t)}
+	one := &report.Report{Tree: buildTree(t, []string{"a:1", "d/", "d/x:5"}), Layers: []report.Layer{{CreatedBy: "COPY a /a"}}}
+	sample := sampleReport(t)
+	all := keys("tab", "j", "k", "pgdown", "G", "g", "space", "h", "l", "c", "e", "A", "M", "R", "U", "s", "b", "ctrl+l", "n", "N", "f", "enter", "esc", "w", "enter", "o", "esc", "?", "x", "tab", "j", "k", "G", "g")
+	mouse := []tea.Msg{tea.MouseWheelMsg{X: 1, Y: 3, Button: tea.MouseWheelDown}, tea.MouseWheelMsg{X: 70, Y: 3, Button: tea.MouseWheelUp}, tea.MouseClickMsg{X: 1, Y: 3, Button: tea.MouseLeft}, tea.MouseClickMsg{X: 70, Y: 4, Button: tea.MouseLeft}}
+	for _, pair := range [][2]*report.Report{{empty, empty}, {empty, one}, {one, empty}, {sample, one}, {one, sample}, {sample, sample}} {
+		for _, size := range [][2]int{{1, 1}, {20, 5}, {80, 24}, {300, 100}} {
+			m := diffModel(t, pair[0], pair[1], size[0], size[1])
+			for _, v := range []bool{false, true} {
+				if v {
+					m = drive(t, m, press("v"))
+				}
+				end := drive(t, m, append(all, mouse...)...)
+				if n := strings.Count(screen(end), "\n") + 1; n > max(size[1], 1) {
+					t.Errorf("%dx%d: %d lines", size[0], size[1], n)
+				}
+			}
+		}
+	}
+}
+
+// TestDiffResizeReachesBothViews: a resize while one view shows sizes the
+// other's panes and findings too.
+func TestDiffResizeReachesBothViews(t *testing.T) {
+	rep := sampleReport(t)
+	m := diffModel(t, rep, rep, 80, 24)
+	m = drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 40}, press("v"))
+	if m.findings.width != 120 || m.findings.height != 40 || m.files.width != m.diff.other.width || m.files.height != 37 {
+		t.Errorf("after a resize and v: findings %dx%d, files %dx%d (the other %d wide)", m.findings.width, m.findings.height, m.files.width, m.files.height, m.diff.other.width)
+	}
+}

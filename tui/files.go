@@ -730,7 +730,7 @@ func (f fileTree) View(focused bool) string {
 	for len(lines) < h {
 		lines = append(lines, "")
 	}
-	return fitLines(lines, w)
+	return fitLines(lines[:max(h, 1)], w) // the hint may not fit a small pane
 }
 
 // emptyHint says what hides everything, and the keys that bring it back.

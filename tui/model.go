@@ -201,6 +201,9 @@ func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
 	m.files.SetPromptWidth(min(max(w/2, 10), 40))
 	m.findings.SetSize(w, h)
+	if m.diff.data != nil {
+		m.diff.otherFindings.SetSize(w, h)
+	}
 	m.waste.SetSize(w, h)
 	m.viewer.SetSize(w, h)
 	m.keyHelp.SetSize(w, h)

@@ -215,3 +215,22 @@ func TestCompactSize(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallScreensKeepTheirHeight: on a small screen no key makes the
+// explorer draw more lines than the terminal has (the files pane's hint
+// on what hides everything used to run past it).
+func TestSmallScreensKeepTheirHeight(t *testing.T) {
+	rep := sampleReport(t)
+	seq := keys("tab", "j", "pgdown", "G", "space", "c", "e", "A", "M", "R", "U", "s", "b", "v", "f", "esc", "w", "esc", "?", "x")
+	for _, size := range [][2]int{{1, 1}, {20, 5}, {40, 8}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m := ready(t, rep, size[0], size[1])
+			for _, k := range seq {
+				m = drive(t, m, k)
+				if n := strings.Count(screen(m), "\n") + 1; n > size[1] {
+					t.Fatalf("after %s: %d lines on a screen %d high:\n%s", k.(tea.KeyPressMsg).String(), n, size[1], screen(m))
+				}
+			}
+		})
+	}
+}

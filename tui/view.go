@@ -31,6 +31,10 @@ func (m Model) View() tea.View {
 	default:
 		body = m.mainView()
 	}
+	if n := max(m.height, 1); strings.Count(body, "\n") >= n {
+		// A screen too small for the layout: its top, never more lines.
+		body = strings.Join(strings.SplitN(body, "\n", n+1)[:n], "\n")
+	}
 	v := tea.NewView(body)
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
