@@ -90,16 +90,14 @@ func NewDiff(ctx context.Context, d *diff.Diff, old, new *report.Report, opts ..
 }
 
 // RunDiff opens the explorer on d, the difference between old and new,
-// until the user quits.
+// until the user quits. Quitting before the view is ready (the union of
+// two large trees takes a moment) is ErrQuit, as with Run.
 func RunDiff(ctx context.Context, d *diff.Diff, old, new *report.Report, opts ...Option) error {
 	final, err := tea.NewProgram(NewDiff(ctx, d, old, new, opts...), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("terminal: %w", err)
 	}
-	if err := final.(Model).err; err != nil && err != ErrQuit {
-		return err
-	}
-	return nil
+	return final.(Model).err
 }
 
 // setDiff shows the difference, once NEW's report is set: its files pane

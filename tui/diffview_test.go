@@ -19,6 +19,7 @@ import (
 
 	"github.com/layerscope/layerscope/analysis"
 	"github.com/layerscope/layerscope/diff"
+	it "github.com/layerscope/layerscope/internal/imagetest"
 	"github.com/layerscope/layerscope/report"
 	"github.com/layerscope/layerscope/tree"
 )
@@ -283,5 +284,31 @@ func TestDiffResizeReachesBothViews(t *testing.T) {
 	m = drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 40}, press("v"))
 	if m.findings.width != 120 || m.findings.height != 40 || m.files.width != m.diff.other.width || m.files.height != 37 {
 		t.Errorf("after a resize and v: findings %dx%d, files %dx%d (the other %d wide)", m.findings.width, m.findings.height, m.files.width, m.files.height, m.diff.other.width)
+	}
+}
+
+// TestDiffHostileNamesAreEscaped: names, link targets and references
+// from either image reach the screen escaped, in every line the
+// difference adds.
+func TestDiffHostileNamesAreEscaped(t *testing.T) {
+	evil := analyse(t, it.Image{Layers: [][]byte{it.Layer(it.Reg("evil\x1b]0;pwned\x07", "x"), it.Sym("link", "\x1b[31mred"))}}, noRules())
+	evil.Image.Ref = "ref\x1b[2J"
+	plain := analyse(t, it.Image{Layers: [][]byte{it.Layer(it.Reg("a", "1"), it.Sym("link", "a"))}}, noRules())
+	for _, tc := range []struct {
+		name     string
+		old, new *report.Report
+	}{{"added", plain, evil}, {"removed", evil, plain}} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := diffModel(t, tc.old, tc.new, 160, 30)
+			for _, k := range []string{"", "j", "j", "j"} {
+				if k != "" {
+					m = drive(t, m, press(k))
+				}
+				view := m.View().Content
+				if strings.ContainsAny(view, "\x07") || strings.Contains(view, "\x1b]0") || strings.Contains(view, "\x1b[2J") || strings.Contains(view, "\x1b[31mred") {
+					t.Fatalf("control sequences from the images reached the screen: %q", view)
+				}
+			}
+		})
 	}
 }
