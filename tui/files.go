@@ -698,9 +698,9 @@ func (f fileTree) View(focused bool) string {
 	if f.attrs {
 		switch f.attrColumns() {
 		case attrsMode:
-			flags = append(flags, "no room for owners: < widens")
+			flags = append(flags, "no room for owners: < makes room")
 		case attrsNone:
-			flags = append(flags, "no room for b: < widens")
+			flags = append(flags, "no room for b: < makes room")
 		}
 	}
 	if len(flags) > 0 {
