@@ -15,6 +15,7 @@ import (
 	"github.com/layerscope/layerscope/diff"
 	"github.com/layerscope/layerscope/image"
 	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/tui"
 )
 
 // diffFormats are the formats layerscope diff writes: every format of
@@ -47,7 +48,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return exitError, err
 	}
-	reps, newImg, err := loadBoth(ctx, pos, stderr, func(ctx context.Context, i int, prog *image.Progress) (*report.Report, *image.Image, error) {
+	reps, imgs, err := loadBoth(ctx, pos, stderr, func(ctx context.Context, i int, prog *image.Progress) (*report.Report, *image.Image, error) {
 		opt := opt
 		opt.Progress = prog
 		return analysis.Run(ctx, pos[i], set.analysis(opt))
@@ -57,7 +58,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	// NEW's findings on their Dockerfile lines, as the image command
 	// places them: the new findings carry them into every format.
-	if err := locate(o, newImg, reps[1], stderr); err != nil {
+	if err := locate(o, imgs[1], reps[1], stderr); err != nil {
 		return exitError, err
 	}
 	d, err := diff.Compare(ctx, reps[0], reps[1])
@@ -65,6 +66,13 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return failure(ctx, err)
 	}
 	d.Check(set.limits, set.failOn)
+	if !ci && o.format == "text" && len(outs) == 0 && isTerminal(stdout) && !isStdin(pos[0]) && !isStdin(pos[1]) {
+		// The explorer on the difference; standard input stays the keyboard.
+		if err := tui.RunDiff(ctx, d, reps[0], reps[1], tui.WithLayers(reread(imgs[1])), tui.WithOldLayers(reread(imgs[0]))); err != nil {
+			return failure(ctx, err)
+		}
+		return exitPass, nil
+	}
 	for _, out := range outs {
 		if err := writeReport(out.path, diffWriter(d, out.format, 100)); err != nil {
 			return exitError, err
@@ -82,6 +90,17 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitFail, nil
 	}
 	return exitPass, nil
+}
+
+// reread lets the explorer's viewer read img's layers again, when its
+// source allows it.
+func reread(img *image.Image) func() tui.LayerOpener {
+	return func() tui.LayerOpener {
+		if img == nil || !img.CanReread() {
+			return nil
+		}
+		return img
+	}
 }
 
 func isStdin(arg string) bool { return arg == "-" || strings.HasPrefix(arg, "-:") }
@@ -135,12 +154,12 @@ type analyseFunc func(ctx context.Context, i int, prog *image.Progress) (*report
 // loadBoth analyses OLD and NEW: at the same time when neither is
 // standard input, else one after the other. The first error wins and
 // cancels the other image's read; it names its image (OLD or NEW and the
-// argument). It returns both reports and NEW's image.
-func loadBoth(ctx context.Context, pos []string, stderr io.Writer, analyse analyseFunc) ([2]*report.Report, *image.Image, error) {
+// argument). It returns both reports and both images.
+func loadBoth(ctx context.Context, pos []string, stderr io.Writer, analyse analyseFunc) ([2]*report.Report, [2]*image.Image, error) {
 	var (
-		reps   [2]*report.Report
-		newImg *image.Image
-		progs  [2]*image.Progress
+		reps  [2]*report.Report
+		imgs  [2]*image.Image
+		progs [2]*image.Progress
 	)
 	if isTerminal(stderr) {
 		progs = [2]*image.Progress{image.NewProgress(), image.NewProgress()}
@@ -154,19 +173,16 @@ func loadBoth(ctx context.Context, pos []string, stderr io.Writer, analyse analy
 		case err != nil:
 			return fmt.Errorf("%s %s: %w", sides[i], pos[i], err)
 		}
-		reps[i] = rep
-		if i == 1 {
-			newImg = img
-		}
+		reps[i], imgs[i] = rep, img
 		return nil
 	}
 	if isStdin(pos[0]) || isStdin(pos[1]) {
 		for i := range 2 {
 			if err := one(ctx, i); err != nil {
-				return reps, nil, err
+				return reps, imgs, err
 			}
 		}
-		return reps, newImg, nil
+		return reps, imgs, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -186,7 +202,7 @@ func loadBoth(ctx context.Context, pos []string, stderr io.Writer, analyse analy
 		})
 	}
 	wg.Wait()
-	return reps, newImg, first
+	return reps, imgs, first
 }
 
 // showBothProgress draws one status line for both images on a terminal

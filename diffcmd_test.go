@@ -506,9 +506,9 @@ func TestLoadBoth(t *testing.T) {
 		analyse := func(ctx context.Context, i int, _ *image.Progress) (*report.Report, *image.Image, error) {
 			return &report.Report{Image: report.ImageInfo{Ref: fmt.Sprint(i)}}, &image.Image{}, nil
 		}
-		reps, img, err := loadBoth(context.Background(), []string{"a", "b"}, io.Discard, analyse)
-		if err != nil || reps[0].Image.Ref != "0" || reps[1].Image.Ref != "1" || img == nil {
-			t.Errorf("%v %v %v", reps, img, err)
+		reps, imgs, err := loadBoth(context.Background(), []string{"a", "b"}, io.Discard, analyse)
+		if err != nil || reps[0].Image.Ref != "0" || reps[1].Image.Ref != "1" || imgs[0] == nil || imgs[1] == nil {
+			t.Errorf("%v %v %v", reps, imgs, err)
 		}
 	})
 }

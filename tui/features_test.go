@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/layerscope/layerscope/config"
-	"github.com/layerscope/layerscope/image"
 	it "github.com/layerscope/layerscope/internal/imagetest"
 	"github.com/layerscope/layerscope/report"
 )
@@ -83,17 +81,17 @@ func TestResizeLayersPane(t *testing.T) {
 
 func TestRegexpFilter(t *testing.T) {
 	m := drive(t, ready(t, sampleReport(t), 80, 24), keys("/", "g", "o", "\\", ".", "(", "m", "o", "d", "|", "s", "u", "m", ")", "$")...)
-	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	m = drive(t, m, debounceMsg{seq: m.files.filterSeq})
 	if m.files.tv.matches == nil || m.files.tv.matches.count != 2 {
 		t.Fatalf("go\\.(mod|sum)$ matches %v", m.files.tv.matches)
 	}
 	m = drive(t, m, press("("))
-	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	m = drive(t, m, debounceMsg{seq: m.files.filterSeq})
 	if s := screen(m); !strings.Contains(s, "not a regexp") || m.files.tv.matches == nil || m.files.tv.matches.count != 2 {
 		t.Errorf("an invalid expression: the prompt must say so and keep the last result:\n%s", s)
 	}
 	m = drive(t, m, keys("esc", "/", "m", "a", "i", "n", ".", "g", "o")...)
-	m = drive(t, m, debounceMsg{m.files.filterSeq})
+	m = drive(t, m, debounceMsg{seq: m.files.filterSeq})
 	if m.files.tv.matches == nil || m.files.tv.matches.count != 1 {
 		t.Errorf("plain text: %v", m.files.tv.matches)
 	}
@@ -130,12 +128,7 @@ func TestViewer(t *testing.T) {
 		it.Layer(it.Reg("etc/motd", "hello\x1b]0;pwned\x07\x1b[2J\tend\n"), it.Reg("bin/tool", "\x7fELF\x00\x01\x02"), it.Reg("twice", "first")),
 		it.Layer(it.Reg("twice", "old"), it.Reg("twice", "new")),
 	}}
-	loadedImg, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(it.Tar(it.DockerArchive(img)))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, _ := report.Build(context.Background(), loadedImg)
-	rep.Check(config.Limits{}, false, report.FailOn{})
+	rep := analyse(t, img, noRules())
 	open := func(m Model, path string) Model {
 		n, _ := m.files.tv.t.Lookup(path)
 		m.focus = filesPane
@@ -145,7 +138,7 @@ func TestViewer(t *testing.T) {
 	withLayers := func() Model {
 		m := New(context.Background(), loaded(rep), WithLayers(func() LayerOpener { return layerOpener(img.Layers) }))
 		m.files.sizeDelay = 0
-		return drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, loadedMsg{rep})
+		return drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, loadedMsg{rep: rep})
 	}
 	tests := []struct {
 		name, path string
@@ -277,7 +270,7 @@ func TestFilteredFolderGoesWithItsMatches(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := drive(t, ready(t, rep, 80, 24), keys("/", tc.filter, "enter")...)
-			m = drive(t, m, debounceMsg{m.files.filterSeq})
+			m = drive(t, m, debounceMsg{seq: m.files.filterSeq})
 			if got := rows(m.files.tv); !slices.Equal(got, []string{"d", " " + tc.filter}) {
 				t.Fatalf("filtered on %q: rows %q", tc.filter, got)
 			}

@@ -15,25 +15,51 @@ import (
 	"github.com/layerscope/layerscope/tree"
 )
 
-// The files pane's messages: what its commands computed.
+// The files pane's messages: what its commands computed. Each names the
+// pane that asked (its sizeWalks, one per pane), for layerscope diff has
+// two: the root hands a message to its pane (nil: the one shown).
 type (
-	sizesMsg struct{ sizes *dirSizes }
+	sizesMsg struct {
+		sizes *dirSizes
+		pane  *sizeWalks
+	}
 	// sizesDueMsg: the view stayed on a layer and mode for sizesDebounce
 	// since request gen.
-	sizesDueMsg struct{ gen uint64 }
-	matchesMsg  struct {
-		seq int
-		ms  *matchSet
+	sizesDueMsg struct {
+		gen  uint64
+		pane *sizeWalks
 	}
-	debounceMsg struct{ seq int }
+	matchesMsg struct {
+		seq  int
+		ms   *matchSet
+		pane *sizeWalks
+	}
+	debounceMsg struct {
+		seq  int
+		pane *sizeWalks
+	}
 	// rowsMsg: where the cursor's row is, and how many rows there are, for
 	// the view of generation gen.
 	rowsMsg struct {
 		gen        uint64
 		idx, total int
+		pane       *sizeWalks
 	}
-	rowsDueMsg struct{ gen uint64 }
+	rowsDueMsg struct {
+		gen  uint64
+		pane *sizeWalks
+	}
 )
+
+// paneMsg is a files pane's message.
+type paneMsg interface{ paneOf() *sizeWalks }
+
+func (m sizesMsg) paneOf() *sizeWalks    { return m.pane }
+func (m sizesDueMsg) paneOf() *sizeWalks { return m.pane }
+func (m matchesMsg) paneOf() *sizeWalks  { return m.pane }
+func (m debounceMsg) paneOf() *sizeWalks { return m.pane }
+func (m rowsMsg) paneOf() *sizeWalks     { return m.pane }
+func (m rowsDueMsg) paneOf() *sizeWalks  { return m.pane }
 
 // fileTree is the files pane: the image's tree as the selected layer
 // leaves it (or that layer's changes), with the cursor, the scroll, the
@@ -43,6 +69,7 @@ type fileTree struct {
 	c        *common
 	findings []report.Finding
 	noLayers bool
+	diff     *diffData // set when the pane shows layerscope diff's union tree
 
 	tv     *treeView
 	cursor pos
@@ -78,22 +105,28 @@ func newFileTree(c *common) fileTree {
 
 // load shows rep's tree after its last layer.
 func (f *fileTree) load(rep *report.Report) {
-	f.findings = rep.Findings
+	f.loadTree(rep.Tree, nil, rep.Findings, max(len(rep.Layers)-1, 0))
 	f.noLayers = len(rep.Layers) == 0
-	f.tv = newTreeView(rep.Tree)
+}
+
+// loadTree shows t after layer, with findings' badges; dirs is t's
+// dirIndex when already built.
+func (f *fileTree) loadTree(t *tree.Tree, dirs *dirIndex, findings []report.Finding, layer int) {
+	f.findings = findings
+	f.tv = newTreeView(t, dirs)
 	f.badges = map[tree.NodeID][]int{}
-	f.badgeBelow = make([]bool, rep.Tree.Len())
-	for i, x := range rep.Findings {
+	f.badgeBelow = make([]bool, t.Len())
+	for i, x := range findings {
 		for _, p := range x.Paths {
-			if n, ok := rep.Tree.Lookup(strings.TrimPrefix(p, "/")); ok && n != 0 {
+			if n, ok := t.Lookup(strings.TrimPrefix(p, "/")); ok && n != 0 {
 				f.badges[n] = append(f.badges[n], i)
-				for a := rep.Tree.Parent(n); a != 0 && !f.badgeBelow[a]; a = rep.Tree.Parent(a) {
+				for a := t.Parent(n); a != 0 && !f.badgeBelow[a]; a = t.Parent(a) {
 					f.badgeBelow[a] = true
 				}
 			}
 		}
 	}
-	f.tv.layer = max(len(rep.Layers)-1, 0)
+	f.tv.layer = layer
 	f.cursor = f.tv.first()
 	f.top = f.cursor
 	f.offset = 0
@@ -130,6 +163,9 @@ func (f fileTree) Update(msg tea.Msg) (fileTree, tea.Cmd) {
 		}
 		return f, f.walkCmd(msg.gen)
 	case sizesMsg:
+		if msg.sizes.dirs != f.tv.dirs {
+			return f, nil // another tree's
+		}
 		f.sizes.put(msg.sizes)
 		if msg.sizes.layer == f.tv.layer && msg.sizes.whole == f.tv.whole {
 			f.setSizes(msg.sizes)
@@ -233,8 +269,8 @@ func (f fileTree) filterKey(msg tea.KeyPressMsg) (fileTree, tea.Cmd, action) {
 		if _, err := compileFilter(v); err != nil && v != "" {
 			f.filterErr = "not a regexp"
 		}
-		seq := f.filterSeq
-		return f, tea.Batch(cmd, tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg { return debounceMsg{seq} })), action{}
+		seq, walks := f.filterSeq, f.walks
+		return f, tea.Batch(cmd, tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg { return debounceMsg{seq, walks} })), action{}
 	}
 	return f, cmd, action{}
 }
@@ -327,6 +363,7 @@ func (f *fileTree) sizesCmd() tea.Cmd {
 		return nil
 	}
 	gen := f.walks.gen.Add(1)
+	walks := f.walks
 	layer, whole, t := f.tv.layer, f.tv.whole, f.tv.t
 	if s := f.sizes.get(layer, whole); s != nil {
 		f.setSizes(s)
@@ -343,9 +380,9 @@ func (f *fileTree) sizesCmd() tea.Cmd {
 		f.tv.order = map[tree.NodeID][]tree.NodeID{}
 	})
 	if f.sizeDelay <= 0 {
-		return func() tea.Msg { return sizesDueMsg{gen} }
+		return func() tea.Msg { return sizesDueMsg{gen, walks} }
 	}
-	return tea.Tick(f.sizeDelay, func(time.Time) tea.Msg { return sizesDueMsg{gen} })
+	return tea.Tick(f.sizeDelay, func(time.Time) tea.Msg { return sizesDueMsg{gen, walks} })
 }
 
 // walkCmd computes the sizes that request gen asked for, off the key
@@ -359,7 +396,7 @@ func (f *fileTree) walkCmd(gen uint64) tea.Cmd {
 			walks.stopped.Add(1)
 			return nil
 		}
-		return sizesMsg{s}
+		return sizesMsg{s, walks}
 	}
 }
 
@@ -383,11 +420,11 @@ func (f *fileTree) rowsCmd() tea.Cmd {
 		f.rowIdx, f.rowTotal, _ = f.tv.countRows(target, nil)
 		return nil
 	}
-	gen := f.rowGen
+	gen, walks := f.rowGen, f.walks
 	if f.sizeDelay <= 0 {
-		return func() tea.Msg { return rowsDueMsg{gen} }
+		return func() tea.Msg { return rowsDueMsg{gen, walks} }
 	}
-	return tea.Tick(f.sizeDelay, func(time.Time) tea.Msg { return rowsDueMsg{gen} })
+	return tea.Tick(f.sizeDelay, func(time.Time) tea.Msg { return rowsDueMsg{gen, walks} })
 }
 
 // countCmd counts the rows for generation gen on a snapshot of the view.
@@ -405,7 +442,7 @@ func (f *fileTree) countCmd(gen uint64) tea.Cmd {
 		if !ok {
 			return nil
 		}
-		return rowsMsg{gen, idx, total}
+		return rowsMsg{gen, idx, total, walks}
 	}
 }
 
@@ -423,7 +460,8 @@ func (f *fileTree) matchCmd() tea.Cmd {
 		f.filterErr = "not a regexp"
 		return nil
 	}
-	return func() tea.Msg { return matchesMsg{seq, computeMatches(t, pattern, re)} }
+	walks := f.walks
+	return func() tea.Msg { return matchesMsg{seq, computeMatches(t, pattern, re), walks} }
 }
 
 // keepCursor applies a change to the view and keeps the cursor on the same
@@ -619,7 +657,7 @@ func (f fileTree) findingFor(n tree.NodeID) (int, bool) {
 // keys that matter most first (footer drops what does not fit).
 func (f fileTree) ShortHelp() []key.Binding {
 	k := f.c.keys
-	return []key.Binding{k.SwitchPane, k.Filter, k.Toggle, k.Open, k.Sort, k.LayerMode, k.Added, k.Findings, k.Wasted, k.Help, k.Quit}
+	return []key.Binding{k.SwitchPane, k.DiffView, k.Filter, k.Toggle, k.Open, k.Sort, k.LayerMode, k.Added, k.Findings, k.Wasted, k.Help, k.Quit}
 }
 
 func (f fileTree) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
@@ -639,6 +677,12 @@ func (f fileTree) View(focused bool) string {
 	if !tv.whole {
 		title = fmt.Sprintf("Changes in layer %d", tv.layer)
 	}
+	if f.diff != nil {
+		title = "NEW against OLD"
+		if !tv.whole {
+			title += " · changes only"
+		}
+	}
 	var flags []string
 	if tv.bySize {
 		flags = append(flags, "by size")
@@ -650,6 +694,14 @@ func (f fileTree) View(focused bool) string {
 	}
 	if tv.matches != nil {
 		flags = append(flags, fmt.Sprintf("/%s/: %s", report.Escape(tv.matches.pattern), plural(tv.matches.count, "match")))
+	}
+	if f.attrs {
+		switch f.attrColumns() {
+		case attrsMode:
+			flags = append(flags, "no room for owners: < makes room")
+		case attrsNone:
+			flags = append(flags, "no room for b: < makes room")
+		}
 	}
 	if len(flags) > 0 {
 		title += " · " + strings.Join(flags, " · ")
@@ -678,14 +730,17 @@ func (f fileTree) View(focused bool) string {
 	for len(lines) < h {
 		lines = append(lines, "")
 	}
-	return fitLines(lines, w)
+	return fitLines(lines[:max(h, 1)], w) // the hint may not fit a small pane
 }
 
 // emptyHint says what hides everything, and the keys that bring it back.
 func (f fileTree) emptyHint(w int) []string {
 	var why []string
-	if !f.tv.whole {
-		why = append(why, "v shows the whole image, not only this layer's changes")
+	switch k := f.c.keys.LayerMode.Help().Key; {
+	case !f.tv.whole && f.diff != nil:
+		why = append(why, k+" shows what did not change too")
+	case !f.tv.whole:
+		why = append(why, k+" shows the whole image, not only this layer's changes")
 	}
 	for c, k := range []string{"U", "A", "M", "R"} {
 		if f.tv.hide[c] {
@@ -708,12 +763,41 @@ func (f fileTree) emptyHint(w int) []string {
 
 var markers = [...]string{" ", "+", "~", "-"}
 
+// What b shows, as the pane's width allows: the names come first.
+const (
+	attrsNone = iota
+	attrsMode // drwxr-xr-x
+	attrsFull // drwxr-xr-x     0:0
+)
+
+// minNameWidth is the room a row keeps for the name and its indent
+// before b's columns may take any.
+const minNameWidth = 20
+
+// attrColumns is what b shows at the pane's width: mode and owner, the
+// mode alone, or nothing, so that names keep minNameWidth columns.
+func (f fileTree) attrColumns() int {
+	if !f.attrs {
+		return attrsNone
+	}
+	room := f.width - 11 - minNameWidth // the marker and the size
+	switch {
+	case room >= 23:
+		return attrsFull
+	case room >= 11:
+		return attrsMode
+	}
+	return attrsNone
+}
+
 func (f fileTree) fileRow(p pos, w int) string {
 	tv, st := f.tv, &f.c.styles
 	n := tv.node(p)
 	meta, ch, _ := tv.state(n)
 	size := "…"
-	if s := tv.size(n); s >= 0 {
+	if f.diff != nil {
+		size = f.diffSize(n, meta, ch)
+	} else if s := tv.size(n); s >= 0 {
 		size = report.Size(s)
 	}
 	name := report.Escape(tv.t.Name(n))
@@ -734,8 +818,11 @@ func (f fileTree) fileRow(p pos, w int) string {
 		name = "  " + name
 	}
 	attrs := ""
-	if f.attrs {
+	switch f.attrColumns() {
+	case attrsFull:
 		attrs = fmt.Sprintf("%s %5d:%-5d ", modeString(meta), meta.UID, meta.GID)
+	case attrsMode:
+		attrs = modeString(meta) + " "
 	}
 	badge := ""
 	if _, ok := f.findingFor(n); ok || (inside != "" || !tv.expanded(n)) && meta.Kind == tree.KindDir && f.badgeBelow[n] {
@@ -769,7 +856,7 @@ func (f fileTree) collapsedSummary(n tree.NodeID) string {
 	if marks == "" {
 		return ""
 	}
-	if b := a.changedBelow(n); b > 0 {
+	if b := a.changedBelow(n); b > 0 && f.diff == nil { // a difference's row says its delta
 		return fmt.Sprintf("[%s %s]", marks, report.Size(b))
 	}
 	return "[" + marks + "]"
@@ -802,6 +889,10 @@ func (f fileTree) Status(w int) (string, bool) {
 		x := f.findings[i]
 		line := st.Badge.Render("● ") + severityStyle(st, x.Severity) + " " + report.Escape(x.Message) + st.Dim.Render(" · f: the finding whole, with its fix")
 		return fit(line, w), true
+	}
+	if f.diff != nil {
+		_, ch, _ := f.tv.state(n)
+		return fit(st.change(ch).Render(f.diffStatus(n)), w), true
 	}
 	return fit(st.Dim.Render("/"+report.Escape(f.tv.t.Path(n))), w), true
 }

@@ -38,6 +38,8 @@ type findingsList struct {
 	c             *common
 	fs            []report.Finding
 	sel, top      int
+	note          string    // a line over the footer, until the next key
+	diff          *diffData // layerscope diff's: new findings, then fixed
 	width, height int
 }
 
@@ -60,6 +62,7 @@ func (f *findingsList) Select(i int) {
 
 func (f findingsList) Update(msg tea.KeyPressMsg) (findingsList, action) {
 	k := &f.c.keys
+	f.note = ""
 	var act action
 	f.sel, act = listKey(msg, k, f.sel, len(f.fs), 5, k.Findings)
 	f.top = f.scroll()
@@ -69,7 +72,7 @@ func (f findingsList) Update(msg tea.KeyPressMsg) (findingsList, action) {
 // scroll is the first finding to show: the last one's unless the selected
 // one would not show whole.
 func (f findingsList) scroll() int {
-	body := max(f.height-2, 1)
+	body := f.bodyRows()
 	top := min(f.top, f.sel)
 	rows := func(from int) int {
 		n := 0
@@ -84,10 +87,25 @@ func (f findingsList) scroll() int {
 	return top
 }
 
+// bodyRows is how many rows the findings take: all but the title, the
+// footer and the note, if any.
+func (f findingsList) bodyRows() int {
+	if f.note != "" {
+		return max(f.height-3, 1)
+	}
+	return max(f.height-2, 1)
+}
+
 // block is finding i as the rows it takes at width w.
 func (f findingsList) block(i, w int, st *Styles) []string {
 	x := f.fs[i]
 	head := fmt.Sprintf("%s · %s · %s · layer %d", severityStyle(st, x.Severity), x.Category, report.Size(x.Bytes), x.Layer)
+	switch {
+	case f.diff.fixed(i):
+		head = st.Fix.Render("fixed") + " · " + head + " of OLD"
+	case f.diff != nil:
+		head = st.Badge.Render("new") + " · " + head
+	}
 	if x.Ignored != "" {
 		head += st.Dim.Render(" · ignored: " + report.Escape(x.Ignored))
 	}
@@ -107,7 +125,11 @@ func (f findingsList) block(i, w int, st *Styles) []string {
 		paths = append(paths, report.Escape(p))
 	}
 	wrap("paths: ", strings.Join(paths, " "), st.Dim)
-	wrap("layer: ", fmt.Sprintf("%d %s", x.Layer, report.Escape(x.CreatedBy)), st.Dim)
+	layer := "layer: "
+	if f.diff.fixed(i) {
+		layer = "OLD's layer: "
+	}
+	wrap(layer, fmt.Sprintf("%d %s", x.Layer, report.Escape(x.CreatedBy)), st.Dim)
 	wrap("fix: ", report.Escape(x.Advice), st.Fix)
 	return out
 }
@@ -115,7 +137,10 @@ func (f findingsList) block(i, w int, st *Styles) []string {
 func (f findingsList) View() string {
 	st, w := &f.c.styles, f.width
 	title := st.Title.Render(fmt.Sprintf("%s: errors first, then warnings, info; by bytes in each", plural(len(f.fs), "finding")))
-	body := max(f.height-2, 1)
+	if f.diff != nil {
+		title = st.Title.Render(fmt.Sprintf("Findings: %d new in NEW, then %d fixed (OLD had them); errors first, by bytes", f.diff.fixedFrom, len(f.fs)-f.diff.fixedFrom))
+	}
+	body := f.bodyRows()
 	top := f.scroll()
 	var lines []string
 	for i := top; i < len(f.fs) && len(lines) < body; i++ {
@@ -138,6 +163,9 @@ func (f findingsList) View() string {
 	}
 	for len(lines) < body {
 		lines = append(lines, "")
+	}
+	if f.note != "" {
+		lines = append(lines, st.Status.Render(f.note))
 	}
 	pos := st.Dim.Render(fmt.Sprintf(" %d of %d", f.sel+1, len(f.fs)))
 	return fit(title+pos, w) + "\n" + fitLines(lines, w) + "\n" + footer(f.c, f, w)

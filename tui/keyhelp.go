@@ -16,6 +16,7 @@ type keyHelp struct {
 	c             *common
 	col, note     lipgloss.Style // the columns' and the note's widths, set by SetSize
 	top           int            // the first body line shown
+	diff          bool           // layerscope diff's explorer
 	width, height int
 }
 
@@ -75,6 +76,9 @@ func (h keyHelp) body() []string {
 		}
 		*c = append(*c, st.Bold.Render(g.title))
 		for _, b := range g.bindings {
+			if !b.Enabled() {
+				continue
+			}
 			keys := strings.Join(bindingKeys(b), ", ")
 			*c = append(*c, fmt.Sprintf("%s %s", st.Key.Render(fmt.Sprintf("%-15s", keys)), b.Help().Desc))
 		}
@@ -85,7 +89,8 @@ func (h keyHelp) body() []string {
 	}
 	note := h.note.Render(st.Dim.Render(
 		"dive's ctrl+m is Enter in every terminal: use M. The filter is a regular expression, case folded. " +
-			"Markers: + added, ~ modified, - removed, ● named by a finding; a collapsed folder shows [+~- bytes] changed below it. Any other key closes this help."))
+			"Markers: + added, ~ modified, - removed, ● named by a finding; a collapsed folder shows [+~- bytes] changed below it. " +
+			h.diffNote() + "Any other key closes this help."))
 	return strings.Split(groups+"\n\n"+note, "\n")
 }
 
@@ -102,4 +107,13 @@ func (h keyHelp) View() string {
 		lines = append(lines, "")
 	}
 	return fitLines(lines[:max(h.height-1, 1)], h.width) + "\n" + footer(h.c, h, h.width)
+}
+
+// diffNote explains layerscope diff's view, in its explorer.
+func (h keyHelp) diffNote() string {
+	if !h.diff {
+		return ""
+	}
+	return "layerscope diff shows the tree of NEW against OLD: + added, ~ changed, - removed (shown though NEW lacks it), " +
+		"sizes as NEW − OLD; = marks a layer NEW shares with OLD (the same diff IDs from the base up). v shows NEW alone, and back. "
 }

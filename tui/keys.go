@@ -20,6 +20,9 @@ type KeyMap struct {
 	Sort, Attributes, LayerMode, Wider, Narrower     key.Binding
 	NextFinding, PrevFinding, Findings, Wasted, Jump key.Binding
 	Open, Interrupt                                  key.Binding
+	// DiffView switches layerscope diff between the difference and NEW
+	// alone; off elsewhere.
+	DiffView key.Binding
 }
 
 // DefaultKeyMap returns the bindings.
@@ -59,7 +62,15 @@ func DefaultKeyMap() KeyMap {
 		Jump:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go to / open")),
 		Open:        key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "view the file")),
 		Interrupt:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		DiffView:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "diff: NEW alone / back"), key.WithDisabled()),
 	}
+}
+
+// diffKeys are the keys of layerscope diff's explorer: v switches between
+// the difference and NEW alone, so the layer view is ctrl+l alone.
+func (k *KeyMap) diffKeys() {
+	k.DiffView.SetEnabled(true)
+	k.LayerMode = key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", k.LayerMode.Help().Desc))
 }
 
 // ShortHelp and FullHelp make the KeyMap a help.KeyMap: ? shows FullHelp.
@@ -81,7 +92,7 @@ func (k KeyMap) helpGroups() []helpGroup {
 	return []helpGroup{
 		{"Move", []key.Binding{k.SwitchPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Narrower, k.Wider, k.Help, k.Quit}},
 		{"Tree", []key.Binding{k.Toggle, k.Collapse, k.Expand, k.CollapseAll, k.ExpandAll, k.Filter, k.ClearFilter, k.Open}},
-		{"View", []key.Binding{k.LayerMode, k.Added, k.Modified, k.Removed, k.Unchanged, k.Sort, k.Attributes}},
+		{"View", []key.Binding{k.DiffView, k.LayerMode, k.Added, k.Modified, k.Removed, k.Unchanged, k.Sort, k.Attributes}},
 		{"Findings and waste", []key.Binding{k.Findings, k.NextFinding, k.PrevFinding, k.Wasted, k.Jump, k.Back}},
 	}
 }

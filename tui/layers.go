@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 
+	"github.com/layerscope/layerscope/diff"
 	"github.com/layerscope/layerscope/report"
 )
 
@@ -20,7 +21,13 @@ type layerList struct {
 	rep      *report.Report
 	perLayer map[int]int // findings (not ignored) per layer
 	want     int         // the width its rows want
-	sel, top int
+	blobs    bool        // the source knows some layer's compressed size
+	// diff is layerscope diff's, NEW's layers being these: diffOn while
+	// the difference shows, its shared layers dimmed and marked =.
+	diff        *diff.Diff
+	diffOn      bool
+	newPerLayer map[int]int // the difference's new findings per layer
+	sel, top    int
 	// width and height are the pane's; the rows take half of it at most.
 	width, height int
 }
@@ -33,10 +40,75 @@ func newLayerList(c *common, rep *report.Report) layerList {
 		}
 	}
 	for _, x := range rep.Layers {
-		l.want = max(l.want, 15+ansi.StringWidth(x.Instruction()))
+		l.blobs = l.blobs || x.BlobBytes > 0
+	}
+	for _, x := range rep.Layers {
+		l.want = max(l.want, l.prefixWidth(blobFull)+ansi.StringWidth(x.Instruction()))
 	}
 	l.sel = max(len(rep.Layers)-1, 0)
 	return l
+}
+
+// How a row shows a layer's compressed size (its blob's, as a pull
+// transfers it), when the source knows it: in full beside the size, in
+// four characters ("1.1M") on a narrow pane, so that the command keeps
+// its room.
+const (
+	blobNone    = iota
+	blobCompact // " 1.1M"
+	blobFull    // "  1.1 MB"
+)
+
+// minCommandWidth is the room a layer row keeps for its command before a
+// compressed size may take any.
+const minCommandWidth = 12
+
+// prefixWidth is the columns before the command: the finding mark, the
+// index, the size, the compressed size as form shows it, two spaces.
+func (l layerList) prefixWidth(form int) int {
+	w := 1 + 3 + 1 + 8 + 2
+	if l.diffOn {
+		w++ // =, a shared layer
+	}
+	switch {
+	case !l.blobs:
+	case form == blobFull:
+		w += 9
+	case form == blobCompact:
+		w += 5
+	}
+	return w
+}
+
+// blobForm is how the rows show compressed sizes at the pane's width.
+func (l layerList) blobForm() int {
+	switch {
+	case !l.blobs:
+		return blobNone
+	case l.width-l.prefixWidth(blobFull) >= 2*minCommandWidth:
+		return blobFull
+	case l.width-l.prefixWidth(blobCompact) >= minCommandWidth:
+		return blobCompact
+	}
+	return blobNone
+}
+
+// compactSize is a size in four characters at most: 999B, 12k, 1.1M.
+func compactSize(n int64) string {
+	units := "BkMGTPE"
+	f := float64(n)
+	u := 0
+	for f >= 999.5 && u < len(units)-1 {
+		f /= 1000
+		u++
+	}
+	switch {
+	case u == 0:
+		return fmt.Sprintf("%d%c", n, units[u])
+	case f < 9.95:
+		return fmt.Sprintf("%.1f%c", f, units[u])
+	}
+	return fmt.Sprintf("%.0f%c", f, units[u])
 }
 
 func (l *layerList) SetSize(w, h int) {
@@ -91,7 +163,7 @@ func (l layerList) Update(msg tea.KeyPressMsg) (layerList, action) {
 // keys that matter most first (footer drops what does not fit).
 func (l layerList) ShortHelp() []key.Binding {
 	k := l.c.keys
-	return []key.Binding{k.SwitchPane, k.Up, k.Down, k.LayerMode, k.Findings, k.Wasted, k.NextFinding, k.Narrower, k.Wider, k.Help, k.Quit}
+	return []key.Binding{k.SwitchPane, k.DiffView, k.Up, k.Down, k.LayerMode, k.Findings, k.Wasted, k.NextFinding, k.Narrower, k.Wider, k.Help, k.Quit}
 }
 
 func (l layerList) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
@@ -103,18 +175,47 @@ func (l layerList) View(focused bool) string {
 	if n < len(r.Layers) {
 		pos = span(top, n, len(r.Layers))
 	}
-	lines := []string{paneHeader(st, "Layers", pos, focused, w)}
+	title := "Layers"
+	form := l.blobForm()
+	switch {
+	case l.diffOn:
+		title = fmt.Sprintf("Layers of NEW · = %d shared", l.diff.SharedLayers)
+	case form != blobNone:
+		title = "Layers · size, compressed"
+	}
+	lines := []string{paneHeader(st, title, pos, focused, w)}
 	if len(r.Layers) == 0 {
 		lines = append(lines, st.Dim.Render("  (the image has no layers)"))
 	}
 	for i := top; i < min(top+n, len(r.Layers)); i++ {
 		x := r.Layers[i]
 		mark := " "
-		if l.perLayer[i] > 0 {
-			mark = st.Badge.Render("●")
+		if l.perLayer[i] > 0 && !l.diffOn || l.diffOn && l.newPerLayer[i] > 0 {
+			mark = st.Badge.Render("●") // the difference: a new finding
 		}
-		row := fmt.Sprintf("%s%3d %8s  %s", mark, x.Index, report.Size(x.Bytes), x.Instruction())
+		blob := ""
+		switch {
+		case form == blobFull && x.BlobBytes > 0:
+			blob = fmt.Sprintf(" %8s", report.Size(x.BlobBytes))
+		case form == blobFull:
+			blob = strings.Repeat(" ", 9)
+		case form == blobCompact && x.BlobBytes > 0:
+			blob = fmt.Sprintf(" %4s", compactSize(x.BlobBytes))
+		case form == blobCompact:
+			blob = strings.Repeat(" ", 5)
+		}
+		shared := ""
+		if l.diffOn {
+			shared = " "
+			if i < l.diff.SharedLayers {
+				shared = "="
+			}
+		}
+		row := fmt.Sprintf("%s%s%3d %8s%s  %s", mark, shared, x.Index, report.Size(x.Bytes), blob, x.Instruction())
 		row = ansi.Truncate(row, w, "…")
+		if shared == "=" && i != l.sel {
+			row = st.Dim.Render(ansi.Strip(row))
+		}
 		if i == l.sel {
 			sel := st.SelectedBlur
 			if focused {
@@ -145,16 +246,29 @@ func (l layerList) details() []string {
 	out = append(out, fmt.Sprintf("%s %s %s · %s · wasted %s",
 		st.Added.Render(fmt.Sprintf("+%d", x.Added)), st.Modified.Render(fmt.Sprintf("~%d", x.Modified)),
 		st.Removed.Render(fmt.Sprintf("-%d", x.Removed)), report.Size(x.Bytes), report.Size(x.WastedBytes)))
+	if x.BlobBytes > 0 {
+		out = append(out, report.Size(x.BlobBytes)+" compressed")
+	}
+	if l.diffOn && l.sel < l.diff.SharedLayers {
+		out = append(out, st.Dim.Render("= shared with OLD"))
+	}
 	return append(out, strings.Split(ansi.Wrap(x.Instruction(), max(l.width, 10), " /"), "\n")...)
 }
 
-// summary is the image: files, bytes, waste, findings by category, CI.
+// summary is the image: files, bytes, waste, findings by category, CI;
+// or, while a difference shows, the difference.
 func (l layerList) summary() []string {
+	if l.diffOn {
+		return l.diffSummary()
+	}
 	r := l.rep
 	s := r.Summary
 	st := &l.c.styles
 	out := []string{st.Bold.Render("Image")}
 	out = append(out, fmt.Sprintf("%s files · %s final · %s in layers", humanize.Comma(int64(s.Files)), report.Size(s.FinalBytes), report.Size(s.ContentBytes)))
+	if s.CompressedBytes > 0 {
+		out = append(out, fmt.Sprintf("pull size %s compressed", report.Size(s.CompressedBytes)))
+	}
 	out = append(out, fmt.Sprintf("wasted %s (%s of the build) · efficiency %s", report.Size(s.WastedBytes), report.Percent(s.WastePercent), report.Percent(100*s.Efficiency)))
 	byCat := map[string]int{}
 	var cats []string
@@ -181,19 +295,46 @@ func (l layerList) summary() []string {
 	return append(out, verdict)
 }
 
+// diffSummary is the difference: counts, figures OLD → NEW, findings,
+// the growth rules' verdict.
+func (l layerList) diffSummary() []string {
+	d, st := l.diff, &l.c.styles
+	o, n := d.Old.Summary, d.New.Summary
+	out := []string{st.Bold.Render("Difference"), d.Headline()}
+	out = append(out, fmt.Sprintf("shipped %s → %s · final %s → %s", report.Size(o.ContentBytes), report.Size(n.ContentBytes), report.Size(o.FinalBytes), report.Size(n.FinalBytes)))
+	out = append(out, fmt.Sprintf("wasted %s → %s (%s)", report.Size(o.WastedBytes), report.Size(n.WastedBytes), signedSize(d.Summary.WastedBytesDelta)))
+	out = append(out, fmt.Sprintf("findings: %d new, %d fixed", len(d.Findings.New), len(d.Findings.Fixed)))
+	verdict := st.Pass.Render("CI: pass")
+	if !d.CI.Pass {
+		verdict = st.Fail.Render("CI: fail")
+	}
+	return append(out, verdict)
+}
+
 // Status is the pane's status line: the selected layer's findings.
 func (l layerList) Status() string {
 	st := &l.c.styles
 	var parts []string
-	for _, f := range l.rep.Findings {
+	fs := l.rep.Findings
+	if l.diffOn {
+		fs = l.diff.Findings.New
+	}
+	for _, f := range fs {
 		if f.Layer == l.sel && f.Ignored == "" {
 			parts = append(parts, severityStyle(st, f.Severity)+" "+f.Category)
 		}
 	}
-	if len(parts) == 0 {
-		return st.Dim.Render(fmt.Sprintf("layer %d: no findings", l.sel))
+	if l.diffOn && l.sel < l.diff.SharedLayers {
+		return st.Dim.Render(fmt.Sprintf("layer %d: shared with OLD; the difference is of the whole images: tab goes to it", l.sel))
 	}
-	return st.Badge.Render("● ") + fmt.Sprintf("layer %d: %s: ", l.sel, plural(len(parts), "finding")) + strings.Join(parts, ", ") + st.Dim.Render(" · f lists them")
+	what := "finding"
+	if l.diffOn {
+		what = "new finding"
+	}
+	if len(parts) == 0 {
+		return st.Dim.Render(fmt.Sprintf("layer %d: no %ss", l.sel, what))
+	}
+	return st.Badge.Render("● ") + fmt.Sprintf("layer %d: %s: ", l.sel, plural(len(parts), what)) + strings.Join(parts, ", ") + st.Dim.Render(" · f lists them")
 }
 
 func shortDigest(d string) string {

@@ -43,7 +43,10 @@ const (
 
 // The root's messages; each component declares its own.
 type (
-	loadedMsg  struct{ rep *report.Report }
+	loadedMsg struct {
+		rep  *report.Report
+		diff *diffData // layerscope diff's, with rep NEW's report
+	}
 	loadErrMsg struct{ err error }
 	tickMsg    struct{}
 )
@@ -76,6 +79,8 @@ type Model struct {
 	viewer     viewer
 	keyHelp    keyHelp
 	findCursor int // the finding n/N last went to
+
+	diff diffState // layerscope diff's: what shows, and the other view
 }
 
 // Option configures the explorer.
@@ -107,14 +112,21 @@ func New(ctx context.Context, load Loader, opts ...Option) Model {
 func (m Model) Err() error { return m.err }
 
 func (m Model) Init() tea.Cmd {
-	load, ctx, prog := m.load, m.ctx, m.prog
+	load, ctx, prog, loadDiff := m.load, m.ctx, m.prog, m.diff.load
 	return tea.Batch(
 		func() tea.Msg {
 			rep, err := load(ctx, prog)
 			if err != nil {
 				return loadErrMsg{err}
 			}
-			return loadedMsg{rep}
+			if loadDiff == nil {
+				return loadedMsg{rep: rep}
+			}
+			dd, err := loadDiff(ctx)
+			if err != nil {
+				return loadErrMsg{err}
+			}
+			return loadedMsg{rep: rep, diff: dd}
 		},
 		tick(),
 		tea.RequestBackgroundColor,
@@ -155,12 +167,20 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, tea.Quit
 	case loadedMsg:
 		m.setReport(msg.rep)
+		if msg.diff != nil {
+			m.setDiff(msg.diff)
+		}
 		return m, m.files.sizesCmd()
-	case sizesDueMsg, sizesMsg, rowsDueMsg, rowsMsg, debounceMsg, matchesMsg:
+	case paneMsg:
 		if m.state == stateLoading {
 			return m, nil
 		}
+		// The pane that asked: with layerscope diff, the one not shown may.
 		var cmd tea.Cmd
+		if p := msg.paneOf(); p != nil && m.diff.data != nil && p == m.diff.other.walks {
+			m.diff.other, cmd = m.diff.other.Update(msg)
+			return m, cmd
+		}
 		m.files, cmd = m.files.Update(msg)
 		return m, cmd
 	case viewerMsg:
@@ -181,6 +201,9 @@ func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
 	m.files.SetPromptWidth(min(max(w/2, 10), 40))
 	m.findings.SetSize(w, h)
+	if m.diff.data != nil {
+		m.diff.otherFindings.SetSize(w, h)
+	}
 	m.waste.SetSize(w, h)
 	m.viewer.SetSize(w, h)
 	m.keyHelp.SetSize(w, h)
@@ -197,6 +220,9 @@ func (m *Model) layout() {
 	bodyH := max(m.height-3, 1)
 	m.layers.SetSize(lw, bodyH)
 	m.files.SetSize(max(m.width-lw-1, 1), bodyH)
+	if m.diff.data != nil {
+		m.diff.other.SetSize(max(m.width-lw-1, 1), bodyH)
+	}
 }
 
 // setReport builds the panes and overlays once the analysis is done.
@@ -297,13 +323,15 @@ func (m Model) browseKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	}
 	m.status = "" // a message lasts until the next key
 	switch {
+	case key.Matches(msg, k.DiffView) && m.diff.data != nil:
+		return m.toggleDiff()
 	case key.Matches(msg, k.Help):
 		m.state = stateHelp
 	case key.Matches(msg, k.SwitchPane):
 		m.focus = 1 - m.focus
 	case key.Matches(msg, k.Findings):
-		if len(m.rep.Findings) == 0 {
-			m.status = "no findings: nothing left behind that layerscope knows of"
+		if len(m.findings.fs) == 0 {
+			m.status = m.noFindings()
 			break
 		}
 		if n, ok := m.files.current(); m.focus == filesPane && ok {
@@ -322,9 +350,19 @@ func (m Model) browseKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.gotoFinding(m.findCursor + 1)
 	case key.Matches(msg, k.PrevFinding):
 		if m.findCursor < 0 {
-			return m.gotoFinding(len(m.rep.Findings) - 1)
+			return m.gotoFinding(len(m.findings.fs) - 1)
 		}
 		return m.gotoFinding(m.findCursor - 1)
+	case key.Matches(msg, k.Attributes):
+		m.files.attrs = !m.files.attrs
+		if m.files.attrs {
+			switch m.files.attrColumns() {
+			case attrsMode:
+				m.status = "no room for owners here: < narrows the layers pane"
+			case attrsNone:
+				m.status = "no room for modes here: < narrows the layers pane"
+			}
+		}
 	case key.Matches(msg, k.Wider):
 		m.resizeLeft(+4)
 	case key.Matches(msg, k.Narrower):
@@ -352,39 +390,65 @@ func (m *Model) resizeLeft(d int) {
 	m.layout()
 }
 
-// selectLayer shows another layer in both panes.
+// selectLayer shows another layer in both panes (the difference is of
+// the whole images: its files stay).
 func (m *Model) selectLayer(l int) tea.Cmd {
 	if l == m.layers.sel || l < 0 || l >= len(m.rep.Layers) {
 		return nil
 	}
 	m.layers.Select(l)
+	if m.diff.shown() {
+		return nil
+	}
 	return m.files.SetLayer(l)
+}
+
+// noFindings is what f, n and N say when the list is empty.
+func (m Model) noFindings() string {
+	if m.diff.shown() {
+		return "no new or fixed findings: NEW and OLD leave the same things behind"
+	}
+	return "no findings: nothing left behind that layerscope knows of"
 }
 
 // gotoFinding selects finding i's layer and reveals its path; a finding
 // with no path (the image runs as root, a build argument) is shown in the
 // status line, with its layer selected.
 func (m Model) gotoFinding(i int) (Model, tea.Cmd) {
-	fs := m.rep.Findings
+	fs := m.findings.fs
 	if len(fs) == 0 {
-		m.status = "no findings: nothing left behind that layerscope knows of"
+		m.status = m.noFindings()
 		return m, nil
 	}
 	i = (i%len(fs) + len(fs)) % len(fs)
 	m.findCursor = i
 	m.findings.Select(i)
 	f := fs[i]
-	cmd := m.selectLayer(f.Layer)
+	var cmd tea.Cmd
 	head := fmt.Sprintf("finding %d of %d · ", i+1, len(fs))
+	if m.findings.diff.fixed(i) {
+		head = fmt.Sprintf("fixed finding %d of %d · ", i+1, len(fs)) // its layer is OLD's
+	} else {
+		cmd = m.selectLayer(f.Layer)
+		if m.findings.diff != nil {
+			head = "new " + head
+		}
+	}
 	var n tree.NodeID
 	ok := false
 	if len(f.Paths) > 0 {
-		n, ok = m.rep.Tree.Lookup(strings.TrimPrefix(f.Paths[0], "/"))
+		n, ok = m.files.tv.t.Lookup(strings.TrimPrefix(f.Paths[0], "/"))
 	}
 	if !ok || n == 0 {
-		// No path to show: the finding itself, whole, over its layer.
+		// No path to show: the finding itself, whole, over its layer, and
+		// a line in the list that says so.
 		m.focus = layersPane
 		m.state = stateFindings
+		m.findings.note = fmt.Sprintf("%snames no path to show: it is about layer %d, selected behind this list (esc)", head, f.Layer)
+		if m.findings.diff.fixed(i) {
+			m.findings.note = head + "names no path to show: OLD had it, NEW has not"
+		}
+		m.findings.top = m.findings.scroll()
 		return m, cmd
 	}
 	c, ok := m.reveal(n)
@@ -405,12 +469,16 @@ func (m *Model) reveal(n tree.NodeID) (tea.Cmd, bool) {
 	return cmd, ok
 }
 
-// gotoWaste selects the layer that shipped wasted path i and reveals it.
+// gotoWaste selects the layer that shipped wasted path i and reveals it,
+// in NEW alone when the difference shows.
 func (m Model) gotoWaste(i int) (Model, tea.Cmd) {
 	w := m.waste.items[i]
 	var cmd tea.Cmd
+	if m.diff.shown() {
+		m, cmd = m.toggleDiff()
+	}
 	if len(w.Layers) > 0 {
-		cmd = m.selectLayer(w.Layers[0])
+		cmd = tea.Batch(cmd, m.selectLayer(w.Layers[0]))
 	}
 	n, ok := m.rep.Tree.Lookup(strings.TrimPrefix(w.Path, "/"))
 	if !ok {
@@ -434,15 +502,43 @@ func layerNumbers(ls []int) string {
 }
 
 func (m Model) wheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
-	if m.state != stateBrowse {
-		return m, nil
-	}
 	d := 0
 	switch msg.Button {
 	case tea.MouseWheelUp:
 		d = -3
 	case tea.MouseWheelDown:
 		d = 3
+	}
+	if d == 0 {
+		return m, nil
+	}
+	switch m.state {
+	case stateFindings, stateWaste, stateHelp, stateViewer:
+		// The overlays move as their arrow keys do: a finding or a wasted
+		// path per notch, three lines of help or content.
+		step, steps := tea.KeyPressMsg{Code: tea.KeyDown}, 3
+		if d < 0 {
+			step = tea.KeyPressMsg{Code: tea.KeyUp}
+		}
+		if m.state == stateFindings || m.state == stateWaste {
+			steps = 1
+		}
+		for range steps {
+			switch m.state {
+			case stateFindings:
+				m.findings, _ = m.findings.Update(step)
+			case stateWaste:
+				m.waste, _ = m.waste.Update(step)
+			case stateHelp:
+				m.keyHelp, _ = m.keyHelp.Update(step)
+			case stateViewer:
+				m.viewer, _ = m.viewer.Update(step)
+			}
+		}
+		return m, nil
+	case stateBrowse:
+	default:
+		return m, nil
 	}
 	if msg.X < m.leftWidth() {
 		return m, m.selectLayer(min(max(m.layers.sel+d/3, 0), len(m.rep.Layers)-1))

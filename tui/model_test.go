@@ -64,7 +64,7 @@ func ready(t *testing.T, rep *report.Report, w, h int) Model {
 	t.Helper()
 	m := New(context.Background(), loaded(rep))
 	m.files.sizeDelay = 0
-	return drive(t, m, tea.WindowSizeMsg{Width: w, Height: h}, loadedMsg{rep})
+	return drive(t, m, tea.WindowSizeMsg{Width: w, Height: h}, loadedMsg{rep: rep})
 }
 
 func screen(m Model) string { return ansi.Strip(m.View().Content) }

@@ -47,10 +47,11 @@ func newDirIndex(t *tree.Tree) *dirIndex {
 type dirSizes struct {
 	layer   int
 	whole   bool
-	slot    []int32 // the dirIndex's
-	bytes   []int64 // by slot
-	kinds   []uint8 // by slot
-	changed []int64 // by slot
+	dirs    *dirIndex // the tree's they are
+	slot    []int32   // the dirIndex's
+	bytes   []int64   // by slot
+	kinds   []uint8   // by slot
+	changed []int64   // by slot
 }
 
 // kindsBelow returns the kinds of change of n's entries (0: none shows).
@@ -83,7 +84,7 @@ func (s *dirSizes) of(n tree.NodeID) int64 {
 // It returns nil as soon as stale (when given) reports true; it asks
 // every 4096 nodes.
 func computeSizes(t *tree.Tree, d *dirIndex, layer int, whole bool, stale func() bool) *dirSizes {
-	s := &dirSizes{layer: layer, whole: whole, slot: d.slot, bytes: make([]int64, d.n), kinds: make([]uint8, d.n), changed: make([]int64, d.n)}
+	s := &dirSizes{layer: layer, whole: whole, dirs: d, slot: d.slot, bytes: make([]int64, d.n), kinds: make([]uint8, d.n), changed: make([]int64, d.n)}
 	for n := tree.NodeID(t.Len() - 1); n > 0; n-- {
 		if stale != nil && n&4095 == 0 && stale() {
 			return nil

@@ -106,7 +106,7 @@ func update(m Model, msg tea.Msg) (Model, tea.Cmd) {
 func loadedModel(t *testing.T, rep *report.Report) Model {
 	t.Helper()
 	m, _ := update(New(context.Background(), loaded(rep)), tea.WindowSizeMsg{Width: 120, Height: 40})
-	m, cmd := update(m, loadedMsg{rep})
+	m, cmd := update(m, loadedMsg{rep: rep})
 	m = settle(t, m, cmd)
 	if m.files.tv.sizes == nil || m.files.walks.started.Load() != 1 {
 		t.Fatalf("after loading: sizes %v, %d walks; want sizes from one walk", m.files.tv.sizes != nil, m.files.walks.started.Load())

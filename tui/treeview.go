@@ -26,6 +26,9 @@ type treeView struct {
 	sizes    *dirSizes                     // sizes for (layer, whole), once computed
 	matches  *matchSet                     // the path filter's result, when one is active
 	order    map[tree.NodeID][]tree.NodeID // children by size, per directory
+	// weight, when set, is what s sorts by instead of the size (a
+	// difference sorts by the bytes that changed).
+	weight func(tree.NodeID) int64
 
 	// Under a filter, whether a folder kept only for the matches below it
 	// has one that shows, for the view shownFor names.
@@ -50,10 +53,15 @@ type matchSet struct {
 	count   int    // matching entries
 }
 
-func newTreeView(t *tree.Tree) *treeView {
+// newTreeView returns a view of t; dirs is t's dirIndex when already
+// built, else nil.
+func newTreeView(t *tree.Tree, dirs *dirIndex) *treeView {
 	v := &treeView{t: t, whole: true, collapse: map[tree.NodeID]bool{}, order: map[tree.NodeID][]tree.NodeID{}}
 	v.masks, v.below = layerMasks(t)
-	v.dirs = newDirIndex(t)
+	if dirs == nil {
+		dirs = newDirIndex(t)
+	}
+	v.dirs = dirs
 	return v
 }
 
@@ -176,7 +184,11 @@ func (v *treeView) children(n tree.NodeID) []tree.NodeID {
 		return o
 	}
 	o := slices.Clone(kids)
-	slices.SortStableFunc(o, func(a, b tree.NodeID) int { return cmp.Compare(v.size(b), v.size(a)) })
+	size := v.size
+	if v.weight != nil {
+		size = v.weight
+	}
+	slices.SortStableFunc(o, func(a, b tree.NodeID) int { return cmp.Compare(size(b), size(a)) })
 	v.order[n] = o
 	return o
 }

@@ -17,29 +17,37 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/layerscope/layerscope/analysis"
 	"github.com/layerscope/layerscope/config"
 	"github.com/layerscope/layerscope/image"
 	it "github.com/layerscope/layerscope/internal/imagetest"
 	"github.com/layerscope/layerscope/report"
-	"github.com/layerscope/layerscope/rules"
 )
 
-// sampleReport analyses the bundled sample image, as main does.
+// sampleReport analyses the bundled sample image, as main does: through
+// the one analysis step.
 func sampleReport(t testing.TB) *report.Report {
 	t.Helper()
-	archive := it.Tar(it.DockerArchive(it.Sample()))
-	img, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(archive), Sniff: rules.Sniff})
+	return analyse(t, it.Sample(), analysis.Options{})
+}
+
+// analyse runs the analysis step on img, saved as docker save does and
+// read from standard input.
+func analyse(t testing.TB, img it.Image, opt analysis.Options) *report.Report {
+	t.Helper()
+	opt.Image.Stdin = bytes.NewReader(it.Tar(it.DockerArchive(img)))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, _, err := analysis.Run(ctx, "-", opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := report.Build(context.Background(), img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, _ := rules.NewSet(nil, nil)
-	rep.Findings = set.Find(rep, img)
-	rep.Check(report.DefaultLimits(), false, report.FailOn{Set: report.DefaultFailOn, From: "default"})
 	return rep
+}
+
+// noRules is the analysis step with no limits and an empty fail-on set.
+func noRules() analysis.Options {
+	return analysis.Options{Limits: &config.Limits{}, FailOn: &report.FailOn{}}
 }
 
 // layerOpener serves layer tars from memory.
@@ -78,6 +86,8 @@ func press(k string) tea.Msg {
 		return tea.KeyPressMsg{Code: 'a', Mod: tea.ModCtrl}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "ctrl+l":
+		return tea.KeyPressMsg{Code: 'l', Mod: tea.ModCtrl}
 	}
 	r := []rune(k)[0]
 	return tea.KeyPressMsg{Code: r, Text: k}
@@ -177,12 +187,7 @@ func TestQuitWhileLoadingCancels(t *testing.T) {
 
 func TestHostileNamesAreEscaped(t *testing.T) {
 	img := it.Image{Layers: [][]byte{it.Layer(it.Reg("evil\x1b]0;pwned\x07\x1b[2J", "x"), it.Sym("link", "\x1b[31mred"))}}
-	loadedImg, err := image.Load(context.Background(), "-", image.Options{Stdin: bytes.NewReader(it.Tar(it.DockerArchive(img)))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, _ := report.Build(context.Background(), loadedImg)
-	rep.Check(config.Limits{}, false, report.FailOn{})
+	rep := analyse(t, img, noRules())
 	m := New(context.Background(), loaded(rep))
 	m.setReport(rep)
 	m.focus = filesPane

@@ -31,6 +31,10 @@ func (m Model) View() tea.View {
 	default:
 		body = m.mainView()
 	}
+	if n := max(m.height, 1); strings.Count(body, "\n") >= n {
+		// A screen too small for the layout: its top, never more lines.
+		body = strings.Join(strings.SplitN(body, "\n", n+1)[:n], "\n")
+	}
 	v := tea.NewView(body)
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
@@ -75,6 +79,9 @@ func (m Model) mainView() string {
 }
 
 func (m Model) titleLine() string {
+	if m.diff.shown() {
+		return m.diffTitle()
+	}
 	r := m.rep
 	s := r.Summary
 	st := &m.c.styles
@@ -82,11 +89,18 @@ func (m Model) titleLine() string {
 	if ref == "" {
 		ref = shortDigest(r.Image.ID)
 	}
+	app := "layerscope"
+	if m.diff.data != nil {
+		app = "layerscope diff: NEW" // alone, until v
+	}
 	line := fmt.Sprintf("%s %s · %s · %s · efficiency %s · wasted %s",
-		st.Title.Render("layerscope"), report.Escape(ref), plural(s.Layers, "layer"), report.Size(s.ContentBytes),
+		st.Title.Render(app), report.Escape(ref), plural(s.Layers, "layer"), report.Size(s.ContentBytes),
 		report.Percent(100*s.Efficiency), report.Size(s.WastedBytes))
 	if n := len(r.Findings); n > 0 {
 		line += " · " + st.Badge.Render(plural(n, "finding"))
+	}
+	if m.diff.data != nil {
+		line += " · v: the difference"
 	}
 	return fit(line, m.width)
 }

@@ -266,6 +266,9 @@ func hexDump(b []byte) []string {
 // again from the source in a command, or, when the source cannot be read
 // twice, how to get there.
 func (m Model) openViewer(n tree.NodeID) (Model, tea.Cmd) {
+	if m.diff.shown() {
+		return m.openDiffViewer(n)
+	}
 	tv := m.files.tv
 	meta, ch, _ := tv.state(n)
 	name := tv.t.Path(n)
