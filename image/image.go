@@ -84,7 +84,8 @@ type Options struct {
 	ContainerdAddress   string
 	ContainerdNamespace string
 	// NoRegistryFallback keeps a name the daemon lacks from being read
-	// from its registry.
+	// from its registry unless it names the registry's host (CI mode):
+	// see loadFromRegistryInstead.
 	NoRegistryFallback bool
 }
 
@@ -144,7 +145,7 @@ func load(ctx context.Context, arg string, opt Options) (*Image, error) {
 		}
 		img, err := loadDaemon(ctx, arg, opt, ps)
 		var miss *daemonMissError
-		if err != nil && opt.Source == "" && !opt.NoRegistryFallback && errors.As(err, &miss) {
+		if err != nil && opt.Source == "" && errors.As(err, &miss) {
 			return loadFromRegistryInstead(ctx, arg, opt, ps, miss)
 		}
 		return img, err

@@ -606,7 +606,15 @@ func certNames(c *x509.Certificate) string {
 // loadFromRegistryInstead reads from its registry an image that the
 // daemon does not have (or no daemon answers), and says so in the
 // report's Source line; when the registry fails too, the error says both.
+//
+// With opt.NoRegistryFallback (CI mode) only a name that names its
+// registry's host is: a bare name (app, library/alpine) would be read from
+// Docker Hub, where anyone may have pushed it, in place of an image a
+// failed build never made.
 func loadFromRegistryInstead(ctx context.Context, ref string, opt Options, ps *parsing, miss *daemonMissError) (*Image, error) {
+	if opt.NoRegistryFallback && !namesRegistryHost(ref) {
+		return nil, fmt.Errorf("%s; in CI mode a name without a registry host is not read from Docker Hub in its place: %s%s reads it from there", miss.msg, registryScheme, ref)
+	}
 	note := "the Docker daemon at " + miss.host + " does not have it"
 	if miss.noDaemon {
 		note = "no Docker daemon answers at " + miss.host
@@ -616,4 +624,13 @@ func loadFromRegistryInstead(ctx context.Context, ref string, opt Options, ps *p
 		return nil, fmt.Errorf("%s; nor could its registry give it: %w", miss.msg, err)
 	}
 	return img, err
+}
+
+// namesRegistryHost reports a reference whose first component names a
+// registry host, as Docker tells one: it holds a '.' or a ':', or is
+// localhost (ghcr.io/org/app, localhost:5000/app). Any other name is
+// Docker Hub's.
+func namesRegistryHost(ref string) bool {
+	first, _, ok := strings.Cut(ref, "/")
+	return ok && (strings.ContainsAny(first, ".:") || first == "localhost")
 }

@@ -442,3 +442,25 @@ func registryHost(t *testing.T, f *fakeRegistry) string {
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
 }
+
+func TestNamesRegistryHost(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"ghcr.io/org/app:1":       true,
+		"localhost:5000/app":      true,
+		"localhost/app":           true,
+		"127.0.0.1:5000/app":      true,
+		"reg.lan/team/app@sha256": true,
+		"docker.io/library/app":   true,
+		"myapp":                   false,
+		"myapp:1.0":               false,
+		"library/alpine":          false,
+		"org/app:1":               false,
+		"localhostx/app":          false,
+	} {
+		t.Run(ref, func(t *testing.T) {
+			if got := namesRegistryHost(ref); got != want {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
