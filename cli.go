@@ -139,9 +139,12 @@ IMAGE is a file from 'docker save' or an OCI archive (app.tar, app.tar.gz),
 an OCI layout directory, FILE:REF for one image of an archive that holds
 several, - for an archive on standard input, or an image name. A name is
 read from the Docker daemon; when the daemon lacks it, or none answers, from
-its registry (registry://REF goes straight there). Flags may come before or
-after IMAGE. On a terminal, without --ci, layerscope opens the interactive
-explorer (? lists its keys); otherwise it prints the text report.
+its registry (registry://REF goes straight there). In CI mode only a name
+that names its registry host is (ghcr.io/org/app, localhost:5000/app): a
+bare name (myapp, library/alpine) is not read from Docker Hub in its place
+but is an error; registry://myapp reads it from there. Flags may come before
+or after IMAGE. On a terminal, without --ci, layerscope opens the
+interactive explorer (? lists its keys); otherwise it prints the text report.
 
 layerscope diff compares two images, each any IMAGE (- for one of them):
 what NEW added, removed and changed, the layers they share, and the findings

@@ -311,7 +311,8 @@ func (o *options) prepare(args []string, pipe string, stdin io.Reader, stderr io
 		fmt.Fprintln(stderr, "layerscope: warning:", report.Escape(w))
 	}
 	opt := image.Options{Source: o.source, Stdin: stdin, Sniff: rules.Sniff, InsecureRegistries: o.insecure,
-		ContainerdAddress: o.ctrAddress, ContainerdNamespace: o.ctrNamespace}
+		ContainerdAddress: o.ctrAddress, ContainerdNamespace: o.ctrNamespace,
+		NoRegistryFallback: ci} // in CI, a name the daemon lacks is read from a registry it names only
 	if o.platform != "" {
 		if opt.Platform, err = image.ParsePlatform(o.platform); err != nil {
 			return false, nil, image.Options{}, usageError{err.Error()}

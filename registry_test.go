@@ -319,6 +319,60 @@ func TestRegistryFallback(t *testing.T) {
 	})
 }
 
+// TestRegistryFallbackInCI: in CI mode (--ci, or CI=true) a name the
+// daemon lacks is read from its registry only when it names the registry's
+// host; a bare name, which would be Docker Hub's, is one line that says
+// the daemon lacks it and how to read it from Docker Hub.
+func TestRegistryFallbackInCI(t *testing.T) {
+	needRegistry(t)
+	t.Setenv("CI", "")
+	reg := startRegistry(t, nil)
+	reg.push(t, saved(t, "layerscope-test/waste:buildkit"), "fallback/waste:1")
+	port := reg.host[strings.LastIndex(reg.host, ":")+1:]
+	lacks := func(name string) string {
+		return fmt.Sprintf(`layerscope: image %q not found in the daemon at %s (pull or build it first); in CI mode a name without a registry host is not read from Docker Hub in its place: registry://%s reads it from there`, name, daemonHost(t), name)
+	}
+	tests := []struct {
+		name   string
+		ciEnv  string
+		args   []string
+		stderr string // "" when the image is read from the registry
+	}{
+		{"a bare name", "", []string{"--ci", "layerscope-no-such-image:1"}, lacks("layerscope-no-such-image:1")},
+		{"a Docker Hub path", "", []string{"--ci", "library/layerscope-no-such-image"}, lacks("library/layerscope-no-such-image")},
+		{"a bare name, CI=true", "true", []string{"layerscope-no-such-image:1"}, lacks("layerscope-no-such-image:1")},
+		{"a registry host", "", []string{"--ci", "--fail-on", "none", reg.host + "/fallback/waste:1"}, ""},
+		{"localhost", "", []string{"--ci", "--fail-on", "none", "localhost:" + port + "/fallback/waste:1"}, ""},
+		{"a registry host, CI=true", "true", []string{"--fail-on", "none", reg.host + "/fallback/waste:1"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("CI", tc.ciEnv)
+			code, stdout, stderr := layerscope(t, nil, tc.args...)
+			if tc.stderr != "" {
+				if code != 2 || strings.TrimSpace(stderr) != tc.stderr || strings.Count(stderr, "\n") != 1 {
+					t.Errorf("exit %d, %q; want exit 2, %q", code, stderr, tc.stderr)
+				}
+				return
+			}
+			if code == 2 || !strings.Contains(stdout, "Source   registry ") || !strings.Contains(stdout, "does not have it)") {
+				t.Errorf("exit %d, stderr %q; want the image read from its registry, said so in:\n%s", code, stderr, stdout)
+			}
+		})
+	}
+	// Outside CI mode a bare name is still looked for on Docker Hub (which
+	// this machine may not reach, and which has no such image either).
+	t.Run("a bare name outside CI mode", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		var stdout, stderr strings.Builder
+		_, err := run(ctx, []string{"--fail-on", "none", "layerscope-no-such-image:1"}, strings.NewReader(""), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "; nor could its registry give it: ") || strings.Contains(err.Error(), "in CI mode") {
+			t.Errorf("got %v; want the registry asked, and the error to say so", err)
+		}
+	})
+}
+
 // TestRegistryTwoPlatforms pushes an index of two images, one relabelled
 // linux/arm64/v8, and picks each with --platform.
 func TestRegistryTwoPlatforms(t *testing.T) {

@@ -13,6 +13,9 @@
 #                                    `layerscope --ci registry://REF`; print
 #                                    each and the ratio of the medians. The
 #                                    registry is stopped and removed after.
+#                                    With LAYERSCOPE_COMPARE=BIN, each round
+#                                    times BIN (an earlier build) the same
+#                                    way too, for a before/after ratio.
 set -euo pipefail
 
 SCRIPT="$(readlink -f "${BASH_SOURCE[0]}")"
@@ -53,7 +56,9 @@ cmd_measure() {
   docker-registry serve "$tmp/config.yml" >"$tmp/log" 2>&1 &
   pid=$!
   # shellcheck disable=SC2064
-  trap "kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf '$tmp'" EXIT
+  # set -e holds in a trap too: a killed registry's wait status must not
+  # stop it before the rm.
+  trap "kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf '$tmp'" EXIT
   local i
   for ((i = 0; i < 100; i++)); do
     curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
@@ -62,19 +67,28 @@ cmd_measure() {
   local ref="127.0.0.1:$port/measure/image:1"
   skopeo copy -q --dest-tls-verify=false "docker-daemon:$img" "docker://$ref"
   (cd "$ROOT" && go build -o "$tmp/layerscope" .)
-  local s l sk=() ls=()
+  local s l c sk=() ls=() cs=()
+  local compare="${LAYERSCOPE_COMPARE:-}"
   for ((i = 0; i < rounds; i++)); do
     rm -rf "$tmp/oci"
     s=$( { /usr/bin/time -f '%e %M' skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$tmp/oci:x" >/dev/null; } 2>&1 | tail -n 1)
     l=$( { /usr/bin/time -f '%e %M' "$tmp/layerscope" --ci --fail-on none "registry://$ref" >/dev/null; } 2>&1 | tail -n 1)
     log "round $((i + 1)): skopeo copy ${s% *} s (${s#* } KB peak), layerscope ${l% *} s (${l#* } KB peak)"
     sk+=("${s% *}"); ls+=("${l% *}")
+    if [ -n "$compare" ]; then
+      c=$( { /usr/bin/time -f '%e %M' "$compare" --ci --fail-on none "registry://$ref" >/dev/null; } 2>&1 | tail -n 1)
+      log "round $((i + 1)): $compare ${c% *} s (${c#* } KB peak)"
+      cs+=("${c% *}")
+    fi
   done
-  python3 - "${sk[*]}" "${ls[*]}" <<'EOF'
+  python3 - "${sk[*]}" "${ls[*]}" "${cs[*]:-}" <<'EOF'
 import statistics, sys
 s = statistics.median(map(float, sys.argv[1].split()))
 l = statistics.median(map(float, sys.argv[2].split()))
 print(f"median: skopeo copy {s:.2f} s, layerscope {l:.2f} s: {l / s:.2f}x")
+if sys.argv[3].strip():
+    c = statistics.median(map(float, sys.argv[3].split()))
+    print(f"median: compared build {c:.2f} s: {c / s:.2f}x of skopeo; layerscope takes {l / c:.2f}x of its time")
 EOF
 }
 

@@ -112,7 +112,7 @@ type blobParser struct {
 }
 
 func newBlobParser(ctx context.Context, ps *parsing) *blobParser {
-	p := &blobParser{pipe: newChunkPipe(), h: sha256.New(), done: make(chan *blob, 1)}
+	p := &blobParser{pipe: newChunkPipe(pipeChunks), h: sha256.New(), done: make(chan *blob, 1)}
 	go func() {
 		b := readBlob(ctx, p.pipe, ps)
 		p.pipe.closeRead()
@@ -211,6 +211,15 @@ const chunkSize = 256 << 10
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
+// pipeChunks is how many chunks the pipe from a blob's reader to its
+// parser holds, innerChunks those between the stages of a compressed
+// layer: enough that a stage goes on while the next one works, few
+// enough that the stages of a layer hold a few MiB between them.
+const (
+	pipeChunks  = 8
+	innerChunks = 4
+)
+
 // chunkPipe hands filled chunks from a writer to a reader through a
 // buffered channel: unlike io.Pipe, the writer goes on while the reader
 // works.
@@ -222,12 +231,18 @@ type chunkPipe struct {
 	off     int
 }
 
-func newChunkPipe() *chunkPipe {
-	return &chunkPipe{full: make(chan *[]byte, 8), stopped: make(chan struct{})}
+func newChunkPipe(n int) *chunkPipe {
+	return &chunkPipe{full: make(chan *[]byte, n), stopped: make(chan struct{})}
 }
 
 // send passes a chunk to the reader; false when the reader has stopped.
 func (c *chunkPipe) send(bp *[]byte) bool {
+	select {
+	case <-c.stopped: // before a free slot: a stopped reader takes no more
+		chunkPool.Put(bp)
+		return false
+	default:
+	}
 	select {
 	case c.full <- bp:
 		return true
@@ -271,6 +286,50 @@ func (c *chunkPipe) closeRead() {
 	}
 }
 
+// pump reads src into chunks and sends them down dst, until src ends
+// (nil), fails, ctx is done, or dst's reader stops (errParserStopped).
+func pump(ctx context.Context, src io.Reader, dst *chunkPipe) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		bp := chunkPool.Get().(*[]byte)
+		buf := (*bp)[:cap(*bp)]
+		n, err := fill(src, buf)
+		if n > 0 {
+			*bp = buf[:n]
+			if !dst.send(bp) {
+				return errParserStopped
+			}
+		} else {
+			chunkPool.Put(bp)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// hashChunks passes the chunks of in to out, hashing each into h on the
+// way: a stage of its own, so that the hash runs on one core while the
+// stages before and after it run on others. When out's reader stops, it
+// stops reading in; it closes out with in's error. done is closed when it
+// has returned.
+func hashChunks(in, out *chunkPipe, h hash.Hash, done chan<- struct{}) {
+	defer close(done)
+	for bp := range in.full {
+		h.Write(*bp)
+		if !out.send(bp) {
+			in.closeRead()
+			return
+		}
+	}
+	out.closeWrite(in.werr)
+}
+
 // readBlob tells what r holds and reads it to its end.
 func readBlob(ctx context.Context, r io.Reader, ps *parsing) *blob {
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -295,33 +354,61 @@ func readBlob(ctx context.Context, r io.Reader, ps *parsing) *blob {
 }
 
 func (b *blob) parseLayer(ctx context.Context, r io.Reader, ps *parsing) error {
+	if b.kind == blobTar {
+		return b.parseTar(ctx, r, ps) // its diff ID is its digest
+	}
 	zr, closeZ, err := decompress(r, b.kind)
 	if err != nil {
 		return err
 	}
-	defer closeZ()
-	var h hash.Hash
-	counter := &countingReader{r: zr}
-	var src io.Reader = counter
-	if b.kind != blobTar {
-		h = sha256.New()
-		src = io.TeeReader(counter, h)
+	// Three stages, each on a goroutine of its own so that one large
+	// layer keeps two cores busy: this one decompresses, the next hashes
+	// the tar into the diff ID, the parser (this goroutine) reads it.
+	// A parser that stops stops the two before it; all three end before
+	// this returns, so the decompressor and r are free again.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	unzipped, hashed := newChunkPipe(innerChunks), newChunkPipe(innerChunks)
+	unzipDone, hashDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(unzipDone)
+		err := pump(ctx, zr, unzipped)
+		if err == errParserStopped {
+			return
+		}
+		unzipped.closeWrite(err)
+	}()
+	h := sha256.New()
+	go hashChunks(unzipped, hashed, h, hashDone)
+	err = b.parseTar(ctx, hashed, ps)
+	hashed.closeRead()
+	cancel() // a decompressor still at work stops at its next chunk
+	<-hashDone
+	<-unzipDone
+	closeZ()
+	if err != nil {
+		return err
 	}
-	if b.changes, err = ps.parse(ctx, src); err != nil {
+	b.diffID = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return nil
+}
+
+// parseTar parses a layer's tar, and its trailer, from r.
+func (b *blob) parseTar(ctx context.Context, r io.Reader, ps *parsing) error {
+	counter := &countingReader{r: r}
+	var err error
+	if b.changes, err = ps.parse(ctx, counter); err != nil {
 		return err
 	}
 	// The diff ID covers what follows the end-of-archive marker too: a
 	// record's padding, which real tars keep under 10 KiB.
-	switch n, err := drainAtMost(ctx, src, maxTrailer); {
+	switch n, err := drainAtMost(ctx, counter, maxTrailer); {
 	case err != nil:
 		return fmt.Errorf("%s: %w", b.kind, err)
 	case n > maxTrailer:
 		return fmt.Errorf("layer has more than %s after its end-of-archive marker: not a tar that any image tool writes", sizeWords(maxTrailer))
 	}
 	b.tarBytes = counter.n
-	if h != nil {
-		b.diffID = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	}
 	return nil
 }
 

@@ -87,7 +87,8 @@ type Options struct {
 	ContainerdAddress   string
 	ContainerdNamespace string
 	// NoRegistryFallback keeps a name the daemon lacks from being read
-	// from its registry.
+	// from its registry unless it names the registry's host (CI mode):
+	// see loadFromRegistryInstead.
 	NoRegistryFallback bool
 	// Merge has Load merge the layers into Image.Tree, each as soon as it
 	// and every layer below it are parsed, and drop each change set once
@@ -154,7 +155,7 @@ func load(ctx context.Context, arg string, opt Options) (*Image, error) {
 		}
 		img, err := loadDaemon(ctx, arg, opt, ps)
 		var miss *daemonMissError
-		if err != nil && opt.Source == "" && !opt.NoRegistryFallback && errors.As(err, &miss) {
+		if err != nil && opt.Source == "" && errors.As(err, &miss) {
 			return loadFromRegistryInstead(ctx, arg, opt, ps, miss)
 		}
 		return img, err

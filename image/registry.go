@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -178,7 +179,7 @@ func newRegistryClient(ctx context.Context, r name.Reference, auth authn.Authent
 		MaxIdleConnsPerHost:   registryFetchers() + 2,
 		IdleConnTimeout:       90 * time.Second,
 	}
-	var rt http.RoundTripper = &plainHTTPGuard{inner: base, host: host, allowed: plainHTTPAllowed(host, opt.InsecureRegistries)}
+	var rt http.RoundTripper = &plainHTTPGuard{inner: &retryTransport{inner: base}, host: host, allowed: plainHTTPAllowed(host, opt.InsecureRegistries)}
 	t, err := transport.NewWithContext(ctx, r.Context().Registry, auth, rt, []string{r.Scope(transport.PullScope)})
 	if err != nil {
 		base.CloseIdleConnections()
@@ -214,6 +215,117 @@ func (g *plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return g.inner.RoundTrip(req)
 }
+
+// A request the registry fails in passing (a 5xx reply, or a connection
+// reset before any byte of the body came) is sent again: registryTries
+// times in all, after registryRetryWait, then twice that.
+const registryTries = 3
+
+// registryRetryWait is the first wait before a request is sent again;
+// tests lower it.
+var registryRetryWait = 250 * time.Millisecond
+
+// retryTransport sends a GET or HEAD again when the registry fails it in
+// passing. Once a byte of a body has been read, a failure is the caller's:
+// what was read has gone on to the parser.
+type retryTransport struct{ inner http.RoundTripper }
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if (req.Method != http.MethodGet && req.Method != http.MethodHead) || (req.Body != nil && req.Body != http.NoBody) {
+		return t.inner.RoundTrip(req)
+	}
+	return t.send(req, 1)
+}
+
+// send sends req as its try'th try, and again while it fails in passing.
+func (t *retryTransport) send(req *http.Request, try int) (*http.Response, error) {
+	for ; ; try++ {
+		resp, err := t.inner.RoundTrip(req)
+		last := try >= registryTries
+		switch {
+		case err != nil:
+			if last || !resetEarly(err) {
+				return nil, err
+			}
+		case transientStatus(resp.StatusCode) && !last:
+			resp.Body.Close()
+		default:
+			if resp.StatusCode == http.StatusOK && req.Method == http.MethodGet && !last {
+				resp.Body = &firstByteRetry{t: t, req: req, body: resp.Body, try: try}
+			}
+			return resp, nil
+		}
+		if err := sleepCtx(req.Context(), registryRetryWait<<(try-1)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// transientStatus is a reply that may be different a moment later.
+func transientStatus(code int) bool {
+	switch code {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// resetEarly is a connection that ended before a reply, or before the
+// first byte of a body.
+func resetEarly(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// firstByteRetry is a body that, when its connection is reset before its
+// first byte, asks again and reads the new reply's body instead.
+type firstByteRetry struct {
+	t    *retryTransport
+	req  *http.Request
+	body io.ReadCloser
+	try  int  // the try that body answers
+	got  bool // a byte came: a failure from here on is the caller's
+}
+
+func (b *firstByteRetry) Read(p []byte) (int, error) {
+	n, err := b.body.Read(p)
+	if n > 0 {
+		b.got = true
+	}
+	if err == nil || err == io.EOF || b.got || b.try >= registryTries || !resetEarly(err) {
+		return n, err
+	}
+	b.body.Close()
+	ctx := b.req.Context()
+	if werr := sleepCtx(ctx, registryRetryWait<<(b.try-1)); werr != nil {
+		return 0, werr
+	}
+	resp, rerr := b.t.send(b.req, b.try+1)
+	switch {
+	case rerr != nil && ctx.Err() != nil:
+		return 0, ctx.Err()
+	case rerr != nil:
+		return 0, err // the reset says more than the retry's failure
+	case resp.StatusCode != http.StatusOK:
+		resp.Body.Close()
+		return 0, err
+	}
+	b.body, b.try = resp.Body, registryTries // the new body retries on its own
+	return b.body.Read(p)
+}
+
+func (b *firstByteRetry) Close() error { return b.body.Close() }
 
 // registryTLS trusts the system's certificates and, as Docker and podman
 // do, the CA certificates (*.crt) in certs.d/HOST[:PORT]: /etc/docker,
@@ -494,7 +606,15 @@ func certNames(c *x509.Certificate) string {
 // loadFromRegistryInstead reads from its registry an image that the
 // daemon does not have (or no daemon answers), and says so in the
 // report's Source line; when the registry fails too, the error says both.
+//
+// With opt.NoRegistryFallback (CI mode) only a name that names its
+// registry's host is: a bare name (app, library/alpine) would be read from
+// Docker Hub, where anyone may have pushed it, in place of an image a
+// failed build never made.
 func loadFromRegistryInstead(ctx context.Context, ref string, opt Options, ps *parsing, miss *daemonMissError) (*Image, error) {
+	if opt.NoRegistryFallback && !namesRegistryHost(ref) {
+		return nil, fmt.Errorf("%s; in CI mode a name without a registry host is not read from Docker Hub in its place: %s%s reads it from there", miss.msg, registryScheme, ref)
+	}
 	note := "the Docker daemon at " + miss.host + " does not have it"
 	if miss.noDaemon {
 		note = "no Docker daemon answers at " + miss.host
@@ -504,4 +624,13 @@ func loadFromRegistryInstead(ctx context.Context, ref string, opt Options, ps *p
 		return nil, fmt.Errorf("%s; nor could its registry give it: %w", miss.msg, err)
 	}
 	return img, err
+}
+
+// namesRegistryHost reports a reference whose first component names a
+// registry host, as Docker tells one: it holds a '.' or a ':', or is
+// localhost (ghcr.io/org/app, localhost:5000/app). Any other name is
+// Docker Hub's.
+func namesRegistryHost(ref string) bool {
+	first, _, ok := strings.Cut(ref, "/")
+	return ok && (strings.ContainsAny(first, ".:") || first == "localhost")
 }

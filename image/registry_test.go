@@ -7,9 +7,11 @@ import (
 	"io"
 	"log"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -288,6 +290,176 @@ func TestLoginCommand(t *testing.T) {
 		t.Run(host, func(t *testing.T) {
 			if got := loginCommand(host); got != want {
 				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestRegistryRetries: a request the registry fails in passing (a 5xx
+// reply; a connection reset before the reply, or before the first byte
+// of its body) is sent again, three times in all; a failure that is not
+// passing (a 404), or after a body's first byte, is not.
+func TestRegistryRetries(t *testing.T) {
+	defer func(d time.Duration) { registryRetryWait = d }(registryRetryWait)
+	registryRetryWait = 10 * time.Millisecond
+	isLayer := func(f *fakeRegistry, r *http.Request) bool {
+		b, ok := f.blobs[strings.TrimPrefix(r.URL.Path, "/v2/app/blobs/")]
+		return ok && len(b) > 1000
+	}
+	isManifest := func(_ *fakeRegistry, r *http.Request) bool { return strings.Contains(r.URL.Path, "/manifests/") }
+	isPing := func(_ *fakeRegistry, r *http.Request) bool { return r.URL.Path == "/v2/" }
+	status := func(code int) func(*fakeRegistry, http.ResponseWriter, *http.Request) {
+		return func(_ *fakeRegistry, w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			w.Write([]byte(`{"errors":[{"code":"UNKNOWN","message":"try again"}]}`))
+		}
+	}
+	reset := func(_ *fakeRegistry, w http.ResponseWriter, _ *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		conn.(*net.TCPConn).SetLinger(0) // a reset, not a close
+		conn.Close()
+	}
+	headersOnly := func(f *fakeRegistry, w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		b := f.blobs[strings.TrimPrefix(r.URL.Path, "/v2/app/blobs/")]
+		fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: application/octet-stream\r\n\r\n", len(b))
+		conn.Close() // before the body's first byte
+	}
+	partBody := func(f *fakeRegistry, w http.ResponseWriter, r *http.Request) {
+		b := f.blobs[strings.TrimPrefix(r.URL.Path, "/v2/app/blobs/")]
+		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+		w.Write(b[:len(b)/2])
+		w.(http.Flusher).Flush()
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}
+	tests := []struct {
+		name  string
+		match func(*fakeRegistry, *http.Request) bool
+		fail  func(*fakeRegistry, http.ResponseWriter, *http.Request)
+		times int    // the first times requests that match fail
+		tries int    // requests that match, in all (at least, after a reset: Go's transport may send once more)
+		err   string // "" when the image loads
+	}{
+		{"manifest: 503 twice", isManifest, status(http.StatusServiceUnavailable), 2, 3, ""},
+		{"layer: 502 twice", isLayer, status(http.StatusBadGateway), 2, 3, ""},
+		{"ping: reset twice", isPing, reset, 2, 3, ""},
+		{"layer: reset before the reply twice", isLayer, reset, 2, 3, ""},
+		{"layer: closed before the body twice", isLayer, headersOnly, 2, 3, ""},
+		{"layer: 503 every time", isLayer, status(http.StatusServiceUnavailable), 9, 3, "503"},
+		{"layer: reset every time", isLayer, reset, 9, 3, "the registry 127.0.0.1:"},
+		{"layer: 404 is not passing", isLayer, status(http.StatusNotFound), 9, 1, "lacks the blob sha256:"},
+		{"layer: closed within the body", isLayer, partBody, 9, 1, "closed the connection in the middle of the pull"},
+	}
+	want, err := Load(context.Background(), "registry://"+registryHost(t, newFakeRegistry())+"/app:1", Options{Keychain: authn.NewMultiKeychain()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := len(want.Layers[0].Changes.Entries)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeRegistry()
+			var mu sync.Mutex
+			seen := 0
+			f.fault = func(w http.ResponseWriter, r *http.Request) bool {
+				if !tc.match(f, r) {
+					return false
+				}
+				mu.Lock()
+				seen++
+				n := seen
+				mu.Unlock()
+				if n > tc.times {
+					return false
+				}
+				tc.fail(f, w, r)
+				return true
+			}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			img, err := Load(ctx, srv.Listener.Addr().String()+"/app:1", Options{Source: SourceRegistry, Keychain: authn.NewMultiKeychain()})
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("got %v, want the image after the retries", err)
+			case tc.err == "" && (len(img.Layers) != 1 || len(img.Layers[0].Changes.Entries) != entries):
+				t.Errorf("got layers %+v", img.Layers)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "\n")):
+				t.Errorf("got %v, want one line with %q", err, tc.err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen != tc.tries && !(strings.Contains(tc.name, "reset") && seen > tc.tries) {
+				t.Errorf("%d requests, want %d", seen, tc.tries)
+			}
+		})
+	}
+}
+
+// TestRegistryRetryWaitCancelled: a wait before a retry ends with the
+// read's context.
+func TestRegistryRetryWaitCancelled(t *testing.T) {
+	defer func(d time.Duration) { registryRetryWait = d }(registryRetryWait)
+	registryRetryWait = time.Hour
+	f := newFakeRegistry()
+	f.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/manifests/") {
+			return false
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Load(ctx, srv.Listener.Addr().String()+"/app:1", Options{Source: SourceRegistry, Keychain: authn.NewMultiKeychain()})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("got the image, want the read interrupted")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the wait before a retry outlived its context")
+	}
+}
+
+// registryHost serves f until the test ends.
+func registryHost(t *testing.T, f *fakeRegistry) string {
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+func TestNamesRegistryHost(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"ghcr.io/org/app:1":       true,
+		"localhost:5000/app":      true,
+		"localhost/app":           true,
+		"127.0.0.1:5000/app":      true,
+		"reg.lan/team/app@sha256": true,
+		"docker.io/library/app":   true,
+		"myapp":                   false,
+		"myapp:1.0":               false,
+		"library/alpine":          false,
+		"org/app:1":               false,
+		"localhostx/app":          false,
+	} {
+		t.Run(ref, func(t *testing.T) {
+			if got := namesRegistryHost(ref); got != want {
+				t.Errorf("got %v, want %v", got, want)
 			}
 		})
 	}
