@@ -69,7 +69,7 @@ func TestDecompressRunsBesideParser(t *testing.T) {
 				return 0
 			})
 			src := &countReader{r: bytes.NewReader(tc.blob)}
-			p := newBlobParser(ctx, newParsing(sniff))
+			p := newBlobParser(ctx, newParsing(Options{Sniff: sniff}))
 			fed := make(chan error, 1)
 			go func() { fed <- p.ReadFrom(ctx, src, nil) }()
 			// What the reader and the pipe to the parser hold, and the
@@ -135,7 +135,7 @@ func TestLayerStagesEnd(t *testing.T) {
 			if tc.cancel {
 				pcancel()
 			}
-			p := newBlobParser(pctx, newParsing(nil))
+			p := newBlobParser(pctx, newParsing(Options{}))
 			err := p.ReadFrom(pctx, bytes.NewReader(tc.blob), nil)
 			b := p.Close(err)
 			pcancel()
