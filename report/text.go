@@ -92,8 +92,10 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 	if b := s.Base; b != nil {
 		ew.printf("  base image     %s, %s (%s)\n", Escape(b.Name), s.BaseLayerRange(), b.foundBy())
 	}
-	ew.printf("  wasted         %s: %s of what the build added\n", Size(s.WastedBytes), Percent(s.WastePercent))
-	if s.BuildWastePercent != nil {
+	if s.BuildWastePercent == nil {
+		ew.printf("  wasted         %s: %s of what the build added\n", Size(s.WastedBytes), Percent(s.WastePercent))
+	} else {
+		ew.printf("  wasted         %s: %s of all the layers but layer 0 (waste percent)\n", Size(s.WastedBytes), Percent(s.WastePercent))
 		ew.printf("  build waste    %s: %s of what the build added above the base image\n", Size(*s.BuildWastedBytes), Percent(*s.BuildWastePercent))
 		if *s.BaseRemovedBytes > 0 {
 			ew.printf("                 the build removed or replaced %s of the base's files: those bytes still ship, in the base's layers, and count as the build's waste\n", Size(*s.BaseRemovedBytes))

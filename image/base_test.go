@@ -1,0 +1,111 @@
+package image
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types"
+	dimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+)
+
+func TestIsPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		base, chain []string
+		want        bool
+	}{
+		{"a proper prefix", []string{"a"}, []string{"a", "b"}, true},
+		{"the same chain", []string{"a", "b"}, []string{"a", "b"}, true},
+		{"longer than the image", []string{"a", "b", "c"}, []string{"a", "b"}, false},
+		{"another first layer", []string{"x"}, []string{"a", "b"}, false},
+		{"no layers is no base", nil, []string{"a"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsPrefix(tc.base, tc.chain); got != tc.want {
+				t.Errorf("IsPrefix(%q, %q) = %v", tc.base, tc.chain, got)
+			}
+		})
+	}
+}
+
+// listingDaemon lists and inspects images from memory.
+type listingDaemon struct {
+	images []dimage.InspectResponse
+}
+
+func (d *listingDaemon) ImageList(context.Context, dimage.ListOptions) ([]dimage.Summary, error) {
+	var out []dimage.Summary
+	for _, i := range d.images {
+		out = append(out, dimage.Summary{ID: i.ID, RepoTags: i.RepoTags})
+	}
+	return append(out, dimage.Summary{ID: "sha256:gone"}), nil // removed since the list
+}
+func (d *listingDaemon) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (dimage.InspectResponse, error) {
+	for _, i := range d.images {
+		if i.ID == ref {
+			return i, nil
+		}
+	}
+	return dimage.InspectResponse{}, cerrdefs.ErrNotFound
+}
+func (d *listingDaemon) ImageSave(context.Context, []string, ...client.ImageSaveOption) (io.ReadCloser, error) {
+	panic("the base search must not export")
+}
+func (d *listingDaemon) Ping(context.Context) (types.Ping, error) {
+	return types.Ping{APIVersion: "1.41"}, nil
+}
+func (d *listingDaemon) ClientVersion() string { return "1.41" }
+func (d *listingDaemon) DaemonHost() string    { return "unix:///fake.sock" }
+
+func TestDaemonBase(t *testing.T) {
+	img := func(id string, tags []string, layers ...string) dimage.InspectResponse {
+		return dimage.InspectResponse{ID: id, RepoTags: tags, RootFS: dimage.RootFS{Type: "layers", Layers: layers}}
+	}
+	self := img("sha256:self", []string{"app:1"}, "l0", "l1", "l2")
+	for _, tc := range []struct {
+		name   string
+		images []dimage.InspectResponse
+		want   string // "" for none
+	}{
+		{"the longest proper prefix", []dimage.InspectResponse{self, img("sha256:os", []string{"debian:12"}, "l0"), img("sha256:mid", []string{"mid:1"}, "l0", "l1")}, "mid:1"},
+		{"not the image itself, nor the same chain", []dimage.InspectResponse{self, img("sha256:twin", []string{"twin:1"}, "l0", "l1", "l2")}, ""},
+		{"not an image that differs", []dimage.InspectResponse{self, img("sha256:fork", []string{"fork:1"}, "l0", "lx")}, ""},
+		{"a tie goes to a tagged image", []dimage.InspectResponse{self, img("sha256:aaa", nil, "l0"), img("sha256:bbb", []string{"<none>:<none>"}, "l0"), img("sha256:ccc", []string{"z:1", "b:1"}, "l0")}, "b:1"},
+		{"untagged: named by its ID", []dimage.InspectResponse{self, img("sha256:aaa", nil, "l0")}, "sha256:aaa"},
+		{"an empty image is no base", []dimage.InspectResponse{self, img("sha256:scratch", []string{"scratch:1"})}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			image := &Image{ID: self.ID, Source: SourceDocker}
+			for _, l := range self.RootFS.Layers {
+				image.Layers = append(image.Layers, Layer{Digest: l})
+			}
+			c, err := DaemonBase(ctx, image, Options{Daemon: &listingDaemon{images: tc.images}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if c != nil {
+				got = c.Name
+			}
+			if got != tc.want {
+				t.Errorf("base %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A client that cannot list (DaemonClient alone) finds no base, and
+// fails nothing.
+func TestDaemonBaseWithoutList(t *testing.T) {
+	image := &Image{ID: "sha256:self", Source: SourceDocker, Layers: []Layer{{Digest: "l0"}, {Digest: "l1"}}}
+	c, err := DaemonBase(context.Background(), image, Options{Daemon: &fakeDaemon{}})
+	if c != nil || err != nil {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+}
