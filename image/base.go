@@ -169,9 +169,10 @@ func daemonChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
 
 // AnnotatedBase reads the base that img's manifest names
 // (AnnotationBaseName, AnnotationBaseDigest) when it is at hand: in the
-// OCI layout img came from, else in the daemon (img read from the daemon,
-// or opt.Daemon set). nil when the manifest names none, or it is nowhere
-// at hand; an error only when ctx ended.
+// OCI layout img came from, else in the daemon, asked for name@digest,
+// then name (a daemon that does not answer within annotationWait is not
+// at hand). nil when the manifest names none, or it is nowhere at hand; an
+// error only when ctx ended.
 func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
 	name, digest := img.Annotations[AnnotationBaseName], img.Annotations[AnnotationBaseDigest]
 	if name == "" && digest == "" {
@@ -184,12 +185,12 @@ func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error)
 			return c, nil
 		}
 	}
-	if img.Source != SourceDocker && opt.Daemon == nil {
-		return nil, ctx.Err()
-	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, annotationWait)
+	defer cancel()
 	cli, done, err := daemonClient(ctx, opt)
 	if err != nil {
-		return nil, ctx.Err()
+		return nil, parent.Err()
 	}
 	defer done()
 	var refs []string
@@ -205,8 +206,12 @@ func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error)
 			return &Chain{Name: label, ID: info.ID, DiffIDs: info.RootFS.Layers}, nil
 		}
 	}
-	return nil, ctx.Err()
+	return nil, parent.Err()
 }
+
+// annotationWait bounds the daemon's answer about an annotated base: the
+// image may come from anywhere, and no daemon may be at hand.
+var annotationWait = 10 * time.Second
 
 // trimTag drops the tag of a reference: name:tag@digest is not one the
 // daemon looks up.

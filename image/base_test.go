@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func (d *listingDaemon) ImageList(context.Context, dimage.ListOptions) ([]dimage
 }
 func (d *listingDaemon) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (dimage.InspectResponse, error) {
 	for _, i := range d.images {
-		if i.ID == ref {
+		if i.ID == ref || slices.Contains(i.RepoTags, ref) || slices.Contains(i.RepoDigests, ref) {
 			return i, nil
 		}
 	}
@@ -107,5 +108,41 @@ func TestDaemonBaseWithoutList(t *testing.T) {
 	c, err := DaemonBase(context.Background(), image, Options{Daemon: &fakeDaemon{}})
 	if c != nil || err != nil {
 		t.Fatalf("got %+v, %v", c, err)
+	}
+}
+
+// The manifest's base annotations, looked up in the daemon: by
+// name@digest first (the version the image was built on), then by name.
+func TestAnnotatedBaseInTheDaemon(t *testing.T) {
+	byDigest := dimage.InspectResponse{ID: "sha256:old", RepoDigests: []string{"reg.example/base@sha256:0ld"}, RootFS: dimage.RootFS{Layers: []string{"l0"}}}
+	byName := dimage.InspectResponse{ID: "sha256:new", RepoTags: []string{"reg.example/base:1"}, RootFS: dimage.RootFS{Layers: []string{"n0"}}}
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		images      []dimage.InspectResponse
+		wantID      string
+	}{
+		{"name@digest first", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ld"}, []dimage.InspectResponse{byName, byDigest}, "sha256:old"},
+		{"else the name", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ther"}, []dimage.InspectResponse{byName, byDigest}, "sha256:new"},
+		{"not at hand", map[string]string{AnnotationBaseName: "reg.example/other:1"}, []dimage.InspectResponse{byName}, ""},
+		{"no annotations", nil, []dimage.InspectResponse{byName}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img := &Image{Source: SourceOCIArchive, Annotations: tc.annotations}
+			c, err := AnnotatedBase(context.Background(), img, Options{Daemon: &listingDaemon{images: tc.images}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if c != nil {
+				got = c.ID
+				if c.Name != tc.annotations[AnnotationBaseName] {
+					t.Errorf("named %q, want the annotation's name", c.Name)
+				}
+			}
+			if got != tc.wantID {
+				t.Errorf("base %q, want %q", got, tc.wantID)
+			}
+		})
 	}
 }
