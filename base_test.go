@@ -201,7 +201,8 @@ func TestBaseSearchIsCheap(t *testing.T) {
 	if rep["summary"].(map[string]any)["base"] == nil {
 		t.Fatal("no base found")
 	}
-	until := strings.TrimSpace(run1(t, "date", "+%s"))
+	// Events are stamped in nanoseconds, --until in seconds: a margin.
+	until := strings.TrimSpace(run1(t, "date", "-d", "+2 seconds", "+%s"))
 	// Only the base's exports count: other tests may export other images
 	// meanwhile.
 	baseID := strings.TrimSpace(run1(t, "docker", "image", "inspect", "--format", "{{.Id}}", "layerscope-test/debian:12"))
