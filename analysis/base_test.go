@@ -194,3 +194,43 @@ func TestBaseFindings(t *testing.T) {
 		})
 	}
 }
+
+// With a base known, max-waste-percent judges buildWastePercent (94.6 %
+// here), not waste percent (500 %); without one, waste percent.
+func TestBaseWasteRule(t *testing.T) {
+	base, app := baseAndApp()
+	appTar := writeArchive(t, "app.tar", app)
+	baseTar := writeArchive(t, "base.tar", base)
+	none := report.FailOn{Set: []string{}, From: "flag"}
+	for _, tc := range []struct {
+		name  string
+		base  string
+		limit float64
+		pass  bool
+		value float64
+	}{
+		{"buildWastePercent under the limit", baseTar, 95, true, wantBuildPercent},
+		{"buildWastePercent over the limit", baseTar, 90, false, wantBuildPercent},
+		{"no base: waste percent over the limit", "", 95, false, 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			limits := config.Limits{
+				MaxWastePercent: config.Limit{Value: tc.limit, From: "flag"},
+				WasteFloor:      config.Limit{Value: 0, From: "flag"},
+			}
+			rep, _, err := analysis.Run(ctx, appTar, analysis.Options{Base: tc.base, FailOn: &none, Limits: &limits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.CI.Rules) == 0 || rep.CI.Rules[0].Name != report.RuleMaxWastePercent {
+				t.Fatalf("rules %+v", rep.CI.Rules)
+			}
+			r := rep.CI.Rules[0]
+			if r.Pass != tc.pass || r.Value != tc.value || rep.CI.Pass != tc.pass {
+				t.Errorf("max-waste-percent: pass %v, value %v; want %v, %v", r.Pass, r.Value, tc.pass, tc.value)
+			}
+		})
+	}
+}
