@@ -175,6 +175,12 @@ func daemonChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
 // error only when ctx ended.
 func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
 	name, digest := img.Annotations[AnnotationBaseName], img.Annotations[AnnotationBaseDigest]
+	if len(name) > maxRefLen {
+		name = "" // no reference is that long: the image's text, not a name
+	}
+	if len(digest) > maxRefLen {
+		digest = ""
+	}
 	if name == "" && digest == "" {
 		return nil, nil
 	}
@@ -208,6 +214,10 @@ func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error)
 	}
 	return nil, parent.Err()
 }
+
+// maxRefLen bounds an annotated base's name or digest: Docker's
+// references stop at 255 bytes of name, a digest at about 140.
+const maxRefLen = 1024
 
 // annotationWait bounds the daemon's answer about an annotated base: the
 // image may come from anywhere, and no daemon may be at hand.

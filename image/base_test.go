@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,6 +127,7 @@ func TestAnnotatedBaseInTheDaemon(t *testing.T) {
 		{"else the name", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ther"}, []dimage.InspectResponse{byName, byDigest}, "sha256:new"},
 		{"not at hand", map[string]string{AnnotationBaseName: "reg.example/other:1"}, []dimage.InspectResponse{byName}, ""},
 		{"no annotations", nil, []dimage.InspectResponse{byName}, ""},
+		{"a name no reference can be", map[string]string{AnnotationBaseName: strings.Repeat("x", maxRefLen+1)}, []dimage.InspectResponse{byName}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img := &Image{Source: SourceOCIArchive, Annotations: tc.annotations}
