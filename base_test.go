@@ -47,6 +47,32 @@ func TestFailOnEdgeCases(t *testing.T) {
 	}
 }
 
+// TestBaseFlag: a --base that cannot be read is exit 2, naming the flag;
+// the image itself as its base makes every layer the base's.
+func TestBaseFlag(t *testing.T) {
+	t.Setenv("CI", "")
+	sampleAbs := abs(t, sample)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		stdin []byte
+		code  int
+		want  string
+	}{
+		{"a base that is not there", []string{"--base", "/nonexistent/base.tar", sampleAbs}, nil, 2, "--base /nonexistent/base.tar: /nonexistent/base.tar: no such file or directory"},
+		{"both on standard input", []string{"--base", "-", "-"}, []byte("x"), 2, "--base - and an image on - cannot both read standard input"},
+		{"the image as its own base: its findings are all the base's", []string{"--format", "json", "--base", sampleAbs, sampleAbs}, nil, 0, `"buildWastePercent": 0,`},
+		{"--base none", []string{"--format", "json", "--base", "none", sampleAbs}, nil, 1, `"wastePercent"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := layerscope(t, tc.stdin, append([]string{"--ci"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s%s", code, tc.code, tc.want, stdout, stderr)
+			}
+		})
+	}
+}
+
 // onbase's figures by hand (testdata/dockerfiles/onbase/Dockerfile): the
 // layers above its base (ownbase:legacy, 3 layers) hold 100,000 + 40,000
 // bytes; the build removed /srv/a.bin (300,000 bytes of the base) and

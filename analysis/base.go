@@ -34,7 +34,7 @@ func findBase(ctx context.Context, img *image.Image, opt Options) (*report.BaseI
 			return nil, 0, "", fmt.Errorf("--base %s: %w", opt.Base, err)
 		}
 		if !image.IsPrefix(c.DiffIDs, chain) {
-			return nil, 0, fmt.Sprintf("--base %s is not this image's base: its %d layers are not the first of this image's %d; no base used", opt.Base, len(c.DiffIDs), len(chain)), nil
+			return nil, 0, fmt.Sprintf("--base %s is not this image's base: its layers (%d) are not the first of this image's (%d); no base used", opt.Base, len(c.DiffIDs), len(chain)), nil
 		}
 		return &report.BaseImage{Name: opt.Base, ID: c.ID, From: report.BaseFromFlag}, len(c.DiffIDs), "", nil
 	}

@@ -62,7 +62,11 @@ func ReadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
 		c, err := daemonChain(ctx, arg, opt)
 		var miss *daemonMissError
 		if err != nil && opt.Source == "" && !opt.NoRegistryFallback && errors.As(err, &miss) {
-			return loadChain(ctx, registryScheme+arg, opt)
+			img, err := loadFromRegistryInstead(ctx, arg, opt, newParsing(nil), miss)
+			if err != nil {
+				return nil, err
+			}
+			return &Chain{Name: arg, ID: img.ID, DiffIDs: img.DiffIDs()}, nil
 		}
 		return c, err
 	}
