@@ -13,6 +13,8 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	dimage "github.com/docker/docker/api/types/image"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // The manifest annotations that name an image's base (OCI image spec,
@@ -47,11 +49,17 @@ func IsPrefix(base, chain []string) bool {
 
 // ReadChain reads the chain of the image arg names, any source Load reads,
 // as cheaply as the source allows: the daemon's inspect data, the index,
-// manifest and config of an OCI layout or an uncompressed archive. A
-// registry, containerd, a compressed archive or standard input is loaded
+// manifest and config of a registry, an OCI layout or an uncompressed
+// archive. containerd, a compressed archive or standard input is loaded
 // whole (their layers' digests are checked as they stream past).
 func ReadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
-	if opt.Source == SourceRegistry || opt.Source == SourceContainerd || strings.HasPrefix(arg, registryScheme) {
+	if r, ok := strings.CutPrefix(arg, registryScheme); ok {
+		return registryChain(ctx, r, opt)
+	}
+	switch opt.Source {
+	case SourceRegistry:
+		return registryChain(ctx, arg, opt)
+	case SourceContainerd:
 		return loadChain(ctx, arg, opt)
 	}
 	path, ref, isPath := locate(arg, opt.Source)
@@ -62,11 +70,11 @@ func ReadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
 		c, err := daemonChain(ctx, arg, opt)
 		var miss *daemonMissError
 		if err != nil && opt.Source == "" && !opt.NoRegistryFallback && errors.As(err, &miss) {
-			img, err := loadFromRegistryInstead(ctx, arg, opt, newParsing(nil), miss)
-			if err != nil {
-				return nil, err
+			c, err := registryChain(ctx, arg, opt)
+			if err != nil && ctx.Err() == nil {
+				return nil, fmt.Errorf("%s; nor could its registry give it: %w", miss.msg, err)
 			}
-			return &Chain{Name: arg, ID: img.ID, DiffIDs: img.DiffIDs()}, nil
+			return c, err
 		}
 		return c, err
 	}
@@ -109,6 +117,49 @@ func ReadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
 		c.Name = arg
 	}
 	return c, err
+}
+
+// registryChain reads the chain of an image in a registry from its
+// manifest (an index narrowed to the platform) and config: no layer is
+// fetched. It logs in and checks digests as loadRegistry does.
+func registryChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
+	r, err := parseRegistryRef(ref, opt.InsecureRegistries)
+	if err != nil {
+		return nil, err
+	}
+	kc := opt.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	auth, err := kc.Resolve(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("reading the credentials for %s: %w", r.Context().RegistryStr(), err)
+	}
+	ac, err := auth.Authorization()
+	loggedIn := err == nil && *ac != (authn.AuthConfig{})
+	c, err := newRegistryClient(ctx, r, auth, opt)
+	if err != nil {
+		return nil, registryError(ctx, r, loggedIn, err)
+	}
+	c.loggedIn = loggedIn
+	defer c.close()
+	data, mt, err := c.manifest(ctx, r.Identifier())
+	if err != nil {
+		return nil, registryError(ctx, r, loggedIn, err)
+	}
+	if d, ok := r.(name.Digest); ok && digestOf(data) != d.DigestStr() {
+		return nil, fmt.Errorf("the registry %s: digest mismatch: the manifest it sent for %s is %s", r.Context().RegistryStr(), d.DigestStr(), digestOf(data))
+	}
+	st, err := newRemoteStore(ctx, c, data, mt, nil, newParsing(nil))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r, err)
+	}
+	ch, err := chainOf(pick(ctx, st, want{platform: opt.Platform}, SourceOCI))
+	if err != nil {
+		return nil, err
+	}
+	ch.Name = ref
+	return ch, nil
 }
 
 // chainOf is the chain of an image picked out of a store, by its metadata

@@ -2,9 +2,14 @@ package image
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +17,7 @@ import (
 	"github.com/docker/docker/api/types"
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+	"github.com/google/go-containerregistry/pkg/authn"
 )
 
 func TestIsPrefix(t *testing.T) {
@@ -144,6 +150,57 @@ func TestAnnotatedBaseInTheDaemon(t *testing.T) {
 			}
 			if got != tc.wantID {
 				t.Errorf("base %q, want %q", got, tc.wantID)
+			}
+		})
+	}
+}
+
+// A base in a registry: its chain comes from the manifest and config, no
+// layer is fetched.
+func TestReadChainFromRegistry(t *testing.T) {
+	f := newFakeRegistry()
+	var m struct {
+		Config struct{ Digest string }
+	}
+	if err := json.Unmarshal(f.manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	var layerFetches atomic.Int32
+	f.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/blobs/") && path.Base(r.URL.Path) != m.Config.Digest {
+			layerFetches.Add(1)
+		}
+		return false
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	var cfg struct {
+		RootFS struct {
+			DiffIDs []string `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := json.Unmarshal(f.blobs[m.Config.Digest], &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, arg string
+		opt       Options
+	}{
+		{"registry://", "registry://" + host + "/app:1", Options{Keychain: authn.NewMultiKeychain()}},
+		{"--source registry, by digest", host + "/app@" + digestOf(f.manifest), Options{Keychain: authn.NewMultiKeychain(), Source: SourceRegistry}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			layerFetches.Store(0)
+			c, err := ReadChain(context.Background(), tc.arg, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.DiffIDs, cfg.RootFS.DiffIDs) || c.ID != m.Config.Digest {
+				t.Errorf("chain %+v, want %q, id %s", c, cfg.RootFS.DiffIDs, m.Config.Digest)
+			}
+			if n := layerFetches.Load(); n != 0 {
+				t.Errorf("%d layer blobs fetched, want none", n)
 			}
 		})
 	}
