@@ -18,6 +18,7 @@ type flagDoc struct {
 	help    []string // lines, already wrapped for --help
 	values  func() []string
 	files   bool // the value is a file name
+	image   bool // the value is an image: a name the daemon has, or a file
 	example string
 }
 
@@ -57,12 +58,20 @@ var flagDocs = []flagDoc{
 	{name: "baseline", arg: "FILE", help: []string{"compare with an earlier run's JSON report: the growth",
 		"rules judge the summary's figures, --fail-on only the", "findings FILE does not have."}, files: true, example: "--baseline main.json"},
 	{name: "fail-on", arg: "LIST", help: []string{"fail on findings of these categories or severities",
-		"(default: secret,error; 'none' for never). With diff,",
-		"only the findings NEW has and OLD has not count."},
+		"(default: secret,error; 'none' alone for never; 'base'",
+		"beside them counts the base image's findings too). With",
+		"diff, only the findings NEW has and OLD has not count."},
 		values: func() []string {
-			return append(append([]string{"none"}, rules.Categories...), rules.Error, rules.Warning, rules.Info)
+			return append(append([]string{"none", "base"}, rules.Categories...), rules.Error, rules.Warning, rules.Info)
 		},
 		example: "--fail-on secret,toolchain,warning"},
+	{name: "base", arg: "IMAGE", help: []string{"the image this one was built FROM, any source IMAGE",
+		"can be: its layers are marked as the base's, the",
+		"max-waste-percent rule judges the build's waste above it,",
+		"and its findings fail CI only when --fail-on names base",
+		"(default: the base the manifest's annotations name, else",
+		"the daemon's image whose layers begin this one's; 'none'",
+		"for no base)."}, image: true, example: "--base debian:12"},
 	{name: "list-rules", help: []string{"print the leftover rules: what each matches, and its fix."}},
 	{name: "ci-config", arg: "FILE", help: []string{"CI settings (default: .layerscope.yaml, else dive's",
 		".dive-ci, in the working directory)."}, files: true, example: "--ci-config ci.yaml"},

@@ -50,6 +50,8 @@ func bashCompletion() string {
 			continue
 		}
 		switch {
+		case d.image:
+			fmt.Fprintf(&b, "    --%s) COMPREPLY=($(compgen -W \"$(%s)\" -- \"$cur\") $(compgen -f -- \"$cur\")); return ;;\n", d.name, imageListCmd)
 		case d.name == "fail-on":
 			fmt.Fprintf(&b, "    --%s) local pre=\"\"; [[ \"$cur\" == *,* ]] && pre=\"${cur%%,*},\"; COMPREPLY=($(compgen -P \"$pre\" -W '%s' -- \"${cur##*,}\")); return ;;\n", d.name, strings.Join(d.values(), " "))
 		case d.values != nil:
@@ -90,6 +92,8 @@ func zshCompletion() string {
 		switch {
 		case d.arg == "":
 			fmt.Fprintf(&b, "    '%s--%s[%s]' \\\n", repeat, d.name, desc)
+		case d.image:
+			fmt.Fprintf(&b, "    '--%s=[%s]:%s:_layerscope_images' \\\n", d.name, desc, zshText(d.arg))
 		case d.name == "fail-on":
 			fmt.Fprintf(&b, "    '--%s=[%s]:%s:_sequence compadd - %s' \\\n", d.name, desc, d.arg, strings.Join(d.values(), " "))
 		case d.values != nil && !d.files:
@@ -115,6 +119,8 @@ func fishCompletion() string {
 		switch {
 		case d.arg == "":
 			fmt.Fprintf(&b, "complete -c layerscope -l %s -d '%s'\n", d.name, desc)
+		case d.image:
+			fmt.Fprintf(&b, "complete -c layerscope -l %s -r -F -a \"(%s)\" -d '%s'\n", d.name, strings.ReplaceAll(imageListCmd, "'", "\\'"), desc)
 		case d.values != nil && !d.files:
 			fmt.Fprintf(&b, "complete -c layerscope -l %s -x -a '%s' -d '%s'\n", d.name, strings.Join(d.values(), " "), desc)
 		case d.files:

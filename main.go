@@ -86,6 +86,8 @@ type options struct {
 	baseline        string
 	ciConfig        string
 	failOn          string
+	failOnSet       bool // --fail-on given, maybe empty
+	base            string
 	listRules       bool
 	version         bool
 	help            bool
@@ -113,6 +115,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolFunc("strict-waste", "", func(v string) error { o.strictWaste = v; return nil })
 	fs.StringVar(&o.ciConfig, "ci-config", "", "")
 	fs.StringVar(&o.failOn, "fail-on", "", "")
+	fs.StringVar(&o.base, "base", "", "")
 	fs.BoolVar(&o.listRules, "list-rules", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
@@ -161,8 +164,11 @@ func parseArgs(args []string) (*options, []string, error) {
 		args = args[n:]
 	}
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "ci" {
+		switch f.Name {
+		case "ci":
 			o.ciSet = true
+		case "fail-on":
+			o.failOnSet = true
 		}
 	})
 	return o, pos, nil
@@ -298,7 +304,10 @@ func (o *options) prepare(args []string, pipe string, stdin io.Reader, stderr io
 	if !o.ciSet {
 		ci = truthy(os.Getenv("CI"))
 	}
-	for _, a := range args {
+	if isStdin(o.base) && slices.ContainsFunc(args, isStdin) {
+		return false, nil, image.Options{}, usageError{"--base - and an image on - cannot both read standard input"}
+	}
+	for _, a := range append(args, o.base) {
 		if isStdin(a) && o.source != image.SourceDocker && isTerminal(stdin) {
 			return false, nil, image.Options{}, usageError{"standard input is a terminal: pipe an archive in (" + pipe + ")"}
 		}
@@ -328,11 +337,12 @@ type settings struct {
 	limits config.Limits
 	failOn report.FailOn
 	rules  *rules.Set
+	base   string // --base
 }
 
 // analysis is what analysis.Run needs to read and judge an image.
 func (s *settings) analysis(img image.Options) analysis.Options {
-	return analysis.Options{Image: img, Rules: s.rules, Ignore: s.cfg.Ignore, Limits: &s.limits, Dive: s.cfg.Dive, FailOn: &s.failOn}
+	return analysis.Options{Image: img, Rules: s.rules, Ignore: s.cfg.Ignore, Limits: &s.limits, Dive: s.cfg.Dive, FailOn: &s.failOn, Base: s.base}
 }
 
 func resolveSettings(o *options) (*settings, error) {
@@ -348,14 +358,14 @@ func resolveSettings(o *options) (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &settings{cfg: cfg, limits: limits, failOn: report.FailOn{Set: report.DefaultFailOn, From: "default"}}
-	if cfg.FailOn != nil {
-		s.failOn = report.FailOn{Set: cfg.FailOn, From: cfg.File}
+	s := &settings{cfg: cfg, limits: limits, failOn: report.FailOn{Set: report.DefaultFailOn, From: "default"}, base: o.base}
+	switch {
+	case o.failOnSet: // --fail-on= is an error, not the default
+		s.failOn, err = checkFailOn(config.SplitList(o.failOn), "flag")
+	case cfg.FailOn != nil:
+		s.failOn, err = checkFailOn(cfg.FailOn, cfg.File)
 	}
-	if o.failOn != "" {
-		s.failOn = report.FailOn{Set: config.SplitList(o.failOn), From: "flag"}
-	}
-	if err := checkFailOn(&s.failOn); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	var add []rules.Rule
@@ -371,23 +381,17 @@ func resolveSettings(o *options) (*settings, error) {
 	return s, nil
 }
 
-// checkFailOn accepts categories, severities and "none".
-func checkFailOn(f *report.FailOn) error {
-	var set []string
-	for _, v := range f.Set {
-		switch {
-		case v == "none":
-		case slices.Contains(rules.Categories, v), v == rules.Error, v == rules.Warning, v == rules.Info:
-			set = append(set, v)
-		default:
-			return usageError{fmt.Sprintf("fail-on: %q is not a category (%s) or a severity (error, warning, info)", v, strings.Join(rules.Categories, ", "))}
-		}
+// checkFailOn reads a fail-on list (rules.ParseFailOn): categories,
+// severities, base beside them, or none alone.
+func checkFailOn(items []string, from string) (report.FailOn, error) {
+	f, err := rules.ParseFailOn(items, from)
+	switch {
+	case err != nil && from == "flag":
+		return f, usageError{"--" + err.Error()}
+	case err != nil:
+		return f, fmt.Errorf("config file %s: %w", from, err)
 	}
-	f.Set = set
-	if f.Set == nil {
-		f.Set = []string{}
-	}
-	return nil
+	return f, nil
 }
 
 // resolveLimits applies defaults, then the config file, then flags.

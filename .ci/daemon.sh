@@ -41,7 +41,8 @@ STOP_TIMEOUT=60
 BASE=layerscope-test/base:1
 DEBIAN=layerscope-test/debian:12
 NAMES=(waste multistage secret whiteouts gobuild gomulti python
-  debslim debuser scratchuser lockfirst contextcopy jdk junk wastefixed)
+  debslim debuser scratchuser lockfirst contextcopy jdk junk wastefixed
+  ownbase onbase)
 BUILDERS=(legacy buildkit)
 
 # dockerd flags. The daemon comes up here with its defaults (overlay2 on

@@ -1,6 +1,6 @@
 // Package analysis is the one analysis step: load an image, build its
-// report, find leftovers, apply the config's suppressions and judge the
-// limits, in that order. The command, its tests and the benchmarks all run
+// report, know its base image, find leftovers (marking the base's), apply
+// the config's suppressions and judge the limits, in that order. The command, its tests and the benchmarks all run
 // it, so none of them assembles the pipeline by hand.
 package analysis
 
@@ -23,6 +23,10 @@ type Options struct {
 	Limits *config.Limits // nil: report.DefaultLimits()
 	Dive   bool           // the limits came from dive's .dive-ci
 	FailOn *report.FailOn // nil: report.DefaultFailOn, from "default"
+	// Base is --base: the base image, any source image.Load reads (only
+	// its chain is read when the source allows). "" looks for it (the
+	// manifest's base annotations, else the daemon); NoBase for none.
+	Base string
 }
 
 // Run analyses the image that source names. It returns the report and the
@@ -55,7 +59,21 @@ func Run(ctx context.Context, source string, opt Options) (*report.Report, *imag
 	if err != nil {
 		return nil, img, err
 	}
+	base, layers, warning, err := findBase(ctx, img, opt)
+	if err != nil {
+		return nil, img, err
+	}
+	if warning != "" {
+		rep.Warnings = append(rep.Warnings, warning)
+	}
+	if base != nil {
+		rep.SetBase(*base, layers, rules.PackageDB)
+	}
 	rep.Findings = set.Find(rep, img)
+	// The base's findings are marked after the rules ran: a rule judges
+	// a path whoever shipped it; whether it fails CI is the verdict's
+	// business (fail-on names base or not).
+	rep.MarkBaseFindings(rules.Waste)
 	rep.Ignore(opt.Ignore)
 	rep.Check(limits, opt.Dive, failOn)
 	return rep, img, nil

@@ -190,8 +190,8 @@ func (c *Config) parse(data []byte, dive bool) error {
 	}
 	switch f.FailOn.Kind {
 	case 0:
-	case yaml.ScalarNode:
-		c.FailOn = SplitList(f.FailOn.Value)
+	case yaml.ScalarNode: // given, so never nil: an empty one is an error, not the default
+		c.FailOn = append([]string{}, SplitList(f.FailOn.Value)...)
 	case yaml.SequenceNode:
 		c.FailOn = []string{}
 		for _, n := range f.FailOn.Content {

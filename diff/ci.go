@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/layerscope/layerscope/config"
@@ -49,7 +48,7 @@ func (d *Diff) Check(l config.Limits, failOn report.FailOn) {
 	if failOn.From != "" {
 		failing := 0
 		for _, f := range d.Findings.New {
-			if f.Ignored == "" && (slices.Contains(failOn.Set, f.Category) || slices.Contains(failOn.Set, f.Severity)) {
+			if failOn.Fails(f) {
 				failing++
 			}
 		}

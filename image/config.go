@@ -55,6 +55,8 @@ type ociManifest struct {
 	Config    descriptor   `json:"config"`
 	Layers    []descriptor `json:"layers"`
 	Manifests []descriptor `json:"manifests"` // set when this is an index after all
+	// Annotations may name the image's base (AnnotationBaseName).
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Platform is an image's os/architecture[/variant].

@@ -53,6 +53,9 @@ type Image struct {
 	Warnings []string
 	// Tree is the layers merged in order (Options.Merge), nil otherwise.
 	Tree *tree.Tree
+	// Annotations are the image manifest's, when the source keeps them
+	// (OCI layouts and archives, registries): untrusted text.
+	Annotations map[string]string
 
 	refs   []layerRef // the layers' blobs as the manifest names them
 	reread *rereader  // set when the source can be read again
@@ -338,7 +341,7 @@ func finish(ctx context.Context, st layerStore, w want, opt Options, location, s
 	if err != nil {
 		return nil, err
 	}
-	img := &Image{Ref: c.ref, ID: c.id, Location: location, Config: c.config, refs: c.layers}
+	img := &Image{Ref: c.ref, ID: c.id, Location: location, Config: c.config, refs: c.layers, Annotations: c.annotations}
 	switch {
 	case opt.Source != "":
 		img.Source = opt.Source

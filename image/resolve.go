@@ -58,6 +58,8 @@ type chosen struct {
 	layers    []layerRef
 	format    string // "docker-archive" or "oci"
 	platforms []string
+	// annotations are the image manifest's (OCI only).
+	annotations map[string]string
 }
 
 // want is what the user asked for: a reference and a platform, each
@@ -344,7 +346,7 @@ func resolveOCI(ctx context.Context, st store, w want) (*chosen, error) {
 	if w.platform != nil && !w.platform.matches(cfg.Platform) {
 		return nil, fmt.Errorf("no image for platform %s: the archive holds %s", w.platform, cutItem(cfg.Platform.String()))
 	}
-	c := &chosen{ref: pick.ref, id: m.Config.Digest, config: cfg, format: "oci", platforms: platforms}
+	c := &chosen{ref: pick.ref, id: m.Config.Digest, config: cfg, format: "oci", platforms: platforms, annotations: m.Annotations}
 	if w.ref != "" {
 		c.ref = w.ref
 	}

@@ -23,10 +23,25 @@ const (
 // gives one: any secret, and any finding of severity error.
 var DefaultFailOn = []string{"secret", "error"}
 
+// FailOnBase in a fail-on set makes the base image's findings count too:
+// without it they never fail CI. It names no category or severity of its
+// own, so it never stands alone.
+const FailOnBase = "base"
+
 // FailOn is the set of categories and severities whose findings fail CI.
 type FailOn struct {
 	Set  []string
 	From string
+}
+
+// Fails says whether a finding counts against the fail-on set: not
+// ignored, not in a --baseline report, of a category or severity in the
+// set, and not the base image's unless the set names base.
+func (fo FailOn) Fails(f Finding) bool {
+	if f.Ignored != "" || f.InBaseline || (f.Base && !slices.Contains(fo.Set, FailOnBase)) {
+		return false
+	}
+	return slices.Contains(fo.Set, f.Category) || slices.Contains(fo.Set, f.Severity)
 }
 
 // DefaultWasteFloor is the judged waste below which the percent and
@@ -95,7 +110,6 @@ func (r *Report) Check(l config.Limits, dive bool, failOn FailOn) {
 	if l.WasteFloor.Set() {
 		w.Floor = int64(l.WasteFloor.Value)
 	}
-	r.CI.Waste = w
 	percent, efficiency := s.WastePercent, s.Efficiency
 	if w.Judged != "all" {
 		if own := s.ContentBytes - s.baseBytes; own > 0 {
@@ -105,10 +119,24 @@ func (r *Report) Check(l config.Limits, dive bool, failOn FailOn) {
 			efficiency = 1 - float64(w.Bytes)/float64(s.ContentBytes)
 		}
 	}
+	// With a base known, the percent rule judges the build's waste over
+	// what the build added (buildWastePercent), the base's waste aside.
+	percentBytes := w.Bytes
+	if s.BuildWastePercent != nil {
+		w.Percent, percent, percentBytes = "buildWastePercent", *s.BuildWastePercent, *s.BuildWastedBytes
+		if w.Judged != "all" {
+			percentBytes = max(percentBytes-s.buildUnavoidable, 0)
+			if s.buildBytes > 0 {
+				percent = 100 * float64(percentBytes) / float64(s.buildBytes)
+			}
+		}
+		w.BuildBytes = &percentBytes
+	}
+	r.CI.Waste = w
 	belowFloor := w.Bytes < w.Floor
-	floorNote := func(r *Rule) {
-		if belowFloor {
-			r.Note = "not judged: " + Size(w.Bytes) + " wasted is below the floor of " + Size(w.Floor)
+	floorNote := func(r *Rule, judged int64) {
+		if judged < w.Floor {
+			r.Note = "not judged: " + Size(judged) + " wasted is below the floor of " + Size(w.Floor)
 		}
 	}
 	if l.MaxWaste.Set() {
@@ -116,17 +144,17 @@ func (r *Report) Check(l config.Limits, dive bool, failOn FailOn) {
 		add(RuleMaxWaste, limit, w.Bytes, w.Bytes <= limit, l.MaxWaste.From)
 	}
 	if l.MaxWastePercent.Set() {
-		add(RuleMaxWastePercent, l.MaxWastePercent.Value, percent, belowFloor || percent <= l.MaxWastePercent.Value, l.MaxWastePercent.From)
-		floorNote(&r.CI.Rules[len(r.CI.Rules)-1])
+		add(RuleMaxWastePercent, l.MaxWastePercent.Value, percent, percentBytes < w.Floor || percent <= l.MaxWastePercent.Value, l.MaxWastePercent.From)
+		floorNote(&r.CI.Rules[len(r.CI.Rules)-1], percentBytes)
 	}
 	if l.MinEfficiency.Set() {
 		add(RuleMinEfficiency, l.MinEfficiency.Value, efficiency, belowFloor || efficiency >= l.MinEfficiency.Value, l.MinEfficiency.From)
-		floorNote(&r.CI.Rules[len(r.CI.Rules)-1])
+		floorNote(&r.CI.Rules[len(r.CI.Rules)-1], w.Bytes)
 	}
 	if failOn.From != "" {
 		failing := 0
 		for _, f := range r.Findings {
-			if f.Ignored == "" && (slices.Contains(failOn.Set, f.Category) || slices.Contains(failOn.Set, f.Severity)) {
+			if failOn.Fails(f) {
 				failing++
 			}
 		}

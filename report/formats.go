@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -55,19 +54,15 @@ var ciRuleInfo = map[string]RuleInfo{
 		Advice: "fix the findings listed, or suppress one with a reason under ignore: in .layerscope.yaml"},
 }
 
-// FailsCI says whether a finding counts against the fail-on rule: not
-// ignored, not in the --baseline report, and of a category or severity in
-// the set the report judged.
+// FailsCI says whether a finding counts against the fail-on rule the
+// report judged (FailOn.Fails): not ignored, not in the --baseline report,
+// of a category or severity in the set, and not the base image's unless
+// the set names base.
 func (r *Report) FailsCI(f Finding) bool {
-	if f.Ignored != "" || f.InBaseline {
-		return false
-	}
 	for _, rule := range r.CI.Rules {
-		if rule.Name != RuleFailOn {
-			continue
+		if rule.Name == RuleFailOn {
+			return FailOn{Set: strings.Split(fmt.Sprint(rule.Limit), ",")}.Fails(f)
 		}
-		set := strings.Split(fmt.Sprint(rule.Limit), ",")
-		return slices.Contains(set, f.Category) || slices.Contains(set, f.Severity)
 	}
 	return false
 }

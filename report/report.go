@@ -58,8 +58,24 @@ type Summary struct {
 	// blobs as stored, each once. Only sources that hold every layer's
 	// blob know it (a registry, containerd, OCI layouts); 0 otherwise.
 	CompressedBytes int64 `json:"compressedBytes,omitempty"`
+	// The base image, when one is known (SetBase): its layers are the
+	// image's first BaseLayers, and the build is what lies above them.
+	BaseLayers int        `json:"baseLayers,omitempty"`
+	Base       *BaseImage `json:"base,omitempty"`
+	// BuildWastePercent is 100 × BuildWastedBytes / (the bytes of the
+	// layers above the base + BaseRemovedBytes): never above 100.
+	BuildWastePercent *float64 `json:"buildWastePercent,omitempty"`
+	// BuildWastedBytes are the wasted bytes that layers above the base
+	// caused: the versions they hid or replaced, the base's included.
+	BuildWastedBytes *int64 `json:"buildWastedBytes,omitempty"`
+	// BaseRemovedBytes are the base's bytes that layers above it hid or
+	// replaced: they still ship.
+	BaseRemovedBytes *int64 `json:"baseRemovedBytes,omitempty"`
 	// BaseBytes is layer 0's bytes: what waste percent leaves out.
 	baseBytes int64
+	// buildBytes is what buildWastePercent divides by; buildUnavoidable,
+	// the part of BuildWastedBytes that package databases make.
+	buildBytes, buildUnavoidable int64
 }
 
 // Layer is one layer's row: index counts from 0, the base first.
@@ -76,6 +92,7 @@ type Layer struct {
 	Added       int    `json:"added"`
 	Modified    int    `json:"modified"`
 	Removed     int    `json:"removed"`
+	Base        bool   `json:"base,omitempty"` // the layer is the base image's
 }
 
 // Waste is one path's wasted bytes and the layers whose versions of it
@@ -101,6 +118,9 @@ type Finding struct {
 	// InBaseline says the --baseline report had the finding already, so
 	// it counts against no rule.
 	InBaseline bool `json:"inBaseline,omitempty"`
+	// Base says the finding is the base image's: it fails CI only when
+	// fail-on names base.
+	Base bool `json:"base,omitempty"`
 	// File and Line name the Dockerfile instruction that made the layer,
 	// when --dockerfile (or ./Dockerfile) matched the image's history.
 	File string `json:"file,omitempty"`
@@ -124,6 +144,13 @@ type WasteRule struct {
 	// Floor is the judged bytes below which the percent and efficiency
 	// rules do not judge (0: always).
 	Floor int64 `json:"floor"`
+	// Percent names the figure max-waste-percent judged: "wastePercent"
+	// (no base image known) or "buildWastePercent" (a base known).
+	Percent string `json:"percent,omitempty"`
+	// BuildBytes, with a base known, are the build's wasted bytes that
+	// max-waste-percent judged (less its package-database rewrites unless
+	// strict); the other waste rules judge Bytes.
+	BuildBytes *int64 `json:"buildBytes,omitempty"`
 }
 
 // Rule is one check: its limit, the image's value, and where the limit

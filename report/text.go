@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -74,6 +75,9 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 		instr := "INSTRUCTION"
 		if i > 0 {
 			instr = r.Layers[i-1].Instruction()
+			if r.Layers[i-1].Base {
+				instr = "[base] " + instr
+			}
 		}
 		ew.printf("  %s  %s\n", line, Truncate(instr, width-len(line)-4))
 	}
@@ -85,7 +89,18 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 	if s.CompressedBytes > 0 {
 		ew.printf("  pull size      %s compressed (the layer blobs as stored)\n", Size(s.CompressedBytes))
 	}
-	ew.printf("  wasted         %s: %s of what the build added\n", Size(s.WastedBytes), Percent(s.WastePercent))
+	if b := s.Base; b != nil {
+		ew.printf("  base image     %s, %s (%s)\n", Escape(b.Name), s.BaseLayerRange(), b.foundBy())
+	}
+	if s.BuildWastePercent == nil {
+		ew.printf("  wasted         %s: %s of what the build added\n", Size(s.WastedBytes), Percent(s.WastePercent))
+	} else {
+		ew.printf("  wasted         %s: %s of all the layers but layer 0 (waste percent)\n", Size(s.WastedBytes), Percent(s.WastePercent))
+		ew.printf("  build waste    %s: %s of what the build added above the base image\n", Size(*s.BuildWastedBytes), Percent(*s.BuildWastePercent))
+		if *s.BaseRemovedBytes > 0 {
+			ew.printf("                 the build removed or replaced %s of the base's files: those bytes still ship, in the base's layers, and count as the build's waste\n", Size(*s.BaseRemovedBytes))
+		}
+	}
 	if s.UnavoidableWastedBytes > 0 {
 		ew.printf("  unavoidable    %s of it: package-database updates\n", Size(s.UnavoidableWastedBytes))
 	}
@@ -98,19 +113,23 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 			ew.printf("  %9s  %s (layer %s)\n", Size(wst.Bytes), Escape(wst.Path), joinInts(wst.Layers))
 		}
 	}
-	if len(r.Findings) > 0 {
+	var own, base []Finding
+	for _, f := range r.Findings {
+		if f.Base {
+			base = append(base, f)
+		} else {
+			own = append(own, f)
+		}
+	}
+	if len(own) > 0 {
 		ew.printf("\nFindings\n")
-		for _, f := range r.Findings {
-			ign := ""
-			if f.Ignored != "" {
-				ign = " (ignored: " + Escape(f.Ignored) + ")"
-			}
-			at := ""
-			if f.File != "" && f.Line > 0 {
-				at = fmt.Sprintf(" (%s:%d)", Escape(f.File), f.Line)
-			}
-			ew.printf("  %-7s %-13s %9s  layer %d%s: %s%s\n", f.Severity, f.Category, Size(f.Bytes), f.Layer, at, Escape(f.Message), ign)
-			ew.printf("          fix: %s\n", Escape(f.Advice))
+		writeFindings(ew, own)
+	}
+	if len(base) > 0 {
+		ew.printf("\nFrom the base image (choose a slimmer base or a distroless one)\n")
+		writeFindings(ew, base)
+		if !r.FailsAnyBase() {
+			ew.printf("  (the base image's findings fail CI only when --fail-on names base: --fail-on base,secret,error)\n")
 		}
 	}
 	if len(r.Warnings) > 0 {
@@ -153,6 +172,10 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 				Size(w.Bytes), Size(s.UnavoidableWastedBytes), Size(s.WastedBytes))
 		}
 	}
+	if w := r.CI.Waste; w.Percent == "buildWastePercent" && w.BuildBytes != nil && s.Base != nil {
+		ew.printf("  waste percent judged: buildWastePercent, %s of the build's waste over what it added above the base image %s (%s)\n",
+			Size(*w.BuildBytes), Escape(s.Base.Name), s.BaseLayerRange())
+	}
 	for _, n := range r.CI.Notes {
 		ew.printf("  note: %s\n", n)
 	}
@@ -162,6 +185,32 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 		ew.printf("\nResult: FAIL (%d of %d rules failed)\n", failed, len(r.CI.Rules))
 	}
 	return ew.err
+}
+
+// writeFindings lists findings with their fix.
+func writeFindings(ew *errWriter, fs []Finding) {
+	for _, f := range fs {
+		ign := ""
+		if f.Ignored != "" {
+			ign = " (ignored: " + Escape(f.Ignored) + ")"
+		}
+		at := ""
+		if f.File != "" && f.Line > 0 {
+			at = fmt.Sprintf(" (%s:%d)", Escape(f.File), f.Line)
+		}
+		ew.printf("  %-7s %-13s %9s  layer %d%s: %s%s\n", f.Severity, f.Category, Size(f.Bytes), f.Layer, at, Escape(f.Message), ign)
+		ew.printf("          fix: %s\n", Escape(f.Advice))
+	}
+}
+
+// FailsAnyBase says whether the verdict's fail-on set names base.
+func (r *Report) FailsAnyBase() bool {
+	for _, rule := range r.CI.Rules {
+		if rule.Name == RuleFailOn {
+			return slices.Contains(strings.Split(fmt.Sprint(rule.Limit), ","), FailOnBase)
+		}
+	}
+	return false
 }
 
 func hasWasteRule(rules []Rule) bool {

@@ -24,6 +24,37 @@ type Image struct {
 	OS, Arch string // linux/amd64 when empty
 	Variant  string
 	Tags     []string // repo tags (docker) or ref names (OCI)
+	// Annotations go on the OCI image manifest (the base image's name and
+	// digest, for one).
+	Annotations map[string]string
+}
+
+// ManifestDigest is the digest OCILayout gives the image's manifest
+// (layers compressed as c).
+func (img Image) ManifestDigest(c Compression) string { return Digest(img.manifest(c, nil)) }
+
+// manifest is the image's OCI manifest; add, when not nil, stores each
+// blob it names.
+func (img Image) manifest(c Compression, add func([]byte) string) []byte {
+	if add == nil {
+		add = Digest
+	}
+	cfg := img.Config()
+	var layers []map[string]any
+	for _, l := range img.Layers {
+		blob, mt := compress(l, c)
+		layers = append(layers, map[string]any{"mediaType": mt, "digest": add(blob), "size": len(blob)})
+	}
+	m := map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
+		"config":        map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": add(cfg), "size": len(cfg)},
+		"layers":        layers,
+	}
+	if img.Annotations != nil {
+		m["annotations"] = img.Annotations
+	}
+	return mustJSON(m)
 }
 
 // History is one history entry of the config.
@@ -140,18 +171,7 @@ func OCILayout(c Compression, multi bool, imgs ...Image) []Member {
 	}
 	var descs []map[string]any
 	for _, img := range imgs {
-		cfg := img.Config()
-		var layers []map[string]any
-		for _, l := range img.Layers {
-			blob, mt := compress(l, c)
-			layers = append(layers, map[string]any{"mediaType": mt, "digest": add(blob), "size": len(blob)})
-		}
-		manifest := mustJSON(map[string]any{
-			"schemaVersion": 2,
-			"mediaType":     "application/vnd.oci.image.manifest.v1+json",
-			"config":        map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": add(cfg), "size": len(cfg)},
-			"layers":        layers,
-		})
+		manifest := img.manifest(c, add)
 		d := map[string]any{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": add(manifest), "size": len(manifest)}
 		os, arch := img.OS, img.Arch
 		if os == "" {

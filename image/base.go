@@ -1,0 +1,444 @@
+package image
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	dimage "github.com/docker/docker/api/types/image"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// The manifest annotations that name an image's base (OCI image spec,
+// annotations.md).
+const (
+	AnnotationBaseName   = "org.opencontainers.image.base.name"
+	AnnotationBaseDigest = "org.opencontainers.image.base.digest"
+)
+
+// Chain is what deciding whether one image is the base of another needs:
+// a name, an ID and the layer chain (diff IDs, base first).
+type Chain struct {
+	Name    string // as asked, a repo:tag, or the ID when the image has no name
+	ID      string
+	DiffIDs []string
+}
+
+// DiffIDs is the image's layer chain, base first.
+func (img *Image) DiffIDs() []string {
+	ids := make([]string, len(img.Layers))
+	for i, l := range img.Layers {
+		ids[i] = l.Digest
+	}
+	return ids
+}
+
+// IsPrefix reports whether chain begins with base, which holds a layer
+// at least: then base's layers are chain's first len(base) layers.
+func IsPrefix(base, chain []string) bool {
+	return len(base) > 0 && len(base) <= len(chain) && slices.Equal(base, chain[:len(base)])
+}
+
+// ReadChain reads the chain of the image arg names, any source Load reads,
+// as cheaply as the source allows: the daemon's inspect data, the index,
+// manifest and config of a registry, an OCI layout or an uncompressed
+// archive. containerd, a compressed archive or standard input is loaded
+// whole (their layers' digests are checked as they stream past).
+func ReadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
+	if r, ok := strings.CutPrefix(arg, registryScheme); ok {
+		return registryChain(ctx, r, opt)
+	}
+	switch opt.Source {
+	case SourceRegistry:
+		return registryChain(ctx, arg, opt)
+	case SourceContainerd:
+		return loadChain(ctx, arg, opt)
+	}
+	path, ref, isPath := locate(arg, opt.Source)
+	if !isPath {
+		if (opt.Source != "" && opt.Source != SourceDocker) || (opt.Source == "" && looksLikePath(arg)) {
+			return nil, fmt.Errorf("%s: no such file or directory", arg)
+		}
+		c, err := daemonChain(ctx, arg, opt)
+		var miss *daemonMissError
+		if err != nil && opt.Source == "" && !opt.NoRegistryFallback && errors.As(err, &miss) {
+			c, err := registryChain(ctx, arg, opt)
+			if err != nil && ctx.Err() == nil {
+				return nil, fmt.Errorf("%s; nor could its registry give it: %w", miss.msg, err)
+			}
+			return c, err
+		}
+		return c, err
+	}
+	if path == "-" {
+		return loadChain(ctx, arg, opt)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	w := want{ref: ref, platform: opt.Platform}
+	if fi.IsDir() {
+		root, err := os.OpenRoot(path)
+		if err != nil {
+			return nil, err
+		}
+		defer root.Close()
+		return chainOf(pick(ctx, &dirStore{root: root}, w, opt.Source))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	if k := sniffBlob(head[:n]); k == blobGzip || k == blobZstd {
+		f.Close()
+		return loadChain(ctx, arg, opt) // compressed whole: no index without reading it all
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	st, err := indexTar(ctx, f, fi.Size(), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	c, err := chainOf(pick(ctx, st, w, opt.Source))
+	if err == nil && c.Name == "" {
+		c.Name = arg
+	}
+	return c, err
+}
+
+// registryChain reads the chain of an image in a registry from its
+// manifest (an index narrowed to the platform) and config: no layer is
+// fetched. It logs in and checks digests as loadRegistry does.
+func registryChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
+	r, err := parseRegistryRef(ref, opt.InsecureRegistries)
+	if err != nil {
+		return nil, err
+	}
+	kc := opt.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	auth, err := kc.Resolve(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("reading the credentials for %s: %w", r.Context().RegistryStr(), err)
+	}
+	ac, err := auth.Authorization()
+	loggedIn := err == nil && *ac != (authn.AuthConfig{})
+	c, err := newRegistryClient(ctx, r, auth, opt)
+	if err != nil {
+		return nil, registryError(ctx, r, loggedIn, err)
+	}
+	c.loggedIn = loggedIn
+	defer c.close()
+	data, mt, err := c.manifest(ctx, r.Identifier())
+	if err != nil {
+		return nil, registryError(ctx, r, loggedIn, err)
+	}
+	if d, ok := r.(name.Digest); ok && digestOf(data) != d.DigestStr() {
+		return nil, fmt.Errorf("the registry %s: digest mismatch: the manifest it sent for %s is %s", r.Context().RegistryStr(), d.DigestStr(), digestOf(data))
+	}
+	st, err := newRemoteStore(ctx, c, data, mt, nil, newParsing(Options{}))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r, err)
+	}
+	ch, err := chainOf(pick(ctx, st, want{platform: opt.Platform}, SourceOCI))
+	if err != nil {
+		return nil, err
+	}
+	ch.Name = ref
+	return ch, nil
+}
+
+// chainOf is the chain of an image picked out of a store, by its metadata
+// alone.
+func chainOf(c *chosen, err error) (*Chain, error) {
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(c.layers) > MaxLayers:
+		return nil, fmt.Errorf("image has %d layers: more than %d is not an image layerscope will read", len(c.layers), MaxLayers)
+	case len(c.config.DiffIDs) != len(c.layers):
+		return nil, fmt.Errorf("image config lists %d layers, its manifest %d", len(c.config.DiffIDs), len(c.layers))
+	}
+	return &Chain{Name: c.ref, ID: c.id, DiffIDs: c.config.DiffIDs}, nil
+}
+
+// loadChain reads the whole image: the sources that cannot give a config
+// alone.
+func loadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
+	opt.Sniff = nil
+	img, err := Load(ctx, arg, opt)
+	if err != nil {
+		return nil, err
+	}
+	name := img.Ref
+	if name == "" {
+		name = arg
+	}
+	return &Chain{Name: name, ID: img.ID, DiffIDs: img.DiffIDs()}, nil
+}
+
+// daemonClient is opt's client, or a new one that done closes.
+func daemonClient(ctx context.Context, opt Options) (cli DaemonClient, done func(), err error) {
+	if opt.Daemon != nil {
+		return opt.Daemon, func() {}, nil
+	}
+	c, err := NewDaemonClient(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
+}
+
+// daemonChain asks the daemon about ref: its inspect data holds the
+// chain, so nothing is exported.
+func daemonChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
+	cli, done, err := daemonClient(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	info, err := cli.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, daemonError(ctx, cli, ref, err)
+	}
+	if len(info.RootFS.Layers) > MaxLayers {
+		return nil, fmt.Errorf("image %s has %d layers: more than %d", ref, len(info.RootFS.Layers), MaxLayers)
+	}
+	return &Chain{Name: ref, ID: info.ID, DiffIDs: info.RootFS.Layers}, nil
+}
+
+// AnnotatedBase reads the base that img's manifest names
+// (AnnotationBaseName, AnnotationBaseDigest) when it is at hand: in the
+// OCI layout img came from, else in the daemon, asked for name@digest,
+// then name (a daemon that does not answer within annotationWait is not
+// at hand). nil when the manifest names none, or it is nowhere at hand; an
+// error only when ctx ended.
+func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
+	name, digest := img.Annotations[AnnotationBaseName], img.Annotations[AnnotationBaseDigest]
+	if len(name) > maxRefLen {
+		name = "" // no reference is that long: the image's text, not a name
+	}
+	if len(digest) > maxRefLen {
+		digest = ""
+	}
+	if name == "" && digest == "" {
+		return nil, nil
+	}
+	label := cmp.Or(name, digest)
+	if img.Source == SourceOCI {
+		if c := layoutBase(ctx, img, name, digest); c != nil {
+			c.Name = label
+			return c, nil
+		}
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, annotationWait)
+	defer cancel()
+	cli, done, err := daemonClient(ctx, opt)
+	if err != nil {
+		return nil, parent.Err()
+	}
+	defer done()
+	var refs []string
+	if name != "" && digest != "" && !strings.Contains(name, "@") {
+		refs = append(refs, trimTag(name)+"@"+digest)
+	}
+	if name != "" {
+		refs = append(refs, name)
+	}
+	for _, ref := range refs {
+		info, err := cli.ImageInspect(ctx, ref)
+		if err == nil && len(info.RootFS.Layers) <= MaxLayers {
+			return &Chain{Name: label, ID: info.ID, DiffIDs: info.RootFS.Layers}, nil
+		}
+	}
+	return nil, parent.Err()
+}
+
+// maxRefLen bounds an annotated base's name or digest: Docker's
+// references stop at 255 bytes of name, a digest at about 140.
+const maxRefLen = 1024
+
+// annotationWait bounds the daemon's answer about an annotated base: the
+// image may come from anywhere, and no daemon may be at hand.
+var annotationWait = 10 * time.Second
+
+// trimTag drops the tag of a reference: name:tag@digest is not one the
+// daemon looks up.
+func trimTag(ref string) string {
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		return ref[:i]
+	}
+	return ref
+}
+
+// layoutBase finds the annotated base in the layout img was read from: by
+// the manifest (or index) digest, else by name. nil when it is not there.
+func layoutBase(ctx context.Context, img *Image, name, digest string) *Chain {
+	root, err := os.OpenRoot(img.Location)
+	if err != nil {
+		return nil
+	}
+	defer root.Close()
+	st := &dirStore{root: root}
+	var platform *Platform
+	if img.Config != nil {
+		platform = &img.Config.Platform
+	}
+	if digest != "" {
+		if c := layoutManifest(st, digest, platform, 0); c != nil {
+			return c
+		}
+	}
+	if name != "" {
+		if c, err := chainOf(resolveOCI(ctx, st, want{ref: name, platform: platform})); err == nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// layoutManifest reads the chain of the image manifest with this digest,
+// or of its platform's manifest when the digest names an index.
+func layoutManifest(st store, digest string, platform *Platform, depth int) *Chain {
+	if depth > maxIndexDepth {
+		return nil
+	}
+	data, err := metaBlob(st, "base manifest", digest, "the annotation")
+	if err != nil {
+		return nil
+	}
+	var m ociManifest
+	if err := decodeJSON(data, "base manifest", &m); err != nil {
+		return nil
+	}
+	if len(m.Manifests) > 0 {
+		for _, d := range m.Manifests {
+			if platform != nil && d.Platform != nil && platform.matches(*d.Platform) {
+				return layoutManifest(st, d.Digest, platform, depth+1)
+			}
+		}
+		return nil
+	}
+	cdata, err := metaBlob(st, "base config", m.Config.Digest, "its manifest")
+	if err != nil {
+		return nil
+	}
+	cfg, err := parseConfig(cdata)
+	if err != nil || len(cfg.DiffIDs) != len(m.Layers) || len(cfg.DiffIDs) > MaxLayers {
+		return nil
+	}
+	return &Chain{ID: m.Config.Digest, DiffIDs: cfg.DiffIDs}
+}
+
+// imageLister is the daemon call the base search adds to DaemonClient: a
+// client without it (a test's fake) searches nothing.
+type imageLister interface {
+	ImageList(ctx context.Context, options dimage.ListOptions) ([]dimage.Summary, error)
+}
+
+// Bounds on the daemon's base search: it inspects every image the daemon
+// lists (no export), so it is cheap, but a daemon may hold thousands.
+const (
+	maxBaseCandidates = 5000
+	baseSearchWait    = 30 * time.Second
+)
+
+// DaemonBase finds, among the daemon's images (tagged or not; not the
+// intermediate images of legacy builds), the one whose chain is the
+// longest proper prefix of img's: the image it was built FROM, as a reader
+// of docker history finds it by eye. A tie goes to an image with a tag,
+// then to the first name. nil when none is.
+func DaemonBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
+	chain := img.DiffIDs()
+	if len(chain) < 2 {
+		return nil, nil
+	}
+	cli, done, err := daemonClient(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	lister, ok := cli.(imageLister)
+	if !ok {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, baseSearchWait)
+	defer cancel()
+	list, err := lister.ImageList(ctx, dimage.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing the daemon's images: %w", firstLineErr(err))
+	}
+	if len(list) > maxBaseCandidates {
+		return nil, fmt.Errorf("the daemon holds %d images: more than %d to compare (name the base with --base)", len(list), maxBaseCandidates)
+	}
+	var best *Chain
+	bestTagged := false
+	for _, s := range list {
+		if s.ID == img.ID {
+			continue
+		}
+		info, err := cli.ImageInspect(ctx, s.ID)
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("comparing the daemon's images: %w", ctx.Err())
+		case cerrdefs.IsNotFound(err):
+			continue // removed since the list
+		case err != nil:
+			return nil, fmt.Errorf("inspecting %s: %w", s.ID, firstLineErr(err))
+		}
+		layers := info.RootFS.Layers
+		if len(layers) >= len(chain) || !IsPrefix(layers, chain) {
+			continue
+		}
+		name, tagged := info.ID, false
+		if tags := realTags(info.RepoTags); len(tags) > 0 {
+			name, tagged = tags[0], true
+		}
+		if best != nil {
+			switch {
+			case len(layers) != len(best.DiffIDs):
+				if len(layers) < len(best.DiffIDs) {
+					continue
+				}
+			case tagged != bestTagged:
+				if !tagged {
+					continue
+				}
+			case name >= best.Name:
+				continue
+			}
+		}
+		best, bestTagged = &Chain{Name: name, ID: info.ID, DiffIDs: layers}, tagged
+	}
+	return best, nil
+}
+
+// realTags are an image's repo:tags, sorted, without "<none>:<none>".
+func realTags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if t != "" && !strings.Contains(t, "<none>") {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func firstLineErr(err error) error { return errors.New(firstLine(err.Error())) }

@@ -1,0 +1,207 @@
+package image
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types"
+	dimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+	"github.com/google/go-containerregistry/pkg/authn"
+)
+
+func TestIsPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		base, chain []string
+		want        bool
+	}{
+		{"a proper prefix", []string{"a"}, []string{"a", "b"}, true},
+		{"the same chain", []string{"a", "b"}, []string{"a", "b"}, true},
+		{"longer than the image", []string{"a", "b", "c"}, []string{"a", "b"}, false},
+		{"another first layer", []string{"x"}, []string{"a", "b"}, false},
+		{"no layers is no base", nil, []string{"a"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsPrefix(tc.base, tc.chain); got != tc.want {
+				t.Errorf("IsPrefix(%q, %q) = %v", tc.base, tc.chain, got)
+			}
+		})
+	}
+}
+
+// listingDaemon lists and inspects images from memory.
+type listingDaemon struct {
+	images []dimage.InspectResponse
+}
+
+func (d *listingDaemon) ImageList(context.Context, dimage.ListOptions) ([]dimage.Summary, error) {
+	var out []dimage.Summary
+	for _, i := range d.images {
+		out = append(out, dimage.Summary{ID: i.ID, RepoTags: i.RepoTags})
+	}
+	return append(out, dimage.Summary{ID: "sha256:gone"}), nil // removed since the list
+}
+func (d *listingDaemon) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (dimage.InspectResponse, error) {
+	for _, i := range d.images {
+		if i.ID == ref || slices.Contains(i.RepoTags, ref) || slices.Contains(i.RepoDigests, ref) {
+			return i, nil
+		}
+	}
+	return dimage.InspectResponse{}, cerrdefs.ErrNotFound
+}
+func (d *listingDaemon) ImageSave(context.Context, []string, ...client.ImageSaveOption) (io.ReadCloser, error) {
+	panic("the base search must not export")
+}
+func (d *listingDaemon) Ping(context.Context) (types.Ping, error) {
+	return types.Ping{APIVersion: "1.41"}, nil
+}
+func (d *listingDaemon) ClientVersion() string { return "1.41" }
+func (d *listingDaemon) DaemonHost() string    { return "unix:///fake.sock" }
+
+func TestDaemonBase(t *testing.T) {
+	img := func(id string, tags []string, layers ...string) dimage.InspectResponse {
+		return dimage.InspectResponse{ID: id, RepoTags: tags, RootFS: dimage.RootFS{Type: "layers", Layers: layers}}
+	}
+	self := img("sha256:self", []string{"app:1"}, "l0", "l1", "l2")
+	for _, tc := range []struct {
+		name   string
+		images []dimage.InspectResponse
+		want   string // "" for none
+	}{
+		{"the longest proper prefix", []dimage.InspectResponse{self, img("sha256:os", []string{"debian:12"}, "l0"), img("sha256:mid", []string{"mid:1"}, "l0", "l1")}, "mid:1"},
+		{"not the image itself, nor the same chain", []dimage.InspectResponse{self, img("sha256:twin", []string{"twin:1"}, "l0", "l1", "l2")}, ""},
+		{"not an image that differs", []dimage.InspectResponse{self, img("sha256:fork", []string{"fork:1"}, "l0", "lx")}, ""},
+		{"a tie goes to a tagged image", []dimage.InspectResponse{self, img("sha256:aaa", nil, "l0"), img("sha256:bbb", []string{"<none>:<none>"}, "l0"), img("sha256:ccc", []string{"z:1", "b:1"}, "l0")}, "b:1"},
+		{"untagged: named by its ID", []dimage.InspectResponse{self, img("sha256:aaa", nil, "l0")}, "sha256:aaa"},
+		{"an empty image is no base", []dimage.InspectResponse{self, img("sha256:scratch", []string{"scratch:1"})}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			image := &Image{ID: self.ID, Source: SourceDocker}
+			for _, l := range self.RootFS.Layers {
+				image.Layers = append(image.Layers, Layer{Digest: l})
+			}
+			c, err := DaemonBase(ctx, image, Options{Daemon: &listingDaemon{images: tc.images}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if c != nil {
+				got = c.Name
+			}
+			if got != tc.want {
+				t.Errorf("base %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A client that cannot list (DaemonClient alone) finds no base, and
+// fails nothing.
+func TestDaemonBaseWithoutList(t *testing.T) {
+	image := &Image{ID: "sha256:self", Source: SourceDocker, Layers: []Layer{{Digest: "l0"}, {Digest: "l1"}}}
+	c, err := DaemonBase(context.Background(), image, Options{Daemon: &fakeDaemon{}})
+	if c != nil || err != nil {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+}
+
+// The manifest's base annotations, looked up in the daemon: by
+// name@digest first (the version the image was built on), then by name.
+func TestAnnotatedBaseInTheDaemon(t *testing.T) {
+	byDigest := dimage.InspectResponse{ID: "sha256:old", RepoDigests: []string{"reg.example/base@sha256:0ld"}, RootFS: dimage.RootFS{Layers: []string{"l0"}}}
+	byName := dimage.InspectResponse{ID: "sha256:new", RepoTags: []string{"reg.example/base:1"}, RootFS: dimage.RootFS{Layers: []string{"n0"}}}
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		images      []dimage.InspectResponse
+		wantID      string
+	}{
+		{"name@digest first", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ld"}, []dimage.InspectResponse{byName, byDigest}, "sha256:old"},
+		{"else the name", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ther"}, []dimage.InspectResponse{byName, byDigest}, "sha256:new"},
+		{"not at hand", map[string]string{AnnotationBaseName: "reg.example/other:1"}, []dimage.InspectResponse{byName}, ""},
+		{"no annotations", nil, []dimage.InspectResponse{byName}, ""},
+		{"a name no reference can be", map[string]string{AnnotationBaseName: strings.Repeat("x", maxRefLen+1)}, []dimage.InspectResponse{byName}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img := &Image{Source: SourceOCIArchive, Annotations: tc.annotations}
+			c, err := AnnotatedBase(context.Background(), img, Options{Daemon: &listingDaemon{images: tc.images}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if c != nil {
+				got = c.ID
+				if c.Name != tc.annotations[AnnotationBaseName] {
+					t.Errorf("named %q, want the annotation's name", c.Name)
+				}
+			}
+			if got != tc.wantID {
+				t.Errorf("base %q, want %q", got, tc.wantID)
+			}
+		})
+	}
+}
+
+// A base in a registry: its chain comes from the manifest and config, no
+// layer is fetched.
+func TestReadChainFromRegistry(t *testing.T) {
+	f := newFakeRegistry()
+	var m struct {
+		Config struct{ Digest string }
+	}
+	if err := json.Unmarshal(f.manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	var layerFetches atomic.Int32
+	f.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/blobs/") && path.Base(r.URL.Path) != m.Config.Digest {
+			layerFetches.Add(1)
+		}
+		return false
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	var cfg struct {
+		RootFS struct {
+			DiffIDs []string `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := json.Unmarshal(f.blobs[m.Config.Digest], &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, arg string
+		opt       Options
+	}{
+		{"registry://", "registry://" + host + "/app:1", Options{Keychain: authn.NewMultiKeychain()}},
+		{"--source registry, by digest", host + "/app@" + digestOf(f.manifest), Options{Keychain: authn.NewMultiKeychain(), Source: SourceRegistry}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			layerFetches.Store(0)
+			c, err := ReadChain(context.Background(), tc.arg, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.DiffIDs, cfg.RootFS.DiffIDs) || c.ID != m.Config.Digest {
+				t.Errorf("chain %+v, want %q, id %s", c, cfg.RootFS.DiffIDs, m.Config.Digest)
+			}
+			if n := layerFetches.Load(); n != 0 {
+				t.Errorf("%d layer blobs fetched, want none", n)
+			}
+		})
+	}
+}

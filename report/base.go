@@ -1,0 +1,121 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+)
+
+// How a report's base image was found.
+const (
+	BaseFromFlag       = "flag"       // --base IMAGE
+	BaseFromAnnotation = "annotation" // org.opencontainers.image.base.name/.digest on the manifest
+	BaseFromDaemon     = "daemon"     // the daemon's image whose chain is the longest prefix
+)
+
+// BaseImage names the base image and how it was found.
+type BaseImage struct {
+	Name string `json:"name"`
+	ID   string `json:"id,omitempty"`
+	From string `json:"from"` // BaseFromFlag, BaseFromAnnotation or BaseFromDaemon
+}
+
+// SetBase marks the first layers as the base image's and fills in the
+// build's figures: BuildWastedBytes are the bytes of the versions that
+// layers above the base hid or replaced (the base's included),
+// BaseRemovedBytes the base's part of them, and BuildWastePercent is
+// 100 × BuildWastedBytes / (the bytes of the layers above the base +
+// BaseRemovedBytes). unavoidable reports a package-database path (as the
+// tree names it, no leading slash), for the waste rules.
+func (r *Report) SetBase(b BaseImage, layers int, unavoidable func(path string) bool) {
+	if layers <= 0 || layers > len(r.Layers) || r.Tree == nil {
+		return
+	}
+	s := &r.Summary
+	s.Base, s.BaseLayers = &b, layers
+	var above, wasted, removed, pkg int64
+	for i := range r.Layers {
+		if i < layers {
+			r.Layers[i].Base = true
+		} else {
+			above += r.Layers[i].Bytes
+		}
+	}
+	for _, w := range r.Tree.Waste() {
+		isPkg := unavoidable != nil && unavoidable(w.Path)
+		for _, ev := range w.Events {
+			if ev.By < layers {
+				continue // the base's own waste
+			}
+			wasted += ev.Bytes
+			if ev.Layer < layers {
+				removed += ev.Bytes
+			}
+			if isPkg {
+				pkg += ev.Bytes
+			}
+		}
+	}
+	s.buildBytes, s.buildUnavoidable = above+removed, pkg
+	s.BuildWastedBytes, s.BaseRemovedBytes = &wasted, &removed
+	percent := 0.0
+	if s.buildBytes > 0 {
+		percent = 100 * float64(wasted) / float64(s.buildBytes)
+	}
+	s.BuildWastePercent = &percent
+}
+
+// MarkBaseFindings sets Base on the findings that the base image's layers
+// hold. A finding of wasteCategory is about a copy that something hid or
+// replaced: it is the base's only when base layers did all of that (a
+// base file the build deleted is the build's waste).
+func (r *Report) MarkBaseFindings(wasteCategory string) {
+	n := r.Summary.BaseLayers
+	if n <= 0 {
+		return
+	}
+	var byPath map[string][]int // the layers that hid or replaced a path's copies, per shipping layer
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Layer < 0 || f.Layer >= n {
+			continue
+		}
+		if f.Category == wasteCategory && r.Tree != nil {
+			if byPath == nil {
+				byPath = map[string][]int{}
+				for _, w := range r.Tree.Waste() {
+					for _, ev := range w.Events {
+						if ev.By >= n {
+							byPath["/"+w.Path] = append(byPath["/"+w.Path], ev.Layer)
+						}
+					}
+				}
+			}
+			if slices.ContainsFunc(f.Paths, func(p string) bool { return slices.Contains(byPath[p], f.Layer) }) {
+				continue
+			}
+		}
+		f.Base = true
+	}
+}
+
+// BaseLayerRange says which layers are the base's: "layer 0" or
+// "layers 0-3".
+func (s Summary) BaseLayerRange() string {
+	if s.BaseLayers <= 1 {
+		return "layer 0"
+	}
+	return fmt.Sprintf("layers 0-%d", s.BaseLayers-1)
+}
+
+// foundBy says in words how the base was found.
+func (b BaseImage) foundBy() string {
+	switch b.From {
+	case BaseFromFlag:
+		return "named by --base"
+	case BaseFromAnnotation:
+		return "named by the image's annotations (org.opencontainers.image.base.*)"
+	case BaseFromDaemon:
+		return "the daemon's image whose layers begin this one's"
+	}
+	return b.From
+}
