@@ -24,14 +24,14 @@ import (
 	"github.com/layerscope/layerscope/tree"
 )
 
-// listingDaemon is a daemon whose inspect lists the layers' diff IDs, as
+// chainDaemon is a daemon whose inspect lists the layers' diff IDs, as
 // Docker's and podman's do, before the export streams.
-type listingDaemon struct {
+type chainDaemon struct {
 	fakeDaemon
 	diffIDs []string
 }
 
-func (f *listingDaemon) ImageInspect(ctx context.Context, ref string, o ...client.ImageInspectOption) (dimage.InspectResponse, error) {
+func (f *chainDaemon) ImageInspect(ctx context.Context, ref string, o ...client.ImageInspectOption) (dimage.InspectResponse, error) {
 	r, err := f.fakeDaemon.ImageInspect(ctx, ref, o...)
 	r.RootFS = dimage.RootFS{Type: "layers", Layers: f.diffIDs}
 	return r, err
@@ -119,7 +119,7 @@ func stdinSource(data []byte) mergeSource {
 
 func daemonSource(data []byte, diffIDs []string) mergeSource {
 	return func(t *testing.T) (string, Options) {
-		return "merge:1", Options{Source: SourceDocker, Daemon: &listingDaemon{fakeDaemon{export: data}, diffIDs}}
+		return "merge:1", Options{Source: SourceDocker, Daemon: &chainDaemon{fakeDaemon{export: data}, diffIDs}}
 	}
 }
 
