@@ -67,8 +67,8 @@ const minCommandWidth = 12
 // index, the size, the compressed size as form shows it, two spaces.
 func (l layerList) prefixWidth(form int) int {
 	w := 1 + 3 + 1 + 8 + 2
-	if l.diffOn {
-		w++ // =, a shared layer
+	if l.diffOn || l.baseOn() {
+		w++ // =, a shared layer; B, a base layer
 	}
 	switch {
 	case !l.blobs:
@@ -180,6 +180,8 @@ func (l layerList) View(focused bool) string {
 	switch {
 	case l.diffOn:
 		title = fmt.Sprintf("Layers of NEW · = %d shared", l.diff.SharedLayers)
+	case l.baseOn():
+		title = "Layers · B from the base image"
 	case form != blobNone:
 		title = "Layers · size, compressed"
 	}
@@ -205,15 +207,19 @@ func (l layerList) View(focused bool) string {
 			blob = strings.Repeat(" ", 5)
 		}
 		shared := ""
-		if l.diffOn {
+		switch {
+		case l.diffOn && i < l.diff.SharedLayers:
+			shared = "="
+		case l.diffOn:
 			shared = " "
-			if i < l.diff.SharedLayers {
-				shared = "="
-			}
+		case l.baseOn() && x.Base:
+			shared = "B"
+		case l.baseOn():
+			shared = " "
 		}
 		row := fmt.Sprintf("%s%s%3d %8s%s  %s", mark, shared, x.Index, report.Size(x.Bytes), blob, x.Instruction())
 		row = ansi.Truncate(row, w, "…")
-		if shared == "=" && i != l.sel {
+		if (shared == "=" || shared == "B") && i != l.sel {
 			row = st.Dim.Render(ansi.Strip(row))
 		}
 		if i == l.sel {
@@ -237,6 +243,10 @@ func (l layerList) View(focused bool) string {
 	return fitLines(lines[:l.height], w)
 }
 
+// baseOn says the report knows the image's base: its layers are marked B
+// and dimmed.
+func (l layerList) baseOn() bool { return !l.diffOn && l.rep.Summary.BaseLayers > 0 }
+
 // details is the selected layer: its digest, counts, and its whole
 // instruction, wrapped.
 func (l layerList) details() []string {
@@ -251,6 +261,9 @@ func (l layerList) details() []string {
 	}
 	if l.diffOn && l.sel < l.diff.SharedLayers {
 		out = append(out, st.Dim.Render("= shared with OLD"))
+	}
+	if !l.diffOn && x.Base && l.rep.Summary.Base != nil {
+		out = append(out, st.Dim.Render("B from the base image "+report.Escape(l.rep.Summary.Base.Name)))
 	}
 	return append(out, strings.Split(ansi.Wrap(x.Instruction(), max(l.width, 10), " /"), "\n")...)
 }
@@ -269,7 +282,12 @@ func (l layerList) summary() []string {
 	if s.CompressedBytes > 0 {
 		out = append(out, fmt.Sprintf("pull size %s compressed", report.Size(s.CompressedBytes)))
 	}
-	out = append(out, fmt.Sprintf("wasted %s (%s of the build) · efficiency %s", report.Size(s.WastedBytes), report.Percent(s.WastePercent), report.Percent(100*s.Efficiency)))
+	if s.Base != nil && s.BuildWastePercent != nil {
+		out = append(out, fmt.Sprintf("base image %s: layers %s", report.Escape(s.Base.Name), s.BaseLayerRange()))
+		out = append(out, fmt.Sprintf("wasted %s (%s of the build above the base) · efficiency %s", report.Size(s.WastedBytes), report.Percent(*s.BuildWastePercent), report.Percent(100*s.Efficiency)))
+	} else {
+		out = append(out, fmt.Sprintf("wasted %s (%s of the build) · efficiency %s", report.Size(s.WastedBytes), report.Percent(s.WastePercent), report.Percent(100*s.Efficiency)))
+	}
 	byCat := map[string]int{}
 	var cats []string
 	for _, f := range r.Findings {

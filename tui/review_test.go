@@ -234,3 +234,48 @@ func TestSmallScreensKeepTheirHeight(t *testing.T) {
 		})
 	}
 }
+
+// TestLayersMarkTheBase (issue 12): with a base image known, its layers
+// are marked B and dimmed, the details and the summary name the base
+// (escaped), and the summary gives the build's waste percent.
+func TestLayersMarkTheBase(t *testing.T) {
+	plain := sampleReport(t)
+	based := *plain
+	based.Layers = slices.Clone(plain.Layers)
+	based.SetBase(report.BaseImage{Name: "evil\x1b[2Jbase:1", From: report.BaseFromFlag}, 1, func(string) bool { return false })
+	tests := []struct {
+		name string
+		rep  *report.Report
+		base bool
+	}{
+		{"a base known", &based, true},
+		{"no base", plain, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The cursor starts on the top layer: go to layer 0, the base.
+			m := ready(t, tc.rep, 120, 40)
+			for range len(tc.rep.Layers) {
+				m = drive(t, m, press("k"))
+			}
+			s := screen(m)
+			lines := strings.Split(s, "\n")
+			row0, _, _ := strings.Cut(lines[2], "│")
+			row1, _, _ := strings.Cut(lines[3], "│")
+			if got := strings.Contains(row0, "B  0 ") && strings.Contains(row1, "   1 "); got != tc.base {
+				t.Errorf("rows %q, %q: base marks %v, want %v", row0, row1, got, tc.base)
+			}
+			if strings.Contains(row1, "B  1 ") {
+				t.Errorf("layer 1 is marked as the base's: %q", row1)
+			}
+			for _, want := range []string{"Layers · B from the base image", "B from the base image evil", "base image evil", "of the build above the base"} {
+				if strings.Contains(s, want) != tc.base {
+					t.Errorf("%q shown: %v, want %v:\n%s", want, !tc.base, tc.base, s)
+				}
+			}
+			if strings.Contains(s, "\x1b[2J") {
+				t.Error("the base's name reaches the terminal unescaped")
+			}
+		})
+	}
+}
