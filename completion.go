@@ -150,7 +150,9 @@ func manPage() string {
 	p(".SH NAME\nlayerscope \\- why a container image is big, and what its build should have left behind\n")
 	p(".SH SYNOPSIS\n.B layerscope\n[\\fIflags\\fR] \\fIIMAGE\\fR\n.br\n.B layerscope diff\n[\\fIflags\\fR] \\fIOLD\\fR \\fINEW\\fR\n.br\n.B layerscope completion\n\\fBbash\\fR|\\fBzsh\\fR|\\fBfish\\fR\n")
 	p(".SH DESCRIPTION\n%s\n", roff("IMAGE is an image in the Docker daemon (myimage:tag), a file from docker save or an OCI archive, "+
-		"an OCI layout directory, FILE:REF for one image of an archive that holds several, or - for an archive on standard input. "+
+		"an OCI layout directory, FILE:REF for one image of an archive that holds several, or - for an archive on standard input; "+
+		"registry://REF (or --source registry) reads it from its registry without a daemon, and --source containerd from containerd's content store. "+
+		"A name the daemon lacks is read from its registry, and the report's Source line says so; under --ci only when the name gives its registry host. "+
 		"On a terminal, without --ci, layerscope opens the interactive explorer; otherwise it prints the report."))
 	p(".SH OPTIONS\n")
 	for _, d := range flagDocs {
