@@ -6,7 +6,7 @@ import "testing"
 // table would switch its special case off without a word.
 func TestIDConstantsNameTableRules(t *testing.T) {
 	ids := []string{IDInstallAfterCopy, IDContextJunk, IDRunAsRoot, IDUserUndefined, IDJDK, IDBuildFiles,
-		IDSourceCode, IDPackageDB, IDRewrittenUnchanged, IDMetadataOnly, IDRemovedLater, IDSecretEnv}
+		IDSourceCode, IDPackageDB, IDRewrittenUnchanged, IDMetadataOnly, IDRemovedLater, IDSecretEnv, IDOverwritten}
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
 			for _, r := range Table {

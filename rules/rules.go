@@ -483,7 +483,7 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 			continue
 		}
 		for _, ev := range w.Events {
-			k := key{"overwritten", ev.Layer, ev.By}
+			k := key{IDOverwritten, ev.Layer, ev.By}
 			switch {
 			case packageDB(w.Path):
 				k = pkg

@@ -19,6 +19,7 @@ const (
 	IDMetadataOnly       = "metadata-only"
 	IDRemovedLater       = "removed-later"
 	IDSecretEnv          = "secret-env"
+	IDOverwritten        = "overwritten"
 )
 
 // Categories, in the order a path is claimed: a path belongs to the first
@@ -170,7 +171,7 @@ var Table = []Rule{
 	{ID: IDPackageDB, Category: Waste, Severity: Info, What: "package database updates: no Dockerfile can avoid them", Advice: "nothing to do: any package install on a base rewrites these databases (the CI waste rules leave them out unless --strict-waste)"},
 	{ID: IDMetadataOnly, Category: Waste, Severity: Warning, What: "files re-shipped whole for a chmod or chown", Advice: "set the mode and owner where the files are made: COPY --chmod=755 --chown=app:app, or chmod in the same RUN"},
 	{ID: IDRewrittenUnchanged, Category: Waste, Severity: Warning, What: "files written again with the same bytes, mode and owner", Advice: "keep the step from rewriting files it does not change (npm ci leaves package-lock.json alone; touch and tools that rewrite in place re-ship the whole file)"},
-	{ID: "overwritten", Category: Waste, Severity: Warning, What: "files written again by a later layer", Advice: "write each file once: merge the RUNs, or build in a builder stage"},
+	{ID: IDOverwritten, Category: Waste, Severity: Warning, What: "files written again by a later layer", Advice: "write each file once: merge the RUNs, or build in a builder stage"},
 	{ID: IDSecretEnv, Category: Secret, Severity: Error, What: "a secret in the image config or build history", Advice: "pass secrets with RUN --mount=type=secret or at run time; ENV values and build arguments are stored in the image for anyone to read. Rotate this one"},
 	{ID: IDUserUndefined, Category: Config, Severity: Error, What: "USER names a user or group the image does not define: docker run fails", Advice: "use a numeric user (USER 65532:65532), or COPY a passwd and group file in that define it"},
 	{ID: IDRunAsRoot, Category: Config, Severity: Warning, What: "the image runs as root", Advice: "add a user and switch to it (the fix is fitted to the image's base: Debian useradd --system --uid 10001 app, Alpine adduser -D -u 10001 app, RHEL useradd -r -u 10001 app), then USER app; FROM scratch or distroless: USER 65532:65532"},
