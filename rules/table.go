@@ -4,6 +4,12 @@
 // and extend or switch off in .layerscope.yaml.
 package rules
 
+import (
+	"strings"
+
+	"github.com/layerscope/layerscope/report"
+)
+
 // The IDs of the rules that code treats specially: the table and the
 // special cases name them through these constants.
 const (
@@ -22,31 +28,47 @@ const (
 	IDOverwritten        = "overwritten"
 )
 
+// Severity and Category are the report's types (a finding carries them,
+// and this package builds on report); the table names their values below.
+type (
+	Severity = report.Severity
+	Category = report.Category
+)
+
 // Categories, in the order a path is claimed: a path belongs to the first
 // rule that matches it, and to one finding at most.
 const (
-	Secret       = "secret"
-	VCS          = "vcs"
-	Toolchain    = "toolchain"
-	PackageCache = "package-cache"
-	BuildCache   = "build-cache"
-	DevFiles     = "dev-files"
-	Source       = "source"
-	Waste        = "waste"
-	Config       = "config"
+	Secret       = report.CategorySecret
+	VCS          = report.CategoryVCS
+	Toolchain    = report.CategoryToolchain
+	PackageCache = report.CategoryPackageCache
+	BuildCache   = report.CategoryBuildCache
+	DevFiles     = report.CategoryDevFiles
+	Source       = report.CategorySource
+	Waste        = report.CategoryWaste
+	Config       = report.CategoryConfig
 )
 
 // Categories lists them in table order.
-var Categories = []string{Secret, VCS, Toolchain, PackageCache, BuildCache, DevFiles, Source, Waste, Config}
+var Categories = []Category{Secret, VCS, Toolchain, PackageCache, BuildCache, DevFiles, Source, Waste, Config}
+
+// categoryList names the categories for a message: "secret, vcs, …".
+func categoryList() string {
+	names := make([]string, len(Categories))
+	for i, c := range Categories {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
 
 // Severities, most severe first.
 const (
-	Error   = "error"
-	Warning = "warning"
-	Info    = "info"
+	Error   = report.SeverityError
+	Warning = report.SeverityWarning
+	Info    = report.SeverityInfo
 )
 
-var severityRank = map[string]int{Error: 0, Warning: 1, Info: 2}
+var severityRank = map[Severity]int{Error: 0, Warning: 1, Info: 2}
 
 // Rule is one row of the table.
 //
@@ -58,8 +80,8 @@ var severityRank = map[string]int{Error: 0, Warning: 1, Info: 2}
 // directory that holds them.
 type Rule struct {
 	ID       string
-	Category string
-	Severity string
+	Category Category
+	Severity Severity
 	Paths    []string
 	Except   []string // paths (same syntax) the rule never claims
 	Content  Flags    // the file's content must have shown one of these
