@@ -62,7 +62,11 @@ var flagDocs = []flagDoc{
 		"beside them counts the base image's findings too). With",
 		"diff, only the findings NEW has and OLD has not count."},
 		values: func() []string {
-			return append(append([]string{"none", "base"}, rules.Categories...), rules.Error, rules.Warning, rules.Info)
+			values := []string{rules.FailOnNone, report.FailOnBase}
+			for _, c := range rules.Categories {
+				values = append(values, string(c))
+			}
+			return append(values, string(rules.Error), string(rules.Warning), string(rules.Info))
 		},
 		example: "--fail-on secret,toolchain,warning"},
 	{name: "base", arg: "IMAGE", help: []string{"the image this one was built FROM, any source IMAGE",

@@ -370,7 +370,7 @@ func resolveSettings(o *options) (*settings, error) {
 	}
 	var add []rules.Rule
 	for _, r := range cfg.Add {
-		add = append(add, rules.Rule{ID: r.ID, Category: r.Category, Severity: r.Severity, Paths: r.Paths, Except: r.Except, What: r.What, Advice: r.Advice})
+		add = append(add, rules.Rule{ID: r.ID, Category: rules.Category(r.Category), Severity: rules.Severity(r.Severity), Paths: r.Paths, Except: r.Except, What: r.What, Advice: r.Advice})
 	}
 	if s.rules, err = rules.NewSet(add, cfg.Disable); err != nil {
 		if cfg.File != "" {

@@ -250,7 +250,12 @@ func Differ(a, b *tree.Meta) bool {
 // a finding without a path (a secret in the config or history, the user),
 // its message with the layer numbers left out, as it names the subject
 // (the secret's name or kind).
-type key struct{ rule, category, path, subject string }
+type key struct {
+	rule     string
+	category report.Category
+	path     string
+	subject  string
+}
 
 // layerNumbers are the layer numbers in a finding's message, which a
 // rebuild changes.

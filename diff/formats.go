@@ -127,7 +127,7 @@ func (d *Diff) WriteMarkdown(w io.Writer) error {
 		}
 		shown := part.fs[:min(len(part.fs), report.MarkdownFindings)]
 		for _, f := range shown {
-			sev := md(f.Severity)
+			sev := md(string(f.Severity))
 			if part.fix && judged.FailsCI(f) {
 				sev = "**" + sev + "**"
 			}
@@ -139,7 +139,7 @@ func (d *Diff) WriteMarkdown(w io.Writer) error {
 			if f.Ignored != "" {
 				msg += " (ignored: " + md(f.Ignored) + ")"
 			}
-			ew.printf("| %s | %s | %s | %s | %s |", sev, md(f.Category), report.Size(f.Bytes), layer, msg)
+			ew.printf("| %s | %s | %s | %s | %s |", sev, md(string(f.Category)), report.Size(f.Bytes), layer, msg)
 			if part.fix {
 				ew.printf(" %s |", md(f.Advice))
 			}

@@ -68,7 +68,7 @@ func (r *Report) SetBase(b BaseImage, layers int, unavoidable func(path string) 
 // hold. A finding of wasteCategory is about a copy that something hid or
 // replaced: it is the base's only when base layers did all of that (a
 // base file the build deleted is the build's waste).
-func (r *Report) MarkBaseFindings(wasteCategory string) {
+func (r *Report) MarkBaseFindings(wasteCategory Category) {
 	n := r.Summary.BaseLayers
 	if n <= 0 {
 		return

@@ -21,7 +21,7 @@ const (
 
 // DefaultFailOn is the fail-on set when neither a flag nor the config
 // gives one: any secret, and any finding of severity error.
-var DefaultFailOn = []string{"secret", "error"}
+var DefaultFailOn = []string{string(CategorySecret), string(SeverityError)}
 
 // FailOnBase in a fail-on set makes the base image's findings count too:
 // without it they never fail CI. It names no category or severity of its
@@ -41,7 +41,7 @@ func (fo FailOn) Fails(f Finding) bool {
 	if f.Ignored != "" || f.InBaseline || (f.Base && !slices.Contains(fo.Set, FailOnBase)) {
 		return false
 	}
-	return slices.Contains(fo.Set, f.Category) || slices.Contains(fo.Set, f.Severity)
+	return slices.Contains(fo.Set, string(f.Category)) || slices.Contains(fo.Set, string(f.Severity))
 }
 
 // DefaultWasteFloor is the judged waste below which the percent and
@@ -64,7 +64,7 @@ func (r *Report) Ignore(ignores []config.Ignore) {
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		for _, ig := range ignores {
-			if (ig.Rule == "" || ig.Rule == f.Rule) && (ig.Category == "" || ig.Category == f.Category) &&
+			if (ig.Rule == "" || ig.Rule == f.Rule) && (ig.Category == "" || Category(ig.Category) == f.Category) &&
 				(ig.Path == "" || slices.ContainsFunc(f.Paths, func(p string) bool { return pathMatch(ig.Path, p) })) {
 				f.Ignored = ig.Reason
 				break

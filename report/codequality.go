@@ -30,11 +30,11 @@ type cqLines struct {
 // critical, blocker): a secret blocks, the rest follows severity.
 func cqSeverity(f Finding) string {
 	switch {
-	case f.Category == "secret":
+	case f.Category == CategorySecret:
 		return "blocker"
-	case f.Severity == "error":
+	case f.Severity == SeverityError:
 		return "critical"
-	case f.Severity == "warning":
+	case f.Severity == SeverityWarning:
 		return "minor"
 	}
 	return "info"
@@ -56,7 +56,7 @@ func (r *Report) WriteCodeQuality(w io.Writer) error {
 			loc = cqLocation{Path: f.File, Lines: cqLines{Begin: f.Line}}
 		}
 		cat := "Bug Risk"
-		if f.Category != "secret" {
+		if f.Category != CategorySecret {
 			cat = "Performance"
 		}
 		issues = append(issues, cqIssue{

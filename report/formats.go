@@ -15,8 +15,8 @@ var Formats = []string{"text", "json", "sarif", "junit", "markdown", "codequalit
 // (SARIF's driver): the rule table lives in package rules, above report.
 type RuleInfo struct {
 	ID       string
-	Category string
-	Severity string
+	Category Category
+	Severity Severity
 	What     string // what a match is
 	Advice   string // the fix
 }
@@ -130,7 +130,7 @@ func (r *Report) layerName(i int) string {
 func (r *Report) Locate(file string, lines []int) {
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		if f.Category == "config" || f.Layer < 0 || f.Layer >= len(lines) || lines[f.Layer] <= 0 {
+		if f.Category == CategoryConfig || f.Layer < 0 || f.Layer >= len(lines) || lines[f.Layer] <= 0 {
 			continue
 		}
 		f.File, f.Line = file, lines[f.Layer]

@@ -73,7 +73,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	for _, f := range r.Findings {
 		c := junitCase{
 			Name:      fmt.Sprintf("%s: layer %d: %s", f.Rule, f.Layer, Escape(f.Message)),
-			Classname: "layerscope.findings." + f.Category,
+			Classname: "layerscope.findings." + string(f.Category),
 			File:      Escape(f.File), Line: f.Line,
 		}
 		text := fmt.Sprintf("%s %s, %s in layer %d", f.Severity, f.Category, Size(f.Bytes), f.Layer)
@@ -89,7 +89,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		text += "\nfix: " + Escape(f.Advice)
 		switch {
 		case r.FailsCI(f):
-			c.Failure = &junitFailure{Message: Escape(f.Message), Type: f.Category, Text: text}
+			c.Failure = &junitFailure{Message: Escape(f.Message), Type: string(f.Category), Text: text}
 			findings.Failures++
 		case f.Ignored != "":
 			c.Skipped = &junitSkipped{Message: "ignored: " + Escape(f.Ignored)}

@@ -106,8 +106,8 @@ type Waste struct {
 // Finding is a leftover: what a later stage should have dropped.
 type Finding struct {
 	Rule      string   `json:"rule"`
-	Category  string   `json:"category"`
-	Severity  string   `json:"severity"`
+	Category  Category `json:"category"`
+	Severity  Severity `json:"severity"`
 	Layer     int      `json:"layer"`
 	CreatedBy string   `json:"createdBy"`
 	Paths     []string `json:"paths"`

@@ -102,11 +102,11 @@ const SARIFSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/
 const sarifFingerprintKey = "layerscopeFinding/v1"
 
 // sarifLevel maps a severity to a SARIF level.
-func sarifLevel(severity string) string {
+func sarifLevel(severity Severity) string {
 	switch severity {
-	case "error":
+	case SeverityError:
 		return "error"
-	case "warning":
+	case SeverityWarning:
 		return "warning"
 	}
 	return "note"
@@ -149,7 +149,7 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 		})
 	}
 	for _, ri := range tool.Rules {
-		addRule(ri, sarifLevel(ri.Severity), map[string]any{"category": ri.Category, "tags": []string{"container-image", ri.Category}})
+		addRule(ri, sarifLevel(ri.Severity), map[string]any{"category": ri.Category, "tags": []string{"container-image", string(ri.Category)}})
 	}
 	// Every CI rule, and any the verdict has besides (none today): a
 	// result's ruleIndex must name its rule.
@@ -166,7 +166,7 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 	// Rules a config added are not in the table: describe them from their findings.
 	for _, f := range r.Findings {
 		addRule(RuleInfo{ID: f.Rule, Category: f.Category, Severity: f.Severity, Advice: f.Advice}, sarifLevel(f.Severity),
-			map[string]any{"category": f.Category, "tags": []string{"container-image", f.Category}})
+			map[string]any{"category": f.Category, "tags": []string{"container-image", string(f.Category)}})
 	}
 
 	image := r.imageName()

@@ -28,9 +28,9 @@ func ParseFailOn(items []string, from string) (report.FailOn, error) {
 			none = true
 		case v == report.FailOnBase:
 			base = true
-		case slices.Contains(Categories, v), v == Error, v == Warning, v == Info:
+		case slices.Contains(Categories, Category(v)), Severity(v) == Error, Severity(v) == Warning, Severity(v) == Info:
 		default:
-			return report.FailOn{}, fmt.Errorf("fail-on: %q is not a category (%s), a severity (error, warning, info), base or none", v, strings.Join(Categories, ", "))
+			return report.FailOn{}, fmt.Errorf("fail-on: %q is not a category (%s), a severity (error, warning, info), base or none", v, categoryList())
 		}
 		if v != FailOnNone && !slices.Contains(set, v) {
 			set = append(set, v)

@@ -51,7 +51,7 @@ func NewSet(add []Rule, disable []string) (*Set, error) {
 		case r.ID == "" || known[r.ID]:
 			return nil, fmt.Errorf("added rule %q: give it an id of its own", r.ID)
 		case !slices.Contains(Categories, r.Category):
-			return nil, fmt.Errorf("added rule %q: category %q is not one of %s", r.ID, r.Category, strings.Join(Categories, ", "))
+			return nil, fmt.Errorf("added rule %q: category %q is not one of %s", r.ID, r.Category, categoryList())
 		case severityRank[r.Severity] == 0 && r.Severity != Error:
 			return nil, fmt.Errorf("added rule %q: severity %q is not error, warning or info", r.ID, r.Severity)
 		case len(r.Paths) == 0:
@@ -483,7 +483,7 @@ func (f *finder) waste(r *report.Report) []report.Finding {
 			continue
 		}
 		for _, ev := range w.Events {
-			k := key{"overwritten", ev.Layer, ev.By}
+			k := key{IDOverwritten, ev.Layer, ev.By}
 			switch {
 			case packageDB(w.Path):
 				k = pkg

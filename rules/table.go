@@ -4,6 +4,12 @@
 // and extend or switch off in .layerscope.yaml.
 package rules
 
+import (
+	"strings"
+
+	"github.com/layerscope/layerscope/report"
+)
+
 // The IDs of the rules that code treats specially: the table and the
 // special cases name them through these constants.
 const (
@@ -19,33 +25,50 @@ const (
 	IDMetadataOnly       = "metadata-only"
 	IDRemovedLater       = "removed-later"
 	IDSecretEnv          = "secret-env"
+	IDOverwritten        = "overwritten"
+)
+
+// Severity and Category are the report's types (a finding carries them,
+// and this package builds on report); the table names their values below.
+type (
+	Severity = report.Severity
+	Category = report.Category
 )
 
 // Categories, in the order a path is claimed: a path belongs to the first
 // rule that matches it, and to one finding at most.
 const (
-	Secret       = "secret"
-	VCS          = "vcs"
-	Toolchain    = "toolchain"
-	PackageCache = "package-cache"
-	BuildCache   = "build-cache"
-	DevFiles     = "dev-files"
-	Source       = "source"
-	Waste        = "waste"
-	Config       = "config"
+	Secret       = report.CategorySecret
+	VCS          = report.CategoryVCS
+	Toolchain    = report.CategoryToolchain
+	PackageCache = report.CategoryPackageCache
+	BuildCache   = report.CategoryBuildCache
+	DevFiles     = report.CategoryDevFiles
+	Source       = report.CategorySource
+	Waste        = report.CategoryWaste
+	Config       = report.CategoryConfig
 )
 
 // Categories lists them in table order.
-var Categories = []string{Secret, VCS, Toolchain, PackageCache, BuildCache, DevFiles, Source, Waste, Config}
+var Categories = []Category{Secret, VCS, Toolchain, PackageCache, BuildCache, DevFiles, Source, Waste, Config}
+
+// categoryList names the categories for a message: "secret, vcs, …".
+func categoryList() string {
+	names := make([]string, len(Categories))
+	for i, c := range Categories {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
 
 // Severities, most severe first.
 const (
-	Error   = "error"
-	Warning = "warning"
-	Info    = "info"
+	Error   = report.SeverityError
+	Warning = report.SeverityWarning
+	Info    = report.SeverityInfo
 )
 
-var severityRank = map[string]int{Error: 0, Warning: 1, Info: 2}
+var severityRank = map[Severity]int{Error: 0, Warning: 1, Info: 2}
 
 // Rule is one row of the table.
 //
@@ -57,8 +80,8 @@ var severityRank = map[string]int{Error: 0, Warning: 1, Info: 2}
 // directory that holds them.
 type Rule struct {
 	ID       string
-	Category string
-	Severity string
+	Category Category
+	Severity Severity
 	Paths    []string
 	Except   []string // paths (same syntax) the rule never claims
 	Content  Flags    // the file's content must have shown one of these
@@ -170,7 +193,7 @@ var Table = []Rule{
 	{ID: IDPackageDB, Category: Waste, Severity: Info, What: "package database updates: no Dockerfile can avoid them", Advice: "nothing to do: any package install on a base rewrites these databases (the CI waste rules leave them out unless --strict-waste)"},
 	{ID: IDMetadataOnly, Category: Waste, Severity: Warning, What: "files re-shipped whole for a chmod or chown", Advice: "set the mode and owner where the files are made: COPY --chmod=755 --chown=app:app, or chmod in the same RUN"},
 	{ID: IDRewrittenUnchanged, Category: Waste, Severity: Warning, What: "files written again with the same bytes, mode and owner", Advice: "keep the step from rewriting files it does not change (npm ci leaves package-lock.json alone; touch and tools that rewrite in place re-ship the whole file)"},
-	{ID: "overwritten", Category: Waste, Severity: Warning, What: "files written again by a later layer", Advice: "write each file once: merge the RUNs, or build in a builder stage"},
+	{ID: IDOverwritten, Category: Waste, Severity: Warning, What: "files written again by a later layer", Advice: "write each file once: merge the RUNs, or build in a builder stage"},
 	{ID: IDSecretEnv, Category: Secret, Severity: Error, What: "a secret in the image config or build history", Advice: "pass secrets with RUN --mount=type=secret or at run time; ENV values and build arguments are stored in the image for anyone to read. Rotate this one"},
 	{ID: IDUserUndefined, Category: Config, Severity: Error, What: "USER names a user or group the image does not define: docker run fails", Advice: "use a numeric user (USER 65532:65532), or COPY a passwd and group file in that define it"},
 	{ID: IDRunAsRoot, Category: Config, Severity: Warning, What: "the image runs as root", Advice: "add a user and switch to it (the fix is fitted to the image's base: Debian useradd --system --uid 10001 app, Alpine adduser -D -u 10001 app, RHEL useradd -r -u 10001 app), then USER app; FROM scratch or distroless: USER 65532:65532"},

@@ -182,14 +182,14 @@ func (f findingsList) FullHelp() [][]key.Binding { return [][]key.Binding{f.Shor
 // plainStyles draws nothing: what measures a finding's rows uses it.
 var plainStyles Styles
 
-func severityStyle(st *Styles, s string) string {
+func severityStyle(st *Styles, s report.Severity) string {
 	switch s {
-	case "error":
-		return st.Error.Render(s)
-	case "warning":
-		return st.Warning.Render(s)
+	case report.SeverityError:
+		return st.Error.Render(string(s))
+	case report.SeverityWarning:
+		return st.Warning.Render(string(s))
 	}
-	return st.Info.Render(s)
+	return st.Info.Render(string(s))
 }
 
 // plural says "1 finding", "2 findings", "4 matches".

@@ -283,13 +283,13 @@ func (l layerList) summary() []string {
 		out = append(out, fmt.Sprintf("pull size %s compressed", report.Size(s.CompressedBytes)))
 	}
 	if s.Base != nil && s.BuildWastePercent != nil {
-		out = append(out, fmt.Sprintf("base image %s: layers %s", report.Escape(s.Base.Name), s.BaseLayerRange()))
+		out = append(out, fmt.Sprintf("base image %s: %s", report.Escape(s.Base.Name), s.BaseLayerRange()))
 		out = append(out, fmt.Sprintf("wasted %s (%s of the build above the base) · efficiency %s", report.Size(s.WastedBytes), report.Percent(*s.BuildWastePercent), report.Percent(100*s.Efficiency)))
 	} else {
 		out = append(out, fmt.Sprintf("wasted %s (%s of the build) · efficiency %s", report.Size(s.WastedBytes), report.Percent(s.WastePercent), report.Percent(100*s.Efficiency)))
 	}
-	byCat := map[string]int{}
-	var cats []string
+	byCat := map[report.Category]int{}
+	var cats []report.Category
 	for _, f := range r.Findings {
 		if f.Ignored != "" {
 			continue
@@ -339,7 +339,7 @@ func (l layerList) Status() string {
 	}
 	for _, f := range fs {
 		if f.Layer == l.sel && f.Ignored == "" {
-			parts = append(parts, severityStyle(st, f.Severity)+" "+f.Category)
+			parts = append(parts, severityStyle(st, f.Severity)+" "+string(f.Category))
 		}
 	}
 	if l.diffOn && l.sel < l.diff.SharedLayers {

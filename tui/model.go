@@ -455,7 +455,7 @@ func (m Model) gotoFinding(i int) (Model, tea.Cmd) {
 	if !ok {
 		m.status = head + "its path is hidden; " + m.files.hiddenBy(n)
 	} else {
-		m.status = head + f.Severity + ": " + report.Escape(f.Message)
+		m.status = head + string(f.Severity) + ": " + report.Escape(f.Message)
 	}
 	return m, tea.Batch(cmd, c)
 }
