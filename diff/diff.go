@@ -144,10 +144,20 @@ func (w *walker) walk(on, nn tree.NodeID) error {
 	if nn != none {
 		nk = w.new.Children(nn)
 	}
+	return pair(w.ctx, &w.steps, w.old, w.new, ok, nk, func(o, n tree.NodeID) error {
+		w.compare(o, n)
+		return w.walk(o, n)
+	})
+}
+
+// pair calls fn on the children of two directories in name order: each
+// name once, with none for the side that lacks it. It stops at fn's first
+// error, and checks ctx every 1,024 steps (counted in *steps).
+func pair(ctx context.Context, steps *int, old, new *tree.Tree, ok, nk []tree.NodeID, fn func(o, n tree.NodeID) error) error {
 	i, j := 0, 0
 	for i < len(ok) || j < len(nk) {
-		if w.steps++; w.steps&1023 == 0 {
-			if err := w.ctx.Err(); err != nil {
+		if *steps++; *steps&1023 == 0 {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
@@ -160,7 +170,7 @@ func (w *walker) walk(on, nn tree.NodeID) error {
 			n = nk[j]
 			j++
 		default:
-			switch c := strings.Compare(w.old.Name(ok[i]), w.new.Name(nk[j])); {
+			switch c := strings.Compare(old.Name(ok[i]), new.Name(nk[j])); {
 			case c < 0:
 				o = ok[i]
 				i++
@@ -173,8 +183,7 @@ func (w *walker) walk(on, nn tree.NodeID) error {
 				j++
 			}
 		}
-		w.compare(o, n)
-		if err := w.walk(o, n); err != nil {
+		if err := fn(o, n); err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,6 @@ package diff
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/layerscope/layerscope/tree"
 )
@@ -79,35 +78,7 @@ func (u *unionBuilder) all(t *tree.Tree, n tree.NodeID, cs *tree.ChangeSet) {
 // and puts into layer 1 what makes OLD's children NEW's.
 func (u *unionBuilder) walk(on, nn tree.NodeID) error {
 	ok, nk := u.old.Children(on), u.new.Children(nn)
-	i, j := 0, 0
-	for i < len(ok) || j < len(nk) {
-		if u.steps++; u.steps&1023 == 0 {
-			if err := u.ctx.Err(); err != nil {
-				return err
-			}
-		}
-		o, n := none, none
-		switch {
-		case j >= len(nk):
-			o = ok[i]
-			i++
-		case i >= len(ok):
-			n = nk[j]
-			j++
-		default:
-			switch c := strings.Compare(u.old.Name(ok[i]), u.new.Name(nk[j])); {
-			case c < 0:
-				o = ok[i]
-				i++
-			case c > 0:
-				n = nk[j]
-				j++
-			default:
-				o, n = ok[i], nk[j]
-				i++
-				j++
-			}
-		}
+	return pair(u.ctx, &u.steps, u.old, u.new, ok, nk, func(o, n tree.NodeID) error {
 		var om, nm tree.Meta
 		oOK, nOK := false, false
 		if o != none {
@@ -137,6 +108,6 @@ func (u *unionBuilder) walk(on, nn tree.NodeID) error {
 			// A whiteout hides the path and all under it.
 			u.top.Whiteouts = append(u.top.Whiteouts, u.old.Path(o))
 		}
-	}
-	return nil
+		return nil
+	})
 }
