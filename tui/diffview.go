@@ -290,14 +290,8 @@ func (m Model) openDiffViewer(n tree.NodeID) (Model, tea.Cmd) {
 	case !ok || !exists:
 		v.note = "neither image holds it" // not expected: the union holds no other
 		return m, nil
-	case meta.Kind == tree.KindSymlink:
-		v.note = "a symbolic link to " + report.Escape(meta.Link) + ": it has no content of its own"
-		return m, nil
-	case meta.Kind == tree.KindHardlink:
-		v.note = "a hard link to /" + report.Escape(meta.Link) + ": open that path to see the content"
-		return m, nil
 	case meta.Kind != tree.KindFile:
-		v.note = "not a regular file: nothing to show"
+		v.note = notAFile(meta)
 		return m, nil
 	case open == nil:
 		v.note = which + ": " + noContent(side.Image)

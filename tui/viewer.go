@@ -82,6 +82,17 @@ func cleanName(n string) string {
 	return strings.TrimPrefix(n, "/")
 }
 
+// notAFile says why an entry that is not a regular file shows no content.
+func notAFile(meta tree.Meta) string {
+	switch meta.Kind {
+	case tree.KindSymlink:
+		return "a symbolic link to " + report.Escape(meta.Link) + ": it has no content of its own"
+	case tree.KindHardlink:
+		return "a hard link to /" + report.Escape(meta.Link) + ": open that path to see the content"
+	}
+	return "not a regular file: nothing to show"
+}
+
 // viewer shows one file's content, read-only: text with every control
 // character escaped (tabs become spaces), anything else as a hex dump.
 // Nothing is written anywhere, nothing is run.
@@ -290,14 +301,8 @@ func (m Model) openViewer(n tree.NodeID) (Model, tea.Cmd) {
 		}
 	})
 	switch {
-	case meta.Kind == tree.KindSymlink:
-		v.note = "a symbolic link to " + report.Escape(meta.Link) + ": it has no content of its own"
-		return m, nil
-	case meta.Kind == tree.KindHardlink:
-		v.note = "a hard link to /" + report.Escape(meta.Link) + ": open that path to see the content"
-		return m, nil
 	case meta.Kind != tree.KindFile:
-		v.note = "not a regular file: nothing to show"
+		v.note = notAFile(meta)
 		return m, nil
 	case from < 0:
 		v.note = "no layer at or below this one holds it"
