@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/layerscope/layerscope/analysis"
 	"github.com/layerscope/layerscope/diff"
@@ -209,30 +208,16 @@ func loadBoth(ctx context.Context, pos []string, stderr io.Writer, analyse analy
 // until done is called, each side cut to half the width so that the line
 // never wraps (a wrapped line is not cleared).
 func showBothProgress(w io.Writer, progs [2]*image.Progress) (done func()) {
-	stop := make(chan struct{})
-	finished := make(chan struct{})
 	half := max((termWidth(w)-12)/2, 20)
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				fmt.Fprint(w, "\r\x1b[K")
-				return
-			case <-t.C:
-				line := fmt.Sprintf("%.1fs", progs[0].Snapshot().Elapsed.Seconds())
-				for i, p := range progs {
-					s := p.Snapshot()
-					side := fmt.Sprintf("%s %s read, %d layers: %s", sides[i], report.Size(s.Read), s.Layers, s.Phase)
-					line += " │ " + report.Truncate(report.Escape(side), half)
-				}
-				fmt.Fprintf(w, "\r\x1b[K%s", line)
-			}
+	return statusLine(w, func() string {
+		line := fmt.Sprintf("%.1fs", progs[0].Snapshot().Elapsed.Seconds())
+		for i, p := range progs {
+			s := p.Snapshot()
+			side := fmt.Sprintf("%s %s read, %d layers: %s", sides[i], report.Size(s.Read), s.Layers, s.Phase)
+			line += " │ " + report.Truncate(report.Escape(side), half)
 		}
-	}()
-	return func() { close(stop); <-finished }
+		return line
+	})
 }
 
 // diffCIExtras are what a CI platform reads besides the report, as the

@@ -440,6 +440,19 @@ func resolveLimits(o *options, cfg *config.Config) (config.Limits, error) {
 
 // showProgress draws one status line on a terminal until done is called.
 func showProgress(w io.Writer, p *image.Progress) (done func()) {
+	return statusLine(w, func() string {
+		s := p.Snapshot()
+		line := fmt.Sprintf("%s · %s read", s.Phase, report.Size(s.Read))
+		if s.Total > 0 {
+			line += " of ~" + report.Size(s.Total)
+		}
+		return line + fmt.Sprintf(" · %d layers parsed · %.1fs", s.Layers, s.Elapsed.Seconds())
+	})
+}
+
+// statusLine redraws line() on one terminal line ten times a second until
+// done is called, which clears it.
+func statusLine(w io.Writer, line func() string) (done func()) {
 	stop := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -452,13 +465,7 @@ func showProgress(w io.Writer, p *image.Progress) (done func()) {
 				fmt.Fprint(w, "\r\x1b[K")
 				return
 			case <-t.C:
-				s := p.Snapshot()
-				line := fmt.Sprintf("%s · %s read", s.Phase, report.Size(s.Read))
-				if s.Total > 0 {
-					line += " of ~" + report.Size(s.Total)
-				}
-				line += fmt.Sprintf(" · %d layers parsed · %.1fs", s.Layers, s.Elapsed.Seconds())
-				fmt.Fprintf(w, "\r\x1b[K%s", line)
+				fmt.Fprintf(w, "\r\x1b[K%s", line())
 			}
 		}
 	}()
