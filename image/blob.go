@@ -124,31 +124,11 @@ func newBlobParser(ctx context.Context, ps *parsing) *blobParser {
 // ReadFrom feeds the blob from src to its end, counting bytes into prog.
 // It stops early, with the parser's error, when the parser gives up.
 func (p *blobParser) ReadFrom(ctx context.Context, src io.Reader, prog *Progress) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		bp := chunkPool.Get().(*[]byte)
-		buf := (*bp)[:cap(*bp)]
-		n, err := fill(src, buf)
-		if n > 0 {
-			p.h.Write(buf[:n])
-			p.n += int64(n)
-			prog.add(int64(n))
-			*bp = buf[:n]
-			if !p.pipe.send(bp) {
-				return errParserStopped
-			}
-		} else {
-			chunkPool.Put(bp)
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return pump(ctx, src, p.pipe, func(b []byte) {
+		p.h.Write(b)
+		p.n += int64(len(b))
+		prog.add(int64(len(b)))
+	})
 }
 
 // hashRest reads what is left of a blob whose parser stopped, into its
@@ -288,7 +268,7 @@ func (c *chunkPipe) closeRead() {
 
 // pump reads src into chunks and sends them down dst, until src ends
 // (nil), fails, ctx is done, or dst's reader stops (errParserStopped).
-func pump(ctx context.Context, src io.Reader, dst *chunkPipe) error {
+func pump(ctx context.Context, src io.Reader, dst *chunkPipe, seen func([]byte)) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -297,6 +277,9 @@ func pump(ctx context.Context, src io.Reader, dst *chunkPipe) error {
 		buf := (*bp)[:cap(*bp)]
 		n, err := fill(src, buf)
 		if n > 0 {
+			if seen != nil {
+				seen(buf[:n])
+			}
 			*bp = buf[:n]
 			if !dst.send(bp) {
 				return errParserStopped
@@ -372,7 +355,7 @@ func (b *blob) parseLayer(ctx context.Context, r io.Reader, ps *parsing) error {
 	unzipDone, hashDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(unzipDone)
-		err := pump(ctx, zr, unzipped)
+		err := pump(ctx, zr, unzipped, nil)
 		if err == errParserStopped {
 			return
 		}
