@@ -267,7 +267,8 @@ func (c *chunkPipe) closeRead() {
 }
 
 // pump reads src into chunks and sends them down dst, until src ends
-// (nil), fails, ctx is done, or dst's reader stops (errParserStopped).
+// (nil), fails, ctx is done, or dst's reader stops (errParserStopped);
+// seen, when set, sees each chunk before it is sent.
 func pump(ctx context.Context, src io.Reader, dst *chunkPipe, seen func([]byte)) error {
 	for {
 		if err := ctx.Err(); err != nil {
