@@ -175,6 +175,12 @@ func (f fileTree) delta(n tree.NodeID) (int64, bool) {
 	return d, changed
 }
 
+// wasFile says OLD's version of n is a regular file.
+func (f fileTree) wasFile(n tree.NodeID) bool {
+	om, ok := f.tv.t.At(n, 0)
+	return ok && om.Kind == tree.KindFile
+}
+
 // deltaWeight is what s sorts a difference by: the bytes that changed.
 func (f fileTree) deltaWeight(n tree.NodeID) int64 {
 	d, _ := f.delta(n)
@@ -191,8 +197,10 @@ func (f fileTree) diffSize(n tree.NodeID, meta tree.Meta, ch tree.Change) string
 		return report.Size(f.diff.newBytes.of(n))
 	case !changed:
 		return report.Size(fileBytes(meta, true))
+	case meta.Kind != tree.KindDir && meta.Kind != tree.KindFile && !f.wasFile(n):
+		return "0 B" // a link or a device, and so was OLD's: no bytes of their own
 	case meta.Kind != tree.KindDir && meta.Kind != tree.KindFile:
-		return "0 B" // a link or a device: no bytes of its own
+		return signedSize(d) // a file that became a link: its bytes went
 	case ch == tree.Added && meta.Kind == tree.KindFile:
 		return "+" + report.Size(meta.Size)
 	case ch == tree.Removed && meta.Kind == tree.KindFile:

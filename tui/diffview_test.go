@@ -312,3 +312,24 @@ func TestDiffHostileNamesAreEscaped(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffFileBecomesLink: a regular file that NEW makes a link shows the
+// bytes it gave up, as the JSON diff counts them (old bytes, new 0); a
+// directory that becomes a link, and a link that stays one, have no bytes
+// of their own.
+func TestDiffFileBecomesLink(t *testing.T) {
+	big := strings.Repeat("x", 300_000)
+	old := analyse(t, it.Image{Layers: [][]byte{it.Layer(it.Dir("a"), it.Reg("a/f", big), it.Dir("d"), it.Reg("d/x", big), it.Reg("h", big), it.Sym("l", "a"))}}, noRules())
+	new := analyse(t, it.Image{Layers: [][]byte{it.Layer(it.Dir("a"), it.Sym("a/f", "/etc/passwd"), it.Sym("d", "/tmp"), it.Hard("h", "a/f"), it.Sym("l", "b"))}}, noRules())
+	m := diffModel(t, old, new, 120, 40)
+	for _, tc := range []struct{ path, want string }{
+		{"a/f", "−300 kB"},
+		{"h", "−300 kB"},
+		{"d", "0 B"},
+		{"l", "0 B"},
+	} {
+		if row := rowOf(t, m, tc.path); !strings.Contains(row, tc.want) {
+			t.Errorf("/%s: row %q, want %q in it", tc.path, row, tc.want)
+		}
+	}
+}
