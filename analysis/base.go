@@ -36,14 +36,14 @@ func findBase(ctx context.Context, img *image.Image, opt Options) (*report.BaseI
 		if !image.IsPrefix(c.DiffIDs, chain) {
 			return nil, 0, fmt.Sprintf("--base %s is not this image's base: its layers (%d) are not the first of this image's (%d); no base used", opt.Base, len(c.DiffIDs), len(chain)), nil
 		}
-		return &report.BaseImage{Name: opt.Base, ID: c.ID, From: report.BaseFromFlag}, len(c.DiffIDs), "", nil
+		return &report.BaseImage{Name: opt.Base, ID: c.ID, From: report.BaseFromFlag, History: c.History}, len(c.DiffIDs), "", nil
 	}
 	c, err := image.AnnotatedBase(ctx, img, bopt)
 	if err != nil {
 		return nil, 0, "", err
 	}
 	if c != nil && image.IsPrefix(c.DiffIDs, chain) && len(c.DiffIDs) < len(chain) {
-		return &report.BaseImage{Name: c.Name, ID: c.ID, From: report.BaseFromAnnotation}, len(c.DiffIDs), "", nil
+		return &report.BaseImage{Name: c.Name, ID: c.ID, From: report.BaseFromAnnotation, History: c.History}, len(c.DiffIDs), "", nil
 	}
 	if img.Source != image.SourceDocker {
 		return nil, 0, "", nil
@@ -57,5 +57,5 @@ func findBase(ctx context.Context, img *image.Image, opt Options) (*report.BaseI
 	case c == nil:
 		return nil, 0, "", nil
 	}
-	return &report.BaseImage{Name: c.Name, ID: c.ID, From: report.BaseFromDaemon}, len(c.DiffIDs), "", nil
+	return &report.BaseImage{Name: c.Name, ID: c.ID, From: report.BaseFromDaemon, History: c.History}, len(c.DiffIDs), "", nil
 }

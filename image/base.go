@@ -13,6 +13,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	dimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -30,6 +31,9 @@ type Chain struct {
 	Name    string // as asked, a repo:tag, or the ID when the image has no name
 	ID      string
 	DiffIDs []string
+	// History is how many history entries the image's config holds: the
+	// image built on it has these first. 0 when it is not known.
+	History int
 }
 
 // DiffIDs is the image's layer chain, base first.
@@ -174,7 +178,7 @@ func chainOf(c *chosen, err error) (*Chain, error) {
 	case len(c.config.DiffIDs) != len(c.layers):
 		return nil, fmt.Errorf("image config lists %d layers, its manifest %d", len(c.config.DiffIDs), len(c.layers))
 	}
-	return &Chain{Name: c.ref, ID: c.id, DiffIDs: c.config.DiffIDs}, nil
+	return &Chain{Name: c.ref, ID: c.id, DiffIDs: c.config.DiffIDs, History: len(c.config.History)}, nil
 }
 
 // loadChain reads the whole image: the sources that cannot give a config
@@ -189,7 +193,11 @@ func loadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
 	if name == "" {
 		name = arg
 	}
-	return &Chain{Name: name, ID: img.ID, DiffIDs: img.DiffIDs()}, nil
+	hist := 0
+	if img.Config != nil {
+		hist = len(img.Config.History)
+	}
+	return &Chain{Name: name, ID: img.ID, DiffIDs: img.DiffIDs(), History: hist}, nil
 }
 
 // daemonClient is opt's client, or a new one that done closes.
@@ -219,7 +227,27 @@ func daemonChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
 	if len(info.RootFS.Layers) > MaxLayers {
 		return nil, fmt.Errorf("image %s has %d layers: more than %d", ref, len(info.RootFS.Layers), MaxLayers)
 	}
-	return &Chain{Name: ref, ID: info.ID, DiffIDs: info.RootFS.Layers}, nil
+	return &Chain{Name: ref, ID: info.ID, DiffIDs: info.RootFS.Layers, History: daemonHistory(ctx, cli, info.ID)}, nil
+}
+
+// imageHistorian is the daemon call that counts an image's history
+// entries: a client without it (a test's fake) counts none.
+type imageHistorian interface {
+	ImageHistory(ctx context.Context, id string, opts ...client.ImageHistoryOption) ([]dimage.HistoryResponseItem, error)
+}
+
+// daemonHistory is how many history entries the daemon's image id has
+// (one item per entry of its config's history), 0 when it cannot say.
+func daemonHistory(ctx context.Context, cli DaemonClient, id string) int {
+	h, ok := cli.(imageHistorian)
+	if !ok {
+		return 0
+	}
+	items, err := h.ImageHistory(ctx, id)
+	if err != nil {
+		return 0
+	}
+	return len(items)
 }
 
 // AnnotatedBase reads the base that img's manifest names
@@ -264,7 +292,7 @@ func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error)
 	for _, ref := range refs {
 		info, err := cli.ImageInspect(ctx, ref)
 		if err == nil && len(info.RootFS.Layers) <= MaxLayers {
-			return &Chain{Name: label, ID: info.ID, DiffIDs: info.RootFS.Layers}, nil
+			return &Chain{Name: label, ID: info.ID, DiffIDs: info.RootFS.Layers, History: daemonHistory(ctx, cli, info.ID)}, nil
 		}
 	}
 	return nil, parent.Err()
@@ -343,7 +371,7 @@ func layoutManifest(st store, digest string, platform *Platform, depth int) *Cha
 	if err != nil || len(cfg.DiffIDs) != len(m.Layers) || len(cfg.DiffIDs) > MaxLayers {
 		return nil
 	}
-	return &Chain{ID: m.Config.Digest, DiffIDs: cfg.DiffIDs}
+	return &Chain{ID: m.Config.Digest, DiffIDs: cfg.DiffIDs, History: len(cfg.History)}
 }
 
 // imageLister is the daemon call the base search adds to DaemonClient: a
@@ -425,6 +453,9 @@ func DaemonBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
 			}
 		}
 		best, bestTagged = &Chain{Name: name, ID: info.ID, DiffIDs: layers}, tagged
+	}
+	if best != nil {
+		best.History = daemonHistory(ctx, cli, best.ID)
 	}
 	return best, nil
 }
