@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -255,23 +257,41 @@ func daemonHistory(ctx context.Context, cli DaemonClient, id string) int {
 // OCI layout img came from, else in the daemon, asked for name@digest,
 // then name (a daemon that does not answer within annotationWait is not
 // at hand). nil when the manifest names none, or it is nowhere at hand; an
-// error only when ctx ended.
-func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
-	name, digest := img.Annotations[AnnotationBaseName], img.Annotations[AnnotationBaseDigest]
-	if len(name) > maxRefLen {
-		name = "" // no reference is that long: the image's text, not a name
+// error only when ctx ended. The annotations are the image's text: a name
+// that is not a reference by Docker's grammar, or a digest that is not
+// sha256 and 64 hex digits, is never looked up (the daemon's client puts
+// it in a URL path, where ../ would reach any endpoint or registry), and
+// warning says so in a line.
+func AnnotatedBase(ctx context.Context, img *Image, opt Options) (c *Chain, warning string, err error) {
+	baseName, digest := img.Annotations[AnnotationBaseName], img.Annotations[AnnotationBaseDigest]
+	if baseName == "" && digest == "" {
+		return nil, "", nil
 	}
-	if len(digest) > maxRefLen {
+	label := cmp.Or(baseName, digest)
+	named, nameOK := annotatedName(baseName)
+	digestOK := digest == "" || sha256Digest.MatchString(digest)
+	var bad []string
+	if !nameOK {
+		bad = append(bad, AnnotationBaseName)
+	}
+	if !digestOK {
+		bad = append(bad, AnnotationBaseDigest)
 		digest = ""
 	}
-	if name == "" && digest == "" {
-		return nil, nil
+	if len(bad) > 0 {
+		warning = fmt.Sprintf("the manifest's %s is not a valid image reference: not looked up", strings.Join(bad, " and "))
 	}
-	label := cmp.Or(name, digest)
+	if named == nil && digest == "" {
+		return nil, warning, nil
+	}
 	if img.Source == SourceOCI {
-		if c := layoutBase(ctx, img, name, digest); c != nil {
+		ref := ""
+		if named != nil {
+			ref = baseName
+		}
+		if c := layoutBase(ctx, img, ref, digest); c != nil {
 			c.Name = label
-			return c, nil
+			return c, warning, nil
 		}
 	}
 	parent := ctx
@@ -279,23 +299,44 @@ func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error)
 	defer cancel()
 	cli, done, err := daemonClient(ctx, opt)
 	if err != nil {
-		return nil, parent.Err()
+		return nil, warning, parent.Err()
 	}
 	defer done()
 	var refs []string
-	if name != "" && digest != "" && !strings.Contains(name, "@") {
-		refs = append(refs, trimTag(name)+"@"+digest)
+	if named != nil && digest != "" {
+		refs = append(refs, reference.FamiliarName(named)+"@"+digest) // no tag: name:tag@digest is not one the daemon looks up
 	}
-	if name != "" {
-		refs = append(refs, name)
+	if named != nil {
+		refs = append(refs, reference.FamiliarString(named))
 	}
 	for _, ref := range refs {
 		info, err := cli.ImageInspect(ctx, ref)
 		if err == nil && len(info.RootFS.Layers) <= MaxLayers {
-			return &Chain{Name: label, ID: info.ID, DiffIDs: info.RootFS.Layers, History: daemonHistory(ctx, cli, info.ID)}, nil
+			return &Chain{Name: label, ID: info.ID, DiffIDs: info.RootFS.Layers, History: daemonHistory(ctx, cli, info.ID)}, warning, nil
 		}
 	}
-	return nil, parent.Err()
+	return nil, warning, parent.Err()
+}
+
+// sha256Digest is the only digest an annotated base is looked up by.
+var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// annotatedName parses an annotated base's name by Docker's reference
+// grammar (lowercase path components, no "." or ".." among them, a domain
+// that is one): nil and true when there is none, nil and false when it is
+// not one.
+func annotatedName(s string) (reference.Named, bool) {
+	if s == "" {
+		return nil, true
+	}
+	if len(s) > maxRefLen {
+		return nil, false // no reference is that long: the image's text, not a name
+	}
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return nil, false
+	}
+	return named, true
 }
 
 // maxRefLen bounds an annotated base's name or digest: Docker's
@@ -305,15 +346,6 @@ const maxRefLen = 1024
 // annotationWait bounds the daemon's answer about an annotated base: the
 // image may come from anywhere, and no daemon may be at hand.
 var annotationWait = 10 * time.Second
-
-// trimTag drops the tag of a reference: name:tag@digest is not one the
-// daemon looks up.
-func trimTag(ref string) string {
-	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
-		return ref[:i]
-	}
-	return ref
-}
 
 // layoutBase finds the annotated base in the layout img was read from: by
 // the manifest (or index) digest, else by name. nil when it is not there.

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -43,6 +44,7 @@ func TestIsPrefix(t *testing.T) {
 // listingDaemon lists and inspects images from memory.
 type listingDaemon struct {
 	images []dimage.InspectResponse
+	asked  []string // the refs ImageInspect was asked for
 }
 
 func (d *listingDaemon) ImageList(context.Context, dimage.ListOptions) ([]dimage.Summary, error) {
@@ -53,6 +55,7 @@ func (d *listingDaemon) ImageList(context.Context, dimage.ListOptions) ([]dimage
 	return append(out, dimage.Summary{ID: "sha256:gone"}), nil // removed since the list
 }
 func (d *listingDaemon) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (dimage.InspectResponse, error) {
+	d.asked = append(d.asked, ref)
 	for _, i := range d.images {
 		if i.ID == ref || slices.Contains(i.RepoTags, ref) || slices.Contains(i.RepoDigests, ref) {
 			return i, nil
@@ -120,36 +123,65 @@ func TestDaemonBaseWithoutList(t *testing.T) {
 
 // The manifest's base annotations, looked up in the daemon: by
 // name@digest first (the version the image was built on), then by name.
+// The annotations are the image's text: a name that is not a reference
+// (../ climbs the daemon's API path to any endpoint, or a registry host
+// the daemon then contacts) or a digest that is not sha256 and 64 hex
+// digits is never asked for, and a warning says so.
 func TestAnnotatedBaseInTheDaemon(t *testing.T) {
-	byDigest := dimage.InspectResponse{ID: "sha256:old", RepoDigests: []string{"reg.example/base@sha256:0ld"}, RootFS: dimage.RootFS{Layers: []string{"l0"}}}
+	old, other := "sha256:"+strings.Repeat("0a", 32), "sha256:"+strings.Repeat("b1", 32)
+	byDigest := dimage.InspectResponse{ID: "sha256:old", RepoDigests: []string{"reg.example/base@" + old}, RootFS: dimage.RootFS{Layers: []string{"l0"}}}
 	byName := dimage.InspectResponse{ID: "sha256:new", RepoTags: []string{"reg.example/base:1"}, RootFS: dimage.RootFS{Layers: []string{"n0"}}}
+	hub := dimage.InspectResponse{ID: "sha256:hub", RepoTags: []string{"layerscope-test/base:1"}, RootFS: dimage.RootFS{Layers: []string{"h0"}}}
+	const invalid = "is not a valid image reference: not looked up"
 	for _, tc := range []struct {
 		name        string
 		annotations map[string]string
 		images      []dimage.InspectResponse
 		wantID      string
+		wantAsked   []string
+		warning     string
 	}{
-		{"name@digest first", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ld"}, []dimage.InspectResponse{byName, byDigest}, "sha256:old"},
-		{"else the name", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ther"}, []dimage.InspectResponse{byName, byDigest}, "sha256:new"},
-		{"not at hand", map[string]string{AnnotationBaseName: "reg.example/other:1"}, []dimage.InspectResponse{byName}, ""},
-		{"no annotations", nil, []dimage.InspectResponse{byName}, ""},
-		{"a name no reference can be", map[string]string{AnnotationBaseName: strings.Repeat("x", maxRefLen+1)}, []dimage.InspectResponse{byName}, ""},
+		{"name@digest first", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: old}, []dimage.InspectResponse{byName, byDigest}, "sha256:old",
+			[]string{"reg.example/base@" + old}, ""},
+		{"else the name", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: other}, []dimage.InspectResponse{byName, byDigest}, "sha256:new",
+			[]string{"reg.example/base@" + other, "reg.example/base:1"}, ""},
+		{"a Docker Hub name, as the daemon names it", map[string]string{AnnotationBaseName: "docker.io/layerscope-test/base:1"}, []dimage.InspectResponse{hub}, "sha256:hub",
+			[]string{"layerscope-test/base:1"}, ""},
+		{"not at hand", map[string]string{AnnotationBaseName: "reg.example/other:1"}, []dimage.InspectResponse{byName}, "", []string{"reg.example/other:1"}, ""},
+		{"no annotations", nil, []dimage.InspectResponse{byName}, "", nil, ""},
+		{"a name no reference can be", map[string]string{AnnotationBaseName: strings.Repeat("x", maxRefLen+1)}, []dimage.InspectResponse{byName}, "", nil, invalid},
+		{"../ in the name: never asked", map[string]string{AnnotationBaseName: "../distribution/127.0.0.1:5999/evil/x:1", AnnotationBaseDigest: old},
+			[]dimage.InspectResponse{byName}, "", nil, AnnotationBaseName + " " + invalid},
+		{"an API path in the name: never asked", map[string]string{AnnotationBaseName: "../../v1.41/containers/create"}, []dimage.InspectResponse{byName}, "", nil, invalid},
+		{"a query in the name: never asked", map[string]string{AnnotationBaseName: "reg.example/base:1?x=y"}, []dimage.InspectResponse{byName}, "", nil, invalid},
+		{"a digest with a path: the name alone", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:../../x"},
+			[]dimage.InspectResponse{byName}, "sha256:new", []string{"reg.example/base:1"}, AnnotationBaseDigest + " " + invalid},
+		{"a digest alone that is not one: nothing asked", map[string]string{AnnotationBaseDigest: "sha512:" + strings.Repeat("0a", 64)}, []dimage.InspectResponse{byName}, "", nil, invalid},
+		{"an uppercase digest: not one", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: strings.ToUpper(old)},
+			[]dimage.InspectResponse{byName}, "sha256:new", []string{"reg.example/base:1"}, invalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img := &Image{Source: SourceOCIArchive, Annotations: tc.annotations}
-			c, err := AnnotatedBase(context.Background(), img, Options{Daemon: &listingDaemon{images: tc.images}})
+			d := &listingDaemon{images: tc.images}
+			c, warning, err := AnnotatedBase(context.Background(), img, Options{Daemon: d})
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := ""
 			if c != nil {
 				got = c.ID
-				if c.Name != tc.annotations[AnnotationBaseName] {
+				if c.Name != cmp.Or(tc.annotations[AnnotationBaseName], tc.annotations[AnnotationBaseDigest]) {
 					t.Errorf("named %q, want the annotation's name", c.Name)
 				}
 			}
 			if got != tc.wantID {
 				t.Errorf("base %q, want %q", got, tc.wantID)
+			}
+			if !slices.Equal(d.asked, tc.wantAsked) {
+				t.Errorf("the daemon was asked for %q, want %q", d.asked, tc.wantAsked)
+			}
+			if (tc.warning == "") != (warning == "") || !strings.Contains(warning, tc.warning) || strings.Contains(warning, "\n") {
+				t.Errorf("warning %q, want one line with %q", warning, tc.warning)
 			}
 		})
 	}
