@@ -75,7 +75,12 @@ func ReadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
 		}
 		c, err := daemonChain(ctx, arg, opt)
 		var miss *daemonMissError
-		if err != nil && opt.Source == "" && !opt.NoRegistryFallback && errors.As(err, &miss) {
+		if err != nil && opt.Source == "" && errors.As(err, &miss) {
+			// The image argument's rule (loadFromRegistryInstead): in CI
+			// mode only a name with a registry host is read from there.
+			if opt.NoRegistryFallback && !namesRegistryHost(arg) {
+				return nil, fmt.Errorf("%s; in CI mode a name without a registry host is not read from Docker Hub in its place: %s%s reads it from there", miss.msg, registryScheme, arg)
+			}
 			c, err := registryChain(ctx, arg, opt)
 			if err != nil && ctx.Err() == nil {
 				return nil, fmt.Errorf("%s; nor could its registry give it: %w", miss.msg, err)

@@ -187,8 +187,19 @@ func TestAnnotatedBaseInTheDaemon(t *testing.T) {
 	}
 }
 
+// In CI a --base without a registry host that the daemon does not have is
+// not read from Docker Hub in its place (the image argument's rule), and
+// the error says how to ask for it.
+func TestReadChainNoHubFallbackInCI(t *testing.T) {
+	_, err := ReadChain(context.Background(), "layerscope-test/nothere:1", Options{Keychain: authn.NewMultiKeychain(), Daemon: &listingDaemon{}, NoRegistryFallback: true})
+	if err == nil || !strings.Contains(err.Error(), "in CI mode a name without a registry host is not read from Docker Hub") {
+		t.Fatalf("err = %v, want the CI-mode refusal", err)
+	}
+}
+
 // A base in a registry: its chain comes from the manifest and config, no
-// layer is fetched.
+// layer is fetched; so is a --base with a registry host that the daemon
+// does not have, in CI or not (the image argument's rule).
 func TestReadChainFromRegistry(t *testing.T) {
 	f := newFakeRegistry()
 	var m struct {
@@ -221,6 +232,9 @@ func TestReadChainFromRegistry(t *testing.T) {
 	}{
 		{"registry://", "registry://" + host + "/app:1", Options{Keychain: authn.NewMultiKeychain()}},
 		{"--source registry, by digest", host + "/app@" + digestOf(f.manifest), Options{Keychain: authn.NewMultiKeychain(), Source: SourceRegistry}},
+		{"not in the daemon: its registry", host + "/app:1", Options{Keychain: authn.NewMultiKeychain(), Daemon: &listingDaemon{}}},
+		{"not in the daemon, in CI: a registry host is read from its registry all the same", host + "/app:1",
+			Options{Keychain: authn.NewMultiKeychain(), Daemon: &listingDaemon{}, NoRegistryFallback: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			layerFetches.Store(0)
