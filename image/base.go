@@ -243,6 +243,8 @@ type imageHistorian interface {
 	ImageHistory(ctx context.Context, id string, opts ...client.ImageHistoryOption) ([]dimage.HistoryResponseItem, error)
 }
 
+var _ imageHistorian = (*client.Client)(nil) // the real client counts
+
 // daemonHistory is how many history entries the daemon's image id has
 // (one item per entry of its config's history), 0 when it cannot say.
 func daemonHistory(ctx context.Context, cli DaemonClient, id string) int {

@@ -111,6 +111,48 @@ func TestDaemonBase(t *testing.T) {
 	}
 }
 
+// historyDaemon is a listingDaemon that also counts each image's
+// history entries, as the daemon's history call does.
+type historyDaemon struct {
+	listingDaemon
+	history map[string]int
+}
+
+func (d *historyDaemon) ImageHistory(_ context.Context, id string, _ ...client.ImageHistoryOption) ([]dimage.HistoryResponseItem, error) {
+	n, ok := d.history[id]
+	if !ok {
+		return nil, cerrdefs.ErrNotFound
+	}
+	return make([]dimage.HistoryResponseItem, n), nil
+}
+
+// The base the daemon gives carries its history count (the entries of
+// the image that are the base's); a client that cannot count gives 0, not
+// known.
+func TestDaemonBaseHistory(t *testing.T) {
+	self := dimage.InspectResponse{ID: "sha256:self", RepoTags: []string{"app:1"}, RootFS: dimage.RootFS{Layers: []string{"l0", "l1"}}}
+	base := dimage.InspectResponse{ID: "sha256:base", RepoTags: []string{"base:1"}, RootFS: dimage.RootFS{Layers: []string{"l0"}}}
+	img := &Image{ID: self.ID, Source: SourceDocker, Layers: []Layer{{Digest: "l0"}, {Digest: "l1"}}}
+	for _, tc := range []struct {
+		name string
+		cli  DaemonClient
+		want int
+	}{
+		{"counted", &historyDaemon{listingDaemon{images: []dimage.InspectResponse{self, base}}, map[string]int{"sha256:base": 3}}, 3},
+		{"not counted", &listingDaemon{images: []dimage.InspectResponse{self, base}}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := DaemonBase(context.Background(), img, Options{Daemon: tc.cli})
+			if err != nil || c == nil {
+				t.Fatalf("got %+v, %v", c, err)
+			}
+			if c.History != tc.want {
+				t.Errorf("history %d, want %d", c.History, tc.want)
+			}
+		})
+	}
+}
+
 // A client that cannot list (DaemonClient alone) finds no base, and
 // fails nothing.
 func TestDaemonBaseWithoutList(t *testing.T) {
