@@ -36,6 +36,10 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitError, usageError{fmt.Sprintf("diff compares two images: layerscope diff OLD NEW (got %d)", len(pos))}
 	case isStdin(pos[0]) && isStdin(pos[1]):
 		return exitError, usageError{"diff: at most one of OLD and NEW can be - (standard input)"}
+	case isStdin(o.base):
+		// OLD and NEW are read at once, each with its base: standard
+		// input cannot give it to both.
+		return exitError, usageError{"diff: --base cannot be - (standard input): both OLD and NEW read it; name a file (docker save BASE -o base.tar, --base base.tar)"}
 	case o.listRules || o.version:
 		return exitError, usageError{"diff: --list-rules and --version stand alone"}
 	}

@@ -164,6 +164,8 @@ func TestDiffCommand(t *testing.T) {
 		{"one image", []string{oldTar}, nil, exitError, "diff compares two images"},
 		{"three images", []string{oldTar, newTar, oldTar}, nil, exitError, "diff compares two images"},
 		{"two standard inputs", []string{"-", "-"}, nil, exitError, "at most one of OLD and NEW"},
+		{"--base on standard input: both sides would read it", []string{"--base", "-", oldTar, newTar}, newBytes, exitError, "diff: --base cannot be - (standard input)"},
+		{"--base -:REF on standard input", []string{"--base", "-:base:1", oldTar, newTar}, newBytes, exitError, "diff: --base cannot be - (standard input)"},
 		{"a format nobody writes", []string{"--format", "yaml", oldTar, newTar}, nil, exitError, "unknown --format"},
 		{"a bad size", []string{"--max-growth", "lots", oldTar, newTar}, nil, exitError, "--max-growth"},
 		{"a missing image names its side", []string{oldTar, filepath.Join(dir, "nope.tar")}, nil, exitError, "NEW "},

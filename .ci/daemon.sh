@@ -42,7 +42,7 @@ BASE=layerscope-test/base:1
 DEBIAN=layerscope-test/debian:12
 NAMES=(waste multistage secret whiteouts gobuild gomulti python
   debslim debuser scratchuser lockfirst contextcopy jdk junk wastefixed
-  ownbase onbase)
+  ownbase onbase envsecret)
 BUILDERS=(legacy buildkit)
 
 # dockerd flags. The daemon comes up here with its defaults (overlay2 on

@@ -73,6 +73,11 @@ func Run(ctx context.Context, source string, opt Options) (*report.Report, *imag
 	// The base's findings are marked after the rules ran: a rule judges
 	// a path whoever shipped it; whether it fails CI is the verdict's
 	// business (fail-on names base or not).
+	for i := range rep.Findings {
+		if rules.FromConfig(rep.Findings[i]) {
+			rep.Findings[i].Build = true // the final config is the image's, whoever set it first
+		}
+	}
 	rep.MarkBaseFindings(rules.Waste)
 	rep.Ignore(opt.Ignore)
 	rep.Check(limits, opt.Dive, failOn)

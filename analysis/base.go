@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -36,26 +37,26 @@ func findBase(ctx context.Context, img *image.Image, opt Options) (*report.BaseI
 		if !image.IsPrefix(c.DiffIDs, chain) {
 			return nil, 0, fmt.Sprintf("--base %s is not this image's base: its layers (%d) are not the first of this image's (%d); no base used", opt.Base, len(c.DiffIDs), len(chain)), nil
 		}
-		return &report.BaseImage{Name: opt.Base, ID: c.ID, From: report.BaseFromFlag}, len(c.DiffIDs), "", nil
+		return &report.BaseImage{Name: opt.Base, ID: c.ID, From: report.BaseFromFlag, History: c.History}, len(c.DiffIDs), "", nil
 	}
-	c, err := image.AnnotatedBase(ctx, img, bopt)
+	c, annotWarning, err := image.AnnotatedBase(ctx, img, bopt)
 	if err != nil {
 		return nil, 0, "", err
 	}
 	if c != nil && image.IsPrefix(c.DiffIDs, chain) && len(c.DiffIDs) < len(chain) {
-		return &report.BaseImage{Name: c.Name, ID: c.ID, From: report.BaseFromAnnotation}, len(c.DiffIDs), "", nil
+		return &report.BaseImage{Name: c.Name, ID: c.ID, From: report.BaseFromAnnotation, History: c.History}, len(c.DiffIDs), annotWarning, nil
 	}
 	if img.Source != image.SourceDocker {
-		return nil, 0, "", nil
+		return nil, 0, annotWarning, nil
 	}
 	c, err = image.DaemonBase(ctx, img, bopt)
 	switch {
 	case ctx.Err() != nil:
 		return nil, 0, "", ctx.Err()
 	case err != nil:
-		return nil, 0, "looking for the base image in the daemon: " + err.Error(), nil
+		return nil, 0, cmp.Or(annotWarning, "looking for the base image in the daemon: "+err.Error()), nil
 	case c == nil:
-		return nil, 0, "", nil
+		return nil, 0, annotWarning, nil
 	}
-	return &report.BaseImage{Name: c.Name, ID: c.ID, From: report.BaseFromDaemon}, len(c.DiffIDs), "", nil
+	return &report.BaseImage{Name: c.Name, ID: c.ID, From: report.BaseFromDaemon, History: c.History}, len(c.DiffIDs), annotWarning, nil
 }

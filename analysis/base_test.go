@@ -13,6 +13,7 @@ import (
 	"github.com/layerscope/layerscope/image"
 	it "github.com/layerscope/layerscope/internal/imagetest"
 	"github.com/layerscope/layerscope/report"
+	"github.com/layerscope/layerscope/rules"
 )
 
 const fakeKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nRkFLRS1LRVktTk9ULUEtUkVBTC1LRVktRkFLRS1LRVktTk9ULUEtUkVBTC1LRVkt\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -158,7 +159,7 @@ func TestBaseFindings(t *testing.T) {
 		pass   bool
 	}{
 		{"no base: the key fails", "", []string{"secret", "error"}, false},
-		{"the base's key does not fail", baseTar, []string{"secret", "error"}, true},
+		{"the base's key fails too: a secret is never the base's excuse", baseTar, []string{"secret", "error"}, false},
 		{"fail-on base,secret fails on it", baseTar, []string{"base", "secret"}, false},
 		{"fail-on base,toolchain: none of the base's findings is a toolchain", baseTar, []string{"base", "toolchain"}, true},
 	} {
@@ -230,6 +231,94 @@ func TestBaseWasteRule(t *testing.T) {
 			r := rep.CI.Rules[0]
 			if r.Pass != tc.pass || r.Value != tc.value || rep.CI.Pass != tc.pass {
 				t.Errorf("max-waste-percent: pass %v, value %v; want %v, %v", r.Pass, r.Value, tc.pass, tc.value)
+			}
+		})
+	}
+}
+
+// Fake but valid-shaped npm tokens (npm_ and 36 base62 characters).
+const (
+	buildToken = "npm_k3Jf9QxL2mZp7RtV8wYb4NcA6dEh1GsU5oWi"
+	baseToken  = "npm_Qm8rT2vX5zB7nD4fH6jL9pS1wY3cG0kE5uAo"
+)
+
+// An entry that makes no layer is the base's only when it is among the
+// base's own history entries: the build's ENV right after FROM is the
+// build's (its first layer), not the base's last layer's. A config
+// finding is never the base's, and a secret counts against CI even when
+// it is the base's.
+func TestBaseHistoryAttribution(t *testing.T) {
+	layer0 := it.Layer(it.Dir("etc"), it.Reg("etc/a.conf", "a"))
+	layer1 := it.Layer(it.Dir("app"), it.Reg("app/x", "x"))
+	run0 := it.History{CreatedBy: "/bin/sh -c echo layer 0"}
+	cmd := it.History{CreatedBy: `/bin/sh -c #(nop)  CMD ["sh"]`, EmptyLayer: true}
+	run1 := it.History{CreatedBy: "/bin/sh -c echo layer 1"}
+	env := func(kv string) it.History {
+		return it.History{CreatedBy: "/bin/sh -c #(nop)  ENV " + kv, EmptyLayer: true}
+	}
+	plainBase := it.Image{Layers: [][]byte{layer0}, History: []it.History{run0, cmd}, User: "65534", Tags: []string{"base:1"}}
+	secretBase := it.Image{Layers: [][]byte{layer0}, History: []it.History{run0, env("BASE_TOKEN=" + baseToken)},
+		Env: []string{"BASE_TOKEN=" + baseToken}, User: "65534", Tags: []string{"base:2"}}
+	for _, tc := range []struct {
+		name      string
+		base, app it.Image
+		sameBase  bool   // --base is the image itself
+		rule, key string // the finding: its rule, and a word of its message
+		layer     int
+		isBase    bool
+		pass      bool
+	}{
+		{"the build's ENV after FROM is the build's", plainBase,
+			it.Image{Layers: [][]byte{layer0, layer1}, History: []it.History{run0, cmd, env("NPM_TOKEN=" + buildToken), run1},
+				Env: []string{"NPM_TOKEN=" + buildToken}, User: "65534", Tags: []string{"app:1"}},
+			false, rules.IDSecretEnv, "NPM_TOKEN", 1, false, false},
+		{"the base's own ENV is the base's, and fails CI: a secret", secretBase,
+			it.Image{Layers: [][]byte{layer0, layer1}, History: []it.History{run0, env("BASE_TOKEN=" + baseToken), run1},
+				Env: []string{"BASE_TOKEN=" + baseToken}, User: "65534", Tags: []string{"app:1"}},
+			false, rules.IDSecretEnv, "BASE_TOKEN", 0, true, false},
+		{"the build's ENV with no layer of the build's own (a legacy RUN echo) is the build's", plainBase,
+			it.Image{Layers: [][]byte{layer0}, History: []it.History{run0, cmd, env("NPM_TOKEN=" + buildToken), {CreatedBy: "/bin/sh -c echo", EmptyLayer: true}},
+				Env: []string{"NPM_TOKEN=" + buildToken}, User: "65534", Tags: []string{"app:1"}},
+			false, rules.IDSecretEnv, "NPM_TOKEN", 0, false, false},
+		{"the final config's Env is never the base's", plainBase,
+			it.Image{Layers: [][]byte{layer0}, History: []it.History{run0, cmd},
+				Env: []string{"NPM_TOKEN=" + buildToken}, User: "65534", Tags: []string{"app:1"}},
+			true, rules.IDSecretEnv, "NPM_TOKEN", 0, false, false},
+		{"the final config's user is never the base's", plainBase,
+			it.Image{Layers: [][]byte{layer0}, History: []it.History{run0, cmd}, Tags: []string{"app:1"}},
+			true, rules.IDRunAsRoot, "root", 0, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			appTar := writeArchive(t, "app.tar", tc.app)
+			baseTar := writeArchive(t, "base.tar", tc.base)
+			if tc.sameBase {
+				baseTar = appTar
+			}
+			fo := report.FailOn{Set: []string{"secret", "error", "warning"}, From: "flag"}
+			off := config.Limits{}
+			rep, _, err := analysis.Run(ctx, appTar, analysis.Options{Base: baseTar, FailOn: &fo, Limits: &off})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Summary.Base == nil {
+				t.Fatalf("no base found: %q", rep.Warnings)
+			}
+			var got *report.Finding
+			for i, f := range rep.Findings {
+				if f.Rule == tc.rule && strings.Contains(f.Message, tc.key) {
+					got = &rep.Findings[i]
+				}
+			}
+			if got == nil {
+				t.Fatalf("no %s finding about %s: %+v", tc.rule, tc.key, rep.Findings)
+			}
+			if got.Layer != tc.layer || got.Base != tc.isBase {
+				t.Errorf("finding on layer %d, base %v: want layer %d, base %v (%+v)", got.Layer, got.Base, tc.layer, tc.isBase, *got)
+			}
+			if rep.CI.Pass != tc.pass {
+				t.Errorf("pass = %v, want %v (%+v)", rep.CI.Pass, tc.pass, rep.CI.Rules)
 			}
 		})
 	}

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	dimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -30,6 +33,9 @@ type Chain struct {
 	Name    string // as asked, a repo:tag, or the ID when the image has no name
 	ID      string
 	DiffIDs []string
+	// History is how many history entries the image's config holds: the
+	// image built on it has these first. 0 when it is not known.
+	History int
 }
 
 // DiffIDs is the image's layer chain, base first.
@@ -69,7 +75,12 @@ func ReadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
 		}
 		c, err := daemonChain(ctx, arg, opt)
 		var miss *daemonMissError
-		if err != nil && opt.Source == "" && !opt.NoRegistryFallback && errors.As(err, &miss) {
+		if err != nil && opt.Source == "" && errors.As(err, &miss) {
+			// The image argument's rule (loadFromRegistryInstead): in CI
+			// mode only a name with a registry host is read from there.
+			if opt.NoRegistryFallback && !namesRegistryHost(arg) {
+				return nil, fmt.Errorf("%s; in CI mode a name without a registry host is not read from Docker Hub in its place: %s%s reads it from there", miss.msg, registryScheme, arg)
+			}
 			c, err := registryChain(ctx, arg, opt)
 			if err != nil && ctx.Err() == nil {
 				return nil, fmt.Errorf("%s; nor could its registry give it: %w", miss.msg, err)
@@ -174,7 +185,7 @@ func chainOf(c *chosen, err error) (*Chain, error) {
 	case len(c.config.DiffIDs) != len(c.layers):
 		return nil, fmt.Errorf("image config lists %d layers, its manifest %d", len(c.config.DiffIDs), len(c.layers))
 	}
-	return &Chain{Name: c.ref, ID: c.id, DiffIDs: c.config.DiffIDs}, nil
+	return &Chain{Name: c.ref, ID: c.id, DiffIDs: c.config.DiffIDs, History: len(c.config.History)}, nil
 }
 
 // loadChain reads the whole image: the sources that cannot give a config
@@ -189,7 +200,11 @@ func loadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
 	if name == "" {
 		name = arg
 	}
-	return &Chain{Name: name, ID: img.ID, DiffIDs: img.DiffIDs()}, nil
+	hist := 0
+	if img.Config != nil {
+		hist = len(img.Config.History)
+	}
+	return &Chain{Name: name, ID: img.ID, DiffIDs: img.DiffIDs(), History: hist}, nil
 }
 
 // daemonClient is opt's client, or a new one that done closes.
@@ -219,7 +234,29 @@ func daemonChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
 	if len(info.RootFS.Layers) > MaxLayers {
 		return nil, fmt.Errorf("image %s has %d layers: more than %d", ref, len(info.RootFS.Layers), MaxLayers)
 	}
-	return &Chain{Name: ref, ID: info.ID, DiffIDs: info.RootFS.Layers}, nil
+	return &Chain{Name: ref, ID: info.ID, DiffIDs: info.RootFS.Layers, History: daemonHistory(ctx, cli, info.ID)}, nil
+}
+
+// imageHistorian is the daemon call that counts an image's history
+// entries: a client without it (a test's fake) counts none.
+type imageHistorian interface {
+	ImageHistory(ctx context.Context, id string, opts ...client.ImageHistoryOption) ([]dimage.HistoryResponseItem, error)
+}
+
+var _ imageHistorian = (*client.Client)(nil) // the real client counts
+
+// daemonHistory is how many history entries the daemon's image id has
+// (one item per entry of its config's history), 0 when it cannot say.
+func daemonHistory(ctx context.Context, cli DaemonClient, id string) int {
+	h, ok := cli.(imageHistorian)
+	if !ok {
+		return 0
+	}
+	items, err := h.ImageHistory(ctx, id)
+	if err != nil {
+		return 0
+	}
+	return len(items)
 }
 
 // AnnotatedBase reads the base that img's manifest names
@@ -227,23 +264,41 @@ func daemonChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
 // OCI layout img came from, else in the daemon, asked for name@digest,
 // then name (a daemon that does not answer within annotationWait is not
 // at hand). nil when the manifest names none, or it is nowhere at hand; an
-// error only when ctx ended.
-func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
-	name, digest := img.Annotations[AnnotationBaseName], img.Annotations[AnnotationBaseDigest]
-	if len(name) > maxRefLen {
-		name = "" // no reference is that long: the image's text, not a name
+// error only when ctx ended. The annotations are the image's text: a name
+// that is not a reference by Docker's grammar, or a digest that is not
+// sha256 and 64 hex digits, is never looked up (the daemon's client puts
+// it in a URL path, where ../ would reach any endpoint or registry), and
+// warning says so in a line.
+func AnnotatedBase(ctx context.Context, img *Image, opt Options) (c *Chain, warning string, err error) {
+	baseName, digest := img.Annotations[AnnotationBaseName], img.Annotations[AnnotationBaseDigest]
+	if baseName == "" && digest == "" {
+		return nil, "", nil
 	}
-	if len(digest) > maxRefLen {
+	label := cmp.Or(baseName, digest)
+	named, nameOK := annotatedName(baseName)
+	digestOK := digest == "" || sha256Digest.MatchString(digest)
+	var bad []string
+	if !nameOK {
+		bad = append(bad, AnnotationBaseName)
+	}
+	if !digestOK {
+		bad = append(bad, AnnotationBaseDigest)
 		digest = ""
 	}
-	if name == "" && digest == "" {
-		return nil, nil
+	if len(bad) > 0 {
+		warning = fmt.Sprintf("the manifest's %s is not a valid image reference: not looked up", strings.Join(bad, " and "))
 	}
-	label := cmp.Or(name, digest)
+	if named == nil && digest == "" {
+		return nil, warning, nil
+	}
 	if img.Source == SourceOCI {
-		if c := layoutBase(ctx, img, name, digest); c != nil {
+		ref := ""
+		if named != nil {
+			ref = baseName
+		}
+		if c := layoutBase(ctx, img, ref, digest); c != nil {
 			c.Name = label
-			return c, nil
+			return c, warning, nil
 		}
 	}
 	parent := ctx
@@ -251,23 +306,44 @@ func AnnotatedBase(ctx context.Context, img *Image, opt Options) (*Chain, error)
 	defer cancel()
 	cli, done, err := daemonClient(ctx, opt)
 	if err != nil {
-		return nil, parent.Err()
+		return nil, warning, parent.Err()
 	}
 	defer done()
 	var refs []string
-	if name != "" && digest != "" && !strings.Contains(name, "@") {
-		refs = append(refs, trimTag(name)+"@"+digest)
+	if named != nil && digest != "" {
+		refs = append(refs, reference.FamiliarName(named)+"@"+digest) // no tag: name:tag@digest is not one the daemon looks up
 	}
-	if name != "" {
-		refs = append(refs, name)
+	if named != nil {
+		refs = append(refs, reference.FamiliarString(named))
 	}
 	for _, ref := range refs {
 		info, err := cli.ImageInspect(ctx, ref)
 		if err == nil && len(info.RootFS.Layers) <= MaxLayers {
-			return &Chain{Name: label, ID: info.ID, DiffIDs: info.RootFS.Layers}, nil
+			return &Chain{Name: label, ID: info.ID, DiffIDs: info.RootFS.Layers, History: daemonHistory(ctx, cli, info.ID)}, warning, nil
 		}
 	}
-	return nil, parent.Err()
+	return nil, warning, parent.Err()
+}
+
+// sha256Digest is the only digest an annotated base is looked up by.
+var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// annotatedName parses an annotated base's name by Docker's reference
+// grammar (lowercase path components, no "." or ".." among them, a domain
+// that is one): nil and true when there is none, nil and false when it is
+// not one.
+func annotatedName(s string) (reference.Named, bool) {
+	if s == "" {
+		return nil, true
+	}
+	if len(s) > maxRefLen {
+		return nil, false // no reference is that long: the image's text, not a name
+	}
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return nil, false
+	}
+	return named, true
 }
 
 // maxRefLen bounds an annotated base's name or digest: Docker's
@@ -277,15 +353,6 @@ const maxRefLen = 1024
 // annotationWait bounds the daemon's answer about an annotated base: the
 // image may come from anywhere, and no daemon may be at hand.
 var annotationWait = 10 * time.Second
-
-// trimTag drops the tag of a reference: name:tag@digest is not one the
-// daemon looks up.
-func trimTag(ref string) string {
-	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
-		return ref[:i]
-	}
-	return ref
-}
 
 // layoutBase finds the annotated base in the layout img was read from: by
 // the manifest (or index) digest, else by name. nil when it is not there.
@@ -343,7 +410,7 @@ func layoutManifest(st store, digest string, platform *Platform, depth int) *Cha
 	if err != nil || len(cfg.DiffIDs) != len(m.Layers) || len(cfg.DiffIDs) > MaxLayers {
 		return nil
 	}
-	return &Chain{ID: m.Config.Digest, DiffIDs: cfg.DiffIDs}
+	return &Chain{ID: m.Config.Digest, DiffIDs: cfg.DiffIDs, History: len(cfg.History)}
 }
 
 // imageLister is the daemon call the base search adds to DaemonClient: a
@@ -425,6 +492,9 @@ func DaemonBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
 			}
 		}
 		best, bestTagged = &Chain{Name: name, ID: info.ID, DiffIDs: layers}, tagged
+	}
+	if best != nil {
+		best.History = daemonHistory(ctx, cli, best.ID)
 	}
 	return best, nil
 }

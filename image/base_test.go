@@ -1,6 +1,7 @@
 package image
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -43,6 +44,7 @@ func TestIsPrefix(t *testing.T) {
 // listingDaemon lists and inspects images from memory.
 type listingDaemon struct {
 	images []dimage.InspectResponse
+	asked  []string // the refs ImageInspect was asked for
 }
 
 func (d *listingDaemon) ImageList(context.Context, dimage.ListOptions) ([]dimage.Summary, error) {
@@ -53,6 +55,7 @@ func (d *listingDaemon) ImageList(context.Context, dimage.ListOptions) ([]dimage
 	return append(out, dimage.Summary{ID: "sha256:gone"}), nil // removed since the list
 }
 func (d *listingDaemon) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (dimage.InspectResponse, error) {
+	d.asked = append(d.asked, ref)
 	for _, i := range d.images {
 		if i.ID == ref || slices.Contains(i.RepoTags, ref) || slices.Contains(i.RepoDigests, ref) {
 			return i, nil
@@ -108,6 +111,48 @@ func TestDaemonBase(t *testing.T) {
 	}
 }
 
+// historyDaemon is a listingDaemon that also counts each image's
+// history entries, as the daemon's history call does.
+type historyDaemon struct {
+	listingDaemon
+	history map[string]int
+}
+
+func (d *historyDaemon) ImageHistory(_ context.Context, id string, _ ...client.ImageHistoryOption) ([]dimage.HistoryResponseItem, error) {
+	n, ok := d.history[id]
+	if !ok {
+		return nil, cerrdefs.ErrNotFound
+	}
+	return make([]dimage.HistoryResponseItem, n), nil
+}
+
+// The base the daemon gives carries its history count (the entries of
+// the image that are the base's); a client that cannot count gives 0, not
+// known.
+func TestDaemonBaseHistory(t *testing.T) {
+	self := dimage.InspectResponse{ID: "sha256:self", RepoTags: []string{"app:1"}, RootFS: dimage.RootFS{Layers: []string{"l0", "l1"}}}
+	base := dimage.InspectResponse{ID: "sha256:base", RepoTags: []string{"base:1"}, RootFS: dimage.RootFS{Layers: []string{"l0"}}}
+	img := &Image{ID: self.ID, Source: SourceDocker, Layers: []Layer{{Digest: "l0"}, {Digest: "l1"}}}
+	for _, tc := range []struct {
+		name string
+		cli  DaemonClient
+		want int
+	}{
+		{"counted", &historyDaemon{listingDaemon{images: []dimage.InspectResponse{self, base}}, map[string]int{"sha256:base": 3}}, 3},
+		{"not counted", &listingDaemon{images: []dimage.InspectResponse{self, base}}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := DaemonBase(context.Background(), img, Options{Daemon: tc.cli})
+			if err != nil || c == nil {
+				t.Fatalf("got %+v, %v", c, err)
+			}
+			if c.History != tc.want {
+				t.Errorf("history %d, want %d", c.History, tc.want)
+			}
+		})
+	}
+}
+
 // A client that cannot list (DaemonClient alone) finds no base, and
 // fails nothing.
 func TestDaemonBaseWithoutList(t *testing.T) {
@@ -120,43 +165,83 @@ func TestDaemonBaseWithoutList(t *testing.T) {
 
 // The manifest's base annotations, looked up in the daemon: by
 // name@digest first (the version the image was built on), then by name.
+// The annotations are the image's text: a name that is not a reference
+// (../ climbs the daemon's API path to any endpoint, or a registry host
+// the daemon then contacts) or a digest that is not sha256 and 64 hex
+// digits is never asked for, and a warning says so.
 func TestAnnotatedBaseInTheDaemon(t *testing.T) {
-	byDigest := dimage.InspectResponse{ID: "sha256:old", RepoDigests: []string{"reg.example/base@sha256:0ld"}, RootFS: dimage.RootFS{Layers: []string{"l0"}}}
+	old, other := "sha256:"+strings.Repeat("0a", 32), "sha256:"+strings.Repeat("b1", 32)
+	byDigest := dimage.InspectResponse{ID: "sha256:old", RepoDigests: []string{"reg.example/base@" + old}, RootFS: dimage.RootFS{Layers: []string{"l0"}}}
 	byName := dimage.InspectResponse{ID: "sha256:new", RepoTags: []string{"reg.example/base:1"}, RootFS: dimage.RootFS{Layers: []string{"n0"}}}
+	hub := dimage.InspectResponse{ID: "sha256:hub", RepoTags: []string{"layerscope-test/base:1"}, RootFS: dimage.RootFS{Layers: []string{"h0"}}}
+	const invalid = "is not a valid image reference: not looked up"
 	for _, tc := range []struct {
 		name        string
 		annotations map[string]string
 		images      []dimage.InspectResponse
 		wantID      string
+		wantAsked   []string
+		warning     string
 	}{
-		{"name@digest first", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ld"}, []dimage.InspectResponse{byName, byDigest}, "sha256:old"},
-		{"else the name", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:0ther"}, []dimage.InspectResponse{byName, byDigest}, "sha256:new"},
-		{"not at hand", map[string]string{AnnotationBaseName: "reg.example/other:1"}, []dimage.InspectResponse{byName}, ""},
-		{"no annotations", nil, []dimage.InspectResponse{byName}, ""},
-		{"a name no reference can be", map[string]string{AnnotationBaseName: strings.Repeat("x", maxRefLen+1)}, []dimage.InspectResponse{byName}, ""},
+		{"name@digest first", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: old}, []dimage.InspectResponse{byName, byDigest}, "sha256:old",
+			[]string{"reg.example/base@" + old}, ""},
+		{"else the name", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: other}, []dimage.InspectResponse{byName, byDigest}, "sha256:new",
+			[]string{"reg.example/base@" + other, "reg.example/base:1"}, ""},
+		{"a Docker Hub name, as the daemon names it", map[string]string{AnnotationBaseName: "docker.io/layerscope-test/base:1"}, []dimage.InspectResponse{hub}, "sha256:hub",
+			[]string{"layerscope-test/base:1"}, ""},
+		{"not at hand", map[string]string{AnnotationBaseName: "reg.example/other:1"}, []dimage.InspectResponse{byName}, "", []string{"reg.example/other:1"}, ""},
+		{"no annotations", nil, []dimage.InspectResponse{byName}, "", nil, ""},
+		{"a name no reference can be", map[string]string{AnnotationBaseName: strings.Repeat("x", maxRefLen+1)}, []dimage.InspectResponse{byName}, "", nil, invalid},
+		{"../ in the name: never asked", map[string]string{AnnotationBaseName: "../distribution/127.0.0.1:5999/evil/x:1", AnnotationBaseDigest: old},
+			[]dimage.InspectResponse{byName}, "", nil, AnnotationBaseName + " " + invalid},
+		{"an API path in the name: never asked", map[string]string{AnnotationBaseName: "../../v1.41/containers/create"}, []dimage.InspectResponse{byName}, "", nil, invalid},
+		{"a query in the name: never asked", map[string]string{AnnotationBaseName: "reg.example/base:1?x=y"}, []dimage.InspectResponse{byName}, "", nil, invalid},
+		{"a digest with a path: the name alone", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: "sha256:../../x"},
+			[]dimage.InspectResponse{byName}, "sha256:new", []string{"reg.example/base:1"}, AnnotationBaseDigest + " " + invalid},
+		{"a digest alone that is not one: nothing asked", map[string]string{AnnotationBaseDigest: "sha512:" + strings.Repeat("0a", 64)}, []dimage.InspectResponse{byName}, "", nil, invalid},
+		{"an uppercase digest: not one", map[string]string{AnnotationBaseName: "reg.example/base:1", AnnotationBaseDigest: strings.ToUpper(old)},
+			[]dimage.InspectResponse{byName}, "sha256:new", []string{"reg.example/base:1"}, invalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img := &Image{Source: SourceOCIArchive, Annotations: tc.annotations}
-			c, err := AnnotatedBase(context.Background(), img, Options{Daemon: &listingDaemon{images: tc.images}})
+			d := &listingDaemon{images: tc.images}
+			c, warning, err := AnnotatedBase(context.Background(), img, Options{Daemon: d})
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := ""
 			if c != nil {
 				got = c.ID
-				if c.Name != tc.annotations[AnnotationBaseName] {
+				if c.Name != cmp.Or(tc.annotations[AnnotationBaseName], tc.annotations[AnnotationBaseDigest]) {
 					t.Errorf("named %q, want the annotation's name", c.Name)
 				}
 			}
 			if got != tc.wantID {
 				t.Errorf("base %q, want %q", got, tc.wantID)
 			}
+			if !slices.Equal(d.asked, tc.wantAsked) {
+				t.Errorf("the daemon was asked for %q, want %q", d.asked, tc.wantAsked)
+			}
+			if (tc.warning == "") != (warning == "") || !strings.Contains(warning, tc.warning) || strings.Contains(warning, "\n") {
+				t.Errorf("warning %q, want one line with %q", warning, tc.warning)
+			}
 		})
 	}
 }
 
+// In CI a --base without a registry host that the daemon does not have is
+// not read from Docker Hub in its place (the image argument's rule), and
+// the error says how to ask for it.
+func TestReadChainNoHubFallbackInCI(t *testing.T) {
+	_, err := ReadChain(context.Background(), "layerscope-test/nothere:1", Options{Keychain: authn.NewMultiKeychain(), Daemon: &listingDaemon{}, NoRegistryFallback: true})
+	if err == nil || !strings.Contains(err.Error(), "in CI mode a name without a registry host is not read from Docker Hub") {
+		t.Fatalf("err = %v, want the CI-mode refusal", err)
+	}
+}
+
 // A base in a registry: its chain comes from the manifest and config, no
-// layer is fetched.
+// layer is fetched; so is a --base with a registry host that the daemon
+// does not have, in CI or not (the image argument's rule).
 func TestReadChainFromRegistry(t *testing.T) {
 	f := newFakeRegistry()
 	var m struct {
@@ -189,6 +274,9 @@ func TestReadChainFromRegistry(t *testing.T) {
 	}{
 		{"registry://", "registry://" + host + "/app:1", Options{Keychain: authn.NewMultiKeychain()}},
 		{"--source registry, by digest", host + "/app@" + digestOf(f.manifest), Options{Keychain: authn.NewMultiKeychain(), Source: SourceRegistry}},
+		{"not in the daemon: its registry", host + "/app:1", Options{Keychain: authn.NewMultiKeychain(), Daemon: &listingDaemon{}}},
+		{"not in the daemon, in CI: a registry host is read from its registry all the same", host + "/app:1",
+			Options{Keychain: authn.NewMultiKeychain(), Daemon: &listingDaemon{}, NoRegistryFallback: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			layerFetches.Store(0)

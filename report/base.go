@@ -17,6 +17,11 @@ type BaseImage struct {
 	Name string `json:"name"`
 	ID   string `json:"id,omitempty"`
 	From string `json:"from"` // BaseFromFlag, BaseFromAnnotation or BaseFromDaemon
+	// History is how many history entries the base's config holds, 0 when
+	// not known: the image's first History entries are the base's, and an
+	// entry after them that makes no layer (ENV, LABEL, ARG) is the
+	// build's. Not in the JSON: the rules read it as they run.
+	History int `json:"-"`
 }
 
 // SetBase marks the first layers as the base image's and fills in the
@@ -65,7 +70,7 @@ func (r *Report) SetBase(b BaseImage, layers int, unavoidable func(path string) 
 }
 
 // MarkBaseFindings sets Base on the findings that the base image's layers
-// hold. A finding of wasteCategory is about a copy that something hid or
+// hold, but for those that are the build's (Build). A finding of wasteCategory is about a copy that something hid or
 // replaced: it is the base's only when base layers did all of that (a
 // base file the build deleted is the build's waste).
 func (r *Report) MarkBaseFindings(wasteCategory Category) {
@@ -76,7 +81,7 @@ func (r *Report) MarkBaseFindings(wasteCategory Category) {
 	var byPath map[string][]int // the layers that hid or replaced a path's copies, per shipping layer
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		if f.Layer < 0 || f.Layer >= n {
+		if f.Layer < 0 || f.Layer >= n || f.Build {
 			continue
 		}
 		if f.Category == wasteCategory && r.Tree != nil {

@@ -36,9 +36,10 @@ type FailOn struct {
 
 // Fails says whether a finding counts against the fail-on set: not
 // ignored, not in a --baseline report, of a category or severity in the
-// set, and not the base image's unless the set names base.
+// set, and not the base image's unless the set names base or it is a
+// secret: a secret that ships is leaked whoever put it there.
 func (fo FailOn) Fails(f Finding) bool {
-	if f.Ignored != "" || f.InBaseline || (f.Base && !slices.Contains(fo.Set, FailOnBase)) {
+	if f.Ignored != "" || f.InBaseline || (f.Base && f.Category != CategorySecret && !slices.Contains(fo.Set, FailOnBase)) {
 		return false
 	}
 	return slices.Contains(fo.Set, string(f.Category)) || slices.Contains(fo.Set, string(f.Severity))

@@ -121,6 +121,10 @@ type Finding struct {
 	// Base says the finding is the base image's: it fails CI only when
 	// fail-on names base.
 	Base bool `json:"base,omitempty"`
+	// Build says the finding is the build's whatever its layer (a history
+	// entry after the base image's own, the final config): MarkBaseFindings
+	// never marks it. Not in the JSON: Base says it there.
+	Build bool `json:"-"`
 	// File and Line name the Dockerfile instruction that made the layer,
 	// when --dockerfile (or ./Dockerfile) matched the image's history.
 	File string `json:"file,omitempty"`

@@ -129,7 +129,7 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 		ew.printf("\nFrom the base image (choose a slimmer base or a distroless one)\n")
 		writeFindings(ew, base)
 		if !r.FailsAnyBase() {
-			ew.printf("  (the base image's findings fail CI only when --fail-on names base: --fail-on base,secret,error)\n")
+			ew.printf("  (the base image's findings fail CI only when --fail-on names base, but for secrets, which fail whoever shipped them: --fail-on base,secret,error)\n")
 		}
 	}
 	if len(r.Warnings) > 0 {

@@ -581,16 +581,25 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 	// kind of token and place; never the value.
 	const inHistory, inConfig = "a secret in the image config or build history: ", "a secret in the image config: "
 	seen := map[string]bool{}
+	build := false // the entry or the config flag finds is the build's, not the base's
 	flag := func(key string, layer int, cmdLine, msg string) {
 		if !seen[key] {
 			seen[key] = true
-			add(IDSecretEnv, layer, cmdLine, msg, 0)
+			n := len(out)
+			if add(IDSecretEnv, layer, cmdLine, msg, 0); len(out) > n {
+				out[n].Build = build
+			}
 		}
 	}
 	hist := img.Config.History
-	entries := historyEntries(hist)
+	baseHistory := 0
+	if r.Summary.Base != nil {
+		baseHistory = r.Summary.Base.History
+	}
+	entries := historyEntries(hist, r.Summary.BaseLayers, baseHistory)
 	for i, h := range hist {
 		e := &entries[i]
+		build = e.build
 		_, inComment := secret.Redact(h.Comment)
 		for k, f := range e.found {
 			l := e.at(k)
@@ -608,6 +617,7 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 			flag(fmt.Sprintf("%d comment %s", l, f.Kind+f.Name), l, e.clean, inHistory+fmt.Sprintf("%s is recorded in a history comment", f.What()))
 		}
 	}
+	build = true // the final config is the image's, whoever set it first
 	for _, kv := range img.Config.Env {
 		name, value, _ := strings.Cut(kv, "=")
 		if secret.Value(name, value) {
@@ -625,6 +635,35 @@ func (s *Set) configFindings(r *report.Report, img *image.Image) []report.Findin
 	return out
 }
 
+// buildStart is the index of the first history entry that is the build's
+// when the image's first baseLayers layers are a base image's with
+// baseHistory entries, -1 when no base is known or the history does not
+// make its layers. The base's entries end with the one that made its last
+// layer, and the entries that make no layer after it as far as
+// baseHistory counts (a base that ends with CMD or ENV); when baseHistory
+// is not known, or does not fit, the build starts right after that layer's
+// entry.
+func buildStart(hist []image.History, baseLayers, baseHistory int) int {
+	if baseLayers <= 0 {
+		return -1
+	}
+	made := 0
+	for i, h := range hist {
+		if h.EmptyLayer {
+			continue
+		}
+		if made++; made < baseLayers {
+			continue
+		}
+		cut := i + 1
+		if baseHistory > cut && baseHistory <= len(hist) && !slices.ContainsFunc(hist[cut:baseHistory], func(h image.History) bool { return !h.EmptyLayer }) {
+			cut = baseHistory
+		}
+		return cut
+	}
+	return -1
+}
+
 // historyEntry is a history entry as the secret findings see it: its
 // instruction with secrets hidden, what was hidden, and the layer each
 // finding is attributed to.
@@ -633,6 +672,7 @@ type historyEntry struct {
 	found []secret.Found
 	layer int   // the layer the entry made, or the one before it
 	arg   []int // for an ARG, the layer of each of found
+	build bool  // the entry follows the base image's own (buildStart)
 }
 
 // at is the layer finding k (-1: the entry's comment) is attributed to.
@@ -649,8 +689,11 @@ func (e *historyEntry) at(k int) int {
 // layer whose instruction records that name, else to the next layer: the
 // instruction that used it, whose Dockerfile line --dockerfile names, not
 // the layer before the ARG. Other entries that make no layer (ENV, LABEL)
-// keep the layer before them.
-func historyEntries(hist []image.History) []historyEntry {
+// keep the layer before them, but for those that follow the base image's
+// entries (baseLayers layers, baseHistory entries: 0 when not known): they
+// are the build's, so they go to the build's first layer, not the base's
+// last.
+func historyEntries(hist []image.History, baseLayers, baseHistory int) []historyEntry {
 	entries := make([]historyEntry, len(hist))
 	layer := -1
 	for i, h := range hist {
@@ -659,6 +702,14 @@ func historyEntries(hist []image.History) []historyEntry {
 		}
 		clean, found := secret.Instruction(h.CreatedBy)
 		entries[i] = historyEntry{clean: clean, found: found, layer: max(layer, 0)}
+	}
+	if cut := buildStart(hist, baseLayers, baseHistory); cut >= 0 {
+		for i := cut; i < len(hist); i++ {
+			entries[i].build = true
+			if hist[i].EmptyLayer && entries[i].layer < baseLayers && baseLayers <= layer {
+				entries[i].layer = baseLayers // the build's first layer
+			}
+		}
 	}
 	next := -1                   // the layer of the next entry that makes one
 	recorded := map[string]int{} // a name, and the first later layer that records it
