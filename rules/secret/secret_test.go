@@ -178,6 +178,20 @@ func TestInstruction(t *testing.T) {
 		{"a token in a URL", "/bin/sh -c git clone https://" + ghToken + "@github.com/x/y", "RUN git clone https://<redacted>@github.com/x/y", "(a GitHub token)"},
 		{"a token under a plain name", "|1 REGISTRY=" + npmTok + " /bin/sh -c npm ci", "RUN |1 REGISTRY=<redacted> npm ci", "REGISTRY(an npm token)"},
 		{"a private key", `ENV KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- # buildkit`, "ENV KEY=<redacted>", "(a private key)"},
+
+		// A RUN's first command takes the secret, in both builders' forms.
+		{"buildkit chpasswd first", `RUN /bin/sh -c echo 'root:hunter2' | chpasswd # buildkit`, `RUN echo 'root:<redacted>' | chpasswd`, "(a secret on a command line)"},
+		{"legacy mysql first", `/bin/sh -c mysql -uroot -phunter2 -e 'select 1'`, `RUN mysql -uroot -p<redacted> -e 'select 1'`, "(a secret on a command line)"},
+		{"buildkit curl first", "RUN /bin/sh -c curl -u admin:hunter2 https://x.invalid/ # buildkit", "RUN curl -u admin:<redacted> https://x.invalid/", "(a secret on a command line)"},
+		{"legacy htpasswd first", "/bin/sh -c htpasswd -Bbc /etc/pw admin hunter2", "RUN htpasswd -Bbc /etc/pw admin <redacted>", "(a secret on a command line)"},
+		{"sshpass first", "RUN /bin/sh -c sshpass -p hunter2 ssh h # buildkit", "RUN sshpass -p <redacted> ssh h", "(a secret on a command line)"},
+		{"aws first", "/bin/sh -c aws configure set aws_secret_access_key hunter2", "RUN aws configure set aws_secret_access_key <redacted>", "(a secret on a command line)"},
+		{"npm first", "RUN /bin/sh -c npm config set //r.example/:_authToken hunter2 # buildkit", "RUN npm config set //r.example/:_authToken <redacted>", "(a secret on a command line)"},
+		{"buildkit args, curl first", "RUN |1 X=y /bin/sh -c curl -u admin:hunter2 x # buildkit", "RUN |1 X=y curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"legacy args, curl first", "|1 X=y /bin/sh -c curl -u admin:hunter2 x", "RUN |1 X=y curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"another shell, curl first", "RUN |1 X=y /bin/bash -o pipefail -c curl -u admin:hunter2 x # buildkit", "RUN |1 X=y /bin/bash -o pipefail -c curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"legacy other shell, curl first", "/bin/bash -o pipefail -c curl -u admin:hunter2 x", "/bin/bash -o pipefail -c curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"ssh -p first stays", "RUN /bin/sh -c ssh -p 22 h # buildkit", "RUN ssh -p 22 h", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
