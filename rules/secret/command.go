@@ -240,12 +240,10 @@ func argSpans(s string, cmd *command, prev *command, spans *[]span) {
 	}
 	// userPass hides the password of a user:password word.
 	userPass := func(sp span) {
-		v := s[sp.start:sp.end]
-		colon := strings.IndexByte(v, ':')
-		if colon < 0 {
-			return
+		if sp.start > 0 && sp.end < len(s) && (s[sp.start-1] == '"' || s[sp.start-1] == '\'') && s[sp.end] == s[sp.start-1] {
+			sp = span{sp.start - 1, sp.end + 1} // the quotes back: passwordOf reads them
 		}
-		if pw := (span{sp.start + colon + 1, sp.end}); literal(s[pw.start:pw.end]) {
+		if pw, ok := passwordOf(s, sp); ok && literal(s[pw.start:pw.end]) {
 			*spans = append(*spans, pw)
 		}
 	}
@@ -422,6 +420,42 @@ func configSet(s string, args []cmdWord, plain func(cmdWord) string, secretSpan 
 		}
 		return
 	}
+}
+
+// passwordOf returns the password of a user:password word in s[sp]: all
+// after the first colon outside ${…}, $(…) and `…` (${USER:?}:${PW:?}),
+// less the quotes that close the word or wrap the password ('u':'pw').
+func passwordOf(s string, sp span) (span, bool) {
+	v := s[sp.start:sp.end]
+	colon := -1
+	for i := 0; i < len(v) && colon < 0; i++ {
+		switch v[i] {
+		case ':':
+			colon = i
+		case '`':
+			i = closing(v, i+1, '`')
+		case '$':
+			if i+1 < len(v) && (v[i+1] == '{' || v[i+1] == '(') {
+				open, close := v[i+1], byte('}')
+				if open == '(' {
+					close = ')'
+				}
+				i = matching(v, i+2, open, close)
+			}
+		}
+	}
+	if colon < 0 {
+		return span{}, false
+	}
+	pw := span{sp.start + colon + 1, sp.end}
+	p := s[pw.start:pw.end]
+	switch {
+	case len(p) >= 2 && (p[0] == '"' || p[0] == '\'') && p[len(p)-1] == p[0] && !strings.ContainsAny(p[1:len(p)-1], `"'`):
+		pw = span{pw.start + 1, pw.end - 1}
+	case len(p) >= 1 && (v[0] == '"' || v[0] == '\'') && p[len(p)-1] == v[0] && strings.Count(v, v[:1]) == 2:
+		pw.end-- // the word's closing quote: "u:pw"
+	}
+	return pw, pw.start < pw.end
 }
 
 // inner is a word without the quotes around it.

@@ -440,3 +440,41 @@ func TestRedactKeysInCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestRedactCommandReview: the forms a review found shown, or hidden
+// where nothing was secret.
+func TestRedactCommandReview(t *testing.T) {
+	const cl = "(a secret on a command line)"
+	tests := []struct {
+		name, in, want, found string
+	}{
+		// References with a default or a check: the colon inside ${…} is
+		// not the user's.
+		{"curl -u checked references", `curl -fsSL -u "${ARTIFACTORY_USER:?}:${ARTIFACTORY_TOKEN:?}" https://x.invalid/a`, `curl -fsSL -u "${ARTIFACTORY_USER:?}:${ARTIFACTORY_TOKEN:?}" https://x.invalid/a`, ""},
+		{"chpasswd checked references", `echo "${U:?}:${P:?}" | chpasswd`, `echo "${U:?}:${P:?}" | chpasswd`, ""},
+		{"skopeo default user", `skopeo copy --src-creds "${U:-ci}:${P}" a b`, `skopeo copy --src-creds "${U:-ci}:${P}" a b`, ""},
+		{"a command substitution for the user", `curl -u "$(cat /run/secrets/u):${P}" x`, `curl -u "$(cat /run/secrets/u):${P}" x`, ""},
+		{"a default user, a literal password", `curl -u "${U:-ci}:hunter2" x`, `curl -u "${U:-ci}:<redacted>" x`, cl},
+		{"quoted user and password", `curl -u 'admin':'hunter2' x`, `curl -u 'admin':'<redacted>' x`, cl},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fs := secret.Redact(tc.in)
+			if got != tc.want {
+				t.Errorf("Redact(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+			}
+			if f := found(fs); f != tc.found {
+				t.Errorf("Redact(%q) found %q, want %q", tc.in, f, tc.found)
+			}
+			if again, fs := secret.Redact(got); again != got || len(fs) > 0 {
+				t.Errorf("Redact is not idempotent: %q, then %q %v", got, again, fs)
+			}
+			// First in a RUN, as both builders record it.
+			for _, raw := range []string{"/bin/sh -c " + tc.in, "RUN /bin/sh -c " + tc.in + " # buildkit"} {
+				if got, _ := secret.Instruction(raw); got != "RUN "+tc.want {
+					t.Errorf("Instruction(%q)\n = %q\nwant %q", raw, got, "RUN "+tc.want)
+				}
+			}
+		})
+	}
+}
