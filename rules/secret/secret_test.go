@@ -280,6 +280,15 @@ func TestLinearTime(t *testing.T) {
 		"split token quotes":       strings.Repeat(`"ghp_'`, n/6),
 		"config sets":              "npm " + strings.Repeat("config set ", n/11),
 		"redacted words":           strings.Repeat("-u a:<redacted>", n/15),
+		"open groups":              strings.Repeat("( { ", n/4),
+		"a group into passwd":      "(" + strings.Repeat("echo a:b; ", n/10) + ") | chpasswd",
+		"groups into passwd":       strings.Repeat("(echo a) | passwd; ", n/19),
+		"backticks":                strings.Repeat("`curl -u a:b ", n/13),
+		"nested substitutions":     strings.Repeat("$(curl -u a:b ", n/14),
+		"keywords and wrappers":    strings.Repeat("if then nice -n 1 timeout 5 sudo -u x ", n/38) + "curl -u a:b",
+		"openssl passwd words":     "openssl passwd " + strings.Repeat("-salt x ", n/8),
+		"docker global flags":      "docker " + strings.Repeat("-H h ", n/5) + "login -p x",
+		"user colons in braces":    "curl -u " + strings.Repeat("${a:", n/4),
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
@@ -456,6 +465,40 @@ func TestRedactCommandReview(t *testing.T) {
 		{"a command substitution for the user", `curl -u "$(cat /run/secrets/u):${P}" x`, `curl -u "$(cat /run/secrets/u):${P}" x`, ""},
 		{"a default user, a literal password", `curl -u "${U:-ci}:hunter2" x`, `curl -u "${U:-ci}:<redacted>" x`, cl},
 		{"quoted user and password", `curl -u 'admin':'hunter2' x`, `curl -u 'admin':'<redacted>' x`, cl},
+
+		// Groups feed a pipe with all their commands.
+		{"passwd from a subshell", "(echo hunter2; echo hunter2) | passwd root", "(echo <redacted>; echo <redacted>) | passwd root", cl + "," + cl},
+		{"passwd from a brace group", "{ echo hunter2; echo hunter2; } | passwd", "{ echo <redacted>; echo <redacted>; } | passwd", cl + "," + cl},
+		{"a group that feeds nothing", "(echo root:x; echo b) && tee a", "(echo root:x; echo b) && tee a", ""},
+		// Command substitutions are commands.
+		{"curl in $(…)", "TOKEN=$(curl -s -u admin:hunter2 https://x.invalid/t)", "TOKEN=$(curl -s -u admin:<redacted> https://x.invalid/t)", cl},
+		{"openssl passwd in $(…)", "useradd -p $(openssl passwd -1 hunter2) app", "useradd -p $(openssl passwd -1 <redacted>) app", cl},
+		{"openssl passwd in backticks", "useradd -p `openssl passwd -6 -salt xyz hunter2` app", "useradd -p `openssl passwd -6 -salt xyz <redacted>` app", cl},
+		{"quoted $(…)", `X="$(curl -u admin:hunter2 x)"`, `X="$(curl -u admin:<redacted> x)"`, cl},
+		// Keywords and wrappers before the command's name.
+		{"if", "if curl -u admin:hunter2 x; then echo ok; fi", "if curl -u admin:<redacted> x; then echo ok; fi", cl},
+		{"then", "if true; then curl -u admin:hunter2 x; fi", "if true; then curl -u admin:<redacted> x; fi", cl},
+		{"for … do", "for db in a b; do mysql -phunter2 $db; done", "for db in a b; do mysql -p<redacted> $db; done", cl},
+		{"xargs", "ls | xargs -n 1 curl -u admin:hunter2", "ls | xargs -n 1 curl -u admin:<redacted>", cl},
+		{"nice -n", "nice -n 10 curl -u admin:hunter2 x", "nice -n 10 curl -u admin:<redacted> x", cl},
+		{"sudo -u", "sudo -u app sshpass -p hunter2 ssh h", "sudo -u app sshpass -p <redacted> ssh h", cl},
+		{"env", "env A=b curl -u admin:hunter2 x", "env A=b curl -u admin:<redacted> x", cl},
+		{"timeout", "timeout 10 mysql -phunter2 db", "timeout 10 mysql -p<redacted> db", cl},
+		{"! and exec", "! exec -a x redis-cli -a hunter2 ping", "! exec -a x redis-cli -a <redacted> ping", cl},
+		// More commands.
+		{"mysqladmin password", "mysqladmin -u root password hunter2", "mysqladmin -u root password <redacted>", cl},
+		{"mysqladmin -u password", "mysqladmin -u password status", "mysqladmin -u password status", ""},
+		{"openssl passwd", "openssl passwd -6 hunter2", "openssl passwd -6 <redacted>", cl},
+		{"openssl passwd from stdin", "openssl passwd -6 -stdin < f", "openssl passwd -6 -stdin < f", ""},
+		{"openssl passwd, a redirection", "openssl passwd -1 hunter2 2>/dev/null > h", "openssl passwd -1 <redacted> 2>/dev/null > h", cl},
+		{"openssl passwd reference", `openssl passwd -6 "$PW"`, `openssl passwd -6 "$PW"`, ""},
+		{"docker -H login", "docker -H tcp://h:2375 login -u ci -p hunter2 r", "docker -H tcp://h:2375 login -u ci -p <redacted> r", cl},
+		{"docker login -p=", "docker login -u ci -p=hunter2 r", "docker login -u ci -p=<redacted> r", cl},
+		// What stays.
+		{"ssh -p, docker run -p", "nice -n 5 ssh -p 22 h && timeout 5 docker run -p 80:80 i", "nice -n 5 ssh -p 22 h && timeout 5 docker run -p 80:80 i", ""},
+		{"a wrapper's flag", "sudo -p pwprompt: ls", "sudo -p pwprompt: ls", ""},
+		{"mysql -p alone in $(…)", "X=$(mysql -u root -p db)", "X=$(mysql -u root -p db)", ""},
+		{"printf %s into passwd", `(printf '%s\n' "$PW"; printf '%s\n' "$PW") | passwd app`, `(printf '%s\n' "$PW"; printf '%s\n' "$PW") | passwd app`, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
