@@ -364,6 +364,24 @@ func argSpans(s string, cmd *command, prevs []command, spans *[]span) {
 	}
 
 	switch {
+	case name == "find":
+		// find … -exec cmd {} \; runs cmd.
+		for k := 0; k < len(args); k++ {
+			if p := plain(args[k]); p != "-exec" && p != "-execdir" && p != "-ok" && p != "-okdir" {
+				continue
+			}
+			end := k + 1
+			for end < len(args) && plain(args[end]) != ";" && plain(args[end]) != "+" {
+				end++
+			}
+			// Not a find in a find: each word is read once.
+			if sub := (command{words: args[k+1 : end]}); len(sub.words) > 0 {
+				if _, n := sub.name(s); n != "find" {
+					argSpans(s, &sub, nil, spans)
+				}
+			}
+			k = end
+		}
 	case name == "curl":
 		flagValue([]string{"-u", "--user", "-U", "--proxy-user"}, true, userPass)
 		// -u last in a cluster of short flags: curl -fsSLu user:pw.

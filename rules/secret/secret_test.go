@@ -191,6 +191,7 @@ func TestInstruction(t *testing.T) {
 		{"legacy args, curl first", "|1 X=y /bin/sh -c curl -u admin:hunter2 x", "RUN |1 X=y curl -u admin:<redacted> x", "(a secret on a command line)"},
 		{"another shell, curl first", "RUN |1 X=y /bin/bash -o pipefail -c curl -u admin:hunter2 x # buildkit", "RUN |1 X=y /bin/bash -o pipefail -c curl -u admin:<redacted> x", "(a secret on a command line)"},
 		{"legacy other shell, curl first", "/bin/bash -o pipefail -c curl -u admin:hunter2 x", "/bin/bash -o pipefail -c curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"buildkit exec form, curl first", "RUN curl -u admin:hunter2 x # buildkit", "RUN curl -u admin:<redacted> x", "(a secret on a command line)"},
 		{"ssh -p first stays", "RUN /bin/sh -c ssh -p 22 h # buildkit", "RUN ssh -p 22 h", ""},
 	}
 	for _, tc := range tests {
@@ -288,6 +289,7 @@ func TestLinearTime(t *testing.T) {
 		"keywords and wrappers":    strings.Repeat("if then nice -n 1 timeout 5 sudo -u x ", n/38) + "curl -u a:b",
 		"openssl passwd words":     "openssl passwd " + strings.Repeat("-salt x ", n/8),
 		"docker global flags":      "docker " + strings.Repeat("-H h ", n/5) + "login -p x",
+		"nested finds":             strings.Repeat("find -exec sudo ", n/16) + "curl -u a:b",
 		"user colons in braces":    "curl -u " + strings.Repeat("${a:", n/4),
 	}
 	for name, in := range inputs {
@@ -485,6 +487,7 @@ func TestRedactCommandReview(t *testing.T) {
 		{"env", "env A=b curl -u admin:hunter2 x", "env A=b curl -u admin:<redacted> x", cl},
 		{"timeout", "timeout 10 mysql -phunter2 db", "timeout 10 mysql -p<redacted> db", cl},
 		{"! and exec", "! exec -a x redis-cli -a hunter2 ping", "! exec -a x redis-cli -a <redacted> ping", cl},
+		{"find -exec", `find . -name '*.tgz' -exec curl -u admin:hunter2 -T {} https://x.invalid/ \;`, `find . -name '*.tgz' -exec curl -u admin:<redacted> -T {} https://x.invalid/ \;`, cl},
 		// More commands.
 		{"mysqladmin password", "mysqladmin -u root password hunter2", "mysqladmin -u root password <redacted>", cl},
 		{"mysqladmin -u password", "mysqladmin -u password status", "mysqladmin -u password status", ""},
