@@ -27,10 +27,10 @@ func Instruction(raw string) (string, []Found) {
 	s = strings.TrimPrefix(s, "RUN ")
 
 	var found []Found
-	// command redacts a RUN's command on its own first: read after "RUN"
+	// redactCommand redacts a RUN's command on its own first: read after "RUN"
 	// and the build arguments, its first word is the command's name
 	// (curl -u …), not "RUN" or "|1".
-	command := func(cmd string) string {
+	redactCommand := func(cmd string) string {
 		script := cmd
 		if m := shellStart.FindStringIndex(" " + cmd); m != nil && m[0] == 0 {
 			script = strings.TrimLeft(cmd[m[1]-1:], " ")
@@ -42,19 +42,19 @@ func Instruction(raw string) (string, []Found) {
 	if args, cmd, ok := buildArgs(s, &found); ok {
 		s = "RUN " + args
 		if cmd = strings.TrimPrefix(cmd, "/bin/sh -c "); cmd != "" {
-			s += " " + command(cmd)
+			s += " " + redactCommand(cmd)
 		}
 	} else {
 		switch {
 		case strings.HasPrefix(s, "/bin/sh -c #(nop)"):
 			s = strings.TrimSpace(strings.TrimPrefix(s, "/bin/sh -c #(nop)"))
 		case strings.HasPrefix(s, "/bin/sh -c "):
-			s = "RUN " + command(strings.TrimSpace(strings.TrimPrefix(s, "/bin/sh -c ")))
+			s = "RUN " + redactCommand(strings.TrimSpace(strings.TrimPrefix(s, "/bin/sh -c ")))
 		case run:
-			s = "RUN " + command(s)
+			s = "RUN " + redactCommand(s)
 		case shellAt0(s):
 			// Another SHELL: /bin/bash -o pipefail -c ….
-			s = command(s)
+			s = redactCommand(s)
 		}
 		for _, kw := range []string{"ENV ", "LABEL ", "ARG "} {
 			if strings.HasPrefix(s, kw) {
