@@ -49,6 +49,12 @@ func TestTokenFiles(t *testing.T) {
 		{"a token in a script", []it.File{it.Reg("usr/local/bin/deploy.sh", "#!/bin/sh\ncurl -H 'PRIVATE-TOKEN: "+glToken+"' https://gitlab.example/api\n")}, "known-token@0 /usr/local/bin/deploy.sh"},
 		{"a Google key in server code", []it.File{it.Reg("app/server.js", "const maps = new Client({key: '"+googleK+"'})\n")}, "known-token@0 /app/server.js"},
 		{"a Google key in a settings file", []it.File{it.Reg("app/config/settings.json", `{"mapsKey": "`+googleK+`"}`)}, "known-token@0 /app/config/settings.json"},
+		// dist/ and build/ hold a server's compiled code as often as a
+		// frontend's: only a served root or folder exempts a Google key.
+		{"a Google key in NestJS dist", []it.File{it.Reg("usr/src/app/dist/main.js", "const GEMINI_API_KEY = \""+googleK+"\";\n")}, "known-token@0 /usr/src/app/dist/main.js"},
+		{"a Google key in tsc build", []it.File{it.Reg("app/build/services/ai.js", "exports.key = '"+googleK+"';\n")}, "known-token@0 /app/build/services/ai.js"},
+		{"a Google key in a server's js folder", []it.File{it.Reg("app/js/worker.js", "const k = '"+googleK+"';\n")}, "known-token@0 /app/js/worker.js"},
+		{"a Google key in a server chunk", []it.File{it.Reg("app/dist/server/42.chunk.js", "k:\""+googleK+"\"\n")}, "known-token@0 /app/dist/server/42.chunk.js"},
 		{"a GitHub token in a web bundle", []it.File{it.Reg("app/static/js/main.1a2b3c4d.js", "fetch(u,{headers:{authorization:'token "+ghToken+"'}})\n")}, "known-token@0 /app/static/js/main.1a2b3c4d.js"},
 		{"a token in git config", []it.File{it.Reg("src/.git/config", "[remote \"origin\"]\n\turl = https://x:"+ghToken+"@github.com/o/r\n")}, "known-token@0 /src/.git/config"},
 	}
@@ -81,6 +87,11 @@ func TestNoTokenFalseAlarms(t *testing.T) {
 		{"a Google key in nginx's html", it.Reg("usr/share/nginx/html/assets/index-4f3a.js", "const k=\""+googleK+"\";\n")},
 		{"a Google key in a page", it.Reg("srv/www/index.html", "<script src=\"https://maps.googleapis.com/maps/api/js?key="+googleK+"\"></script>\n")},
 		{"a Google key in a minified script", it.Reg("opt/app/web/app.min.js", "var k='"+googleK+"';\n")},
+		{"a Google key in dist under nginx's root", it.Reg("usr/share/nginx/html/dist/main.js", "const k=\""+googleK+"\";\n")},
+		{"a Google key in var/www build", it.Reg("var/www/app/build/main.js", "const k=\""+googleK+"\";\n")},
+		{"a Google key in httpd's root", it.Reg("usr/share/httpd/app.js", "const k=\""+googleK+"\";\n")},
+		{"a Google key in a public folder of dist", it.Reg("app/dist/public/main.js", "const k=\""+googleK+"\";\n")},
+		{"a Google key in a source map in dist", it.Reg("app/dist/main.js.map", "{\"sourcesContent\":[\"k='"+googleK+"'\"]}\n")},
 		{"a Google key in a Next.js chunk", it.Reg("app/.next/static/chunks/pages/_app-8f1e.js", "k:\""+googleK+"\"\n")},
 		{"an npmrc that quotes a reference", it.Reg("app/.npmrc", "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=\"${NPM_TOKEN}\"\n")},
 	}

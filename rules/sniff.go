@@ -80,27 +80,38 @@ func (sniffer) Sniff(p string, head []byte) tree.Flags {
 	return f
 }
 
-// servedDirs are the folders a web server or a frontend build serves
-// files from.
-var servedDirs = map[string]bool{"static": true, "public": true, "html": true, "htdocs": true, "www": true, "wwwroot": true, "webroot": true,
-	"dist": true, "build": true, "assets": true, "_next": true, ".next": true, "js": true, "bundles": true, "chunks": true}
+// servedRoots are the folders web servers serve files from as they are
+// installed (nginx, Apache httpd, Caddy).
+var servedRoots = []string{"usr/share/nginx/html/", "var/www/", "usr/share/httpd/", "srv/www/", "usr/share/caddy/"}
 
-// webBundle reports a script or page that a browser loads: a .js, .mjs,
-// .map or .html file in a folder that is served (/app/static/js/main.1a2b.js,
-// /usr/share/nginx/html/index.html), or a minified or chunked bundle
-// anywhere (app.min.js, 42.chunk.js).
+// servedDirs are the folders a frontend build or a web app serves files
+// from (/app/static/js/main.1a2b.js, /app/.next/static/chunks/x.js,
+// /app/public/app.js). dist and build are not among them: they are as
+// often a server's compiled code (tsc, NestJS: /usr/src/app/dist/main.js).
+var servedDirs = map[string]bool{"static": true, "public": true, "html": true, "htdocs": true, "www": true, "wwwroot": true, "webroot": true}
+
+// webBundle reports a script or page that a browser loads: a page or a
+// source map anywhere, a minified script (app.min.js), or a script under
+// a web server's root or in a folder that is served.
 func webBundle(p string) bool {
 	base := tree.Base(p)
-	ext := base[strings.LastIndexByte(base, '.')+1:]
-	switch ext {
-	case "js", "mjs", "cjs", "map", "html", "htm":
+	switch ext := base[strings.LastIndexByte(base, '.')+1:]; ext {
+	case "html", "htm", "map":
+		return true
+	case "js", "mjs", "cjs":
 	default:
 		return false
 	}
-	if strings.Contains(base, ".min.") || strings.Contains(base, ".chunk.") || strings.Contains(base, ".bundle.") {
+	if strings.Contains(base, ".min.") {
 		return true
 	}
-	for dir := range strings.SplitSeq(p, "/") {
+	rel := strings.TrimPrefix(p, "/")
+	for _, root := range servedRoots {
+		if strings.HasPrefix(rel, root) {
+			return true
+		}
+	}
+	for dir := range strings.SplitSeq(rel, "/") {
 		if servedDirs[dir] {
 			return true
 		}

@@ -109,7 +109,7 @@ var Table = []Rule{
 		Except: libraryTrees, What: "a credentials file with a secret in it", Advice: adviceSecret},
 	{ID: "known-token", Category: Secret, Severity: Error, Paths: []string{"**/*"}, Content: FlagToken,
 		Except: libraryTrees, What: "a token of a known format (GitHub, GitLab, npm, AWS, Slack, Stripe, Google) in the first bytes of a file",
-		Advice: adviceSecret + ". A Google API key in a web bundle (static/, public/, dist/, *.min.js …) is public by design and not reported: restrict it by referrer in the Google Cloud console"},
+		Advice: adviceSecret + ". A Google API key in a web bundle (under a web server's root or in static/, public/, html/; a *.min.js, a page, a source map) is public by design and not reported: restrict it by referrer in the Google Cloud console"},
 
 	// vcs
 	{ID: "vcs-folder", Category: VCS, Severity: Warning, Paths: []string{"**/.git/", "**/.svn/", "**/.hg/"},

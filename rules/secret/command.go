@@ -16,11 +16,11 @@ import (
 // cmdWord is one shell word of a command, s[start:end] as written.
 type cmdWord struct{ start, end int }
 
-// command is one simple command: its words, and whether its standard
-// input is the previous command's output (a | b).
+// command is one simple command: its words, and the commands whose
+// output is its standard input, cmds[from:to] (a | b, (a; b) | c).
 type command struct {
-	words []cmdWord
-	piped bool
+	words    []cmdWord
+	from, to int
 }
 
 // span is a part of s to hide.
@@ -61,30 +61,60 @@ func commandSpans(s string, from, to, depth int, spans *[]span) {
 	t := s[:to]
 	var cmds []command
 	cur := command{}
-	flush := func(piped bool) {
+	flush := func() {
 		if len(cur.words) > 0 {
 			cmds = append(cmds, cur)
 		}
-		cur = command{piped: piped}
+		cur = command{}
+	}
+	// A group, (…) or { …; }, feeds a pipe after it with all its
+	// commands: (echo pw; echo pw) | passwd.
+	var groups []int         // where each open group's commands start
+	closed := [2]int{-1, -1} // the commands of the group that just closed
+	open := func() {
+		flush()
+		groups = append(groups, len(cmds))
+		closed = [2]int{-1, -1}
+	}
+	closeGroup := func() {
+		flush()
+		closed = [2]int{-1, -1}
+		if n := len(groups); n > 0 {
+			closed = [2]int{groups[n-1], len(cmds)}
+			groups = groups[:n-1]
+		}
 	}
 	for i := from; i < to; {
 		switch c := t[i]; c {
 		case ' ', '\t', '\r', '\v', '\f':
 			i++
-		case '\n', ';', '(', ')':
-			flush(false)
+		case '(':
+			open()
 			i++
-		case '&':
-			flush(false)
+		case ')':
+			closeGroup()
+			i++
+		case '\n', ';', '&':
+			flush()
+			closed = [2]int{-1, -1}
 			i++
 		case '|':
 			if i+1 < to && (t[i+1] == '|' || t[i+1] == '&') {
-				flush(false)
+				flush()
+				closed = [2]int{-1, -1}
 				i += 2
-			} else {
-				flush(true)
-				i++
+				continue
 			}
+			feed := closed
+			if len(cur.words) > 0 {
+				flush()
+				feed = [2]int{len(cmds) - 1, len(cmds)}
+			}
+			if feed[0] >= 0 {
+				cur.from, cur.to = feed[0], feed[1]
+			}
+			closed = [2]int{-1, -1}
+			i++
 		case '<', '>':
 			if strings.HasPrefix(t[i:], Redacted) {
 				e := shellWordEnd(t, i)
@@ -106,8 +136,28 @@ func commandSpans(s string, from, to, depth int, spans *[]span) {
 			fallthrough
 		default:
 			e := max(shellWordEnd(t, i), i+1)
+			switch w := t[i:e]; {
+			case w == "{" && len(cur.words) == 0:
+				open()
+				i = e
+				continue
+			case w == "}" && len(cur.words) == 0:
+				closeGroup()
+				i = e
+				continue
+			}
+			closed = [2]int{-1, -1}
 			cur.words = append(cur.words, cmdWord{i, e})
-			if q := strings.IndexAny(t[i:e], `"'`); q >= 0 && depth < maxCommandDepth && strings.ContainsAny(t[i+q:e], " \t\n") {
+			q := strings.IndexAny(t[i:e], `"'`)
+			if q < 0 {
+				q = e - i
+			}
+			if depth < maxCommandDepth {
+				// $(…) and `…` before any quote are commands of their
+				// own: TOKEN=$(curl -u …), -p `openssl passwd …`.
+				substitutions(t, i, i+q, func(start, end int) { commandSpans(s, start, end, depth+1, spans) })
+			}
+			if i+q < e && depth < maxCommandDepth && strings.ContainsAny(t[i+q:e], " \t\n") {
 				start, end := i+q+1, e
 				if end-1 >= start && t[end-1] == t[i+q] {
 					end--
@@ -117,13 +167,27 @@ func commandSpans(s string, from, to, depth int, spans *[]span) {
 			i = e
 		}
 	}
-	flush(false)
+	flush()
 	for k := range cmds {
-		var prev *command
-		if k > 0 && cmds[k].piped {
-			prev = &cmds[k-1]
+		argSpans(t, &cmds[k], cmds[cmds[k].from:cmds[k].to], spans)
+	}
+}
+
+// substitutions calls fn with the text of each $(…) and `…` in s[from:to].
+func substitutions(s string, from, to int, fn func(start, end int)) {
+	for i := from; i < to; i++ {
+		switch {
+		case s[i] == '\\':
+			i++
+		case s[i] == '`':
+			end := min(closing(s[:to], i+1, '`'), to)
+			fn(i+1, end)
+			i = end
+		case s[i] == '$' && i+1 < to && s[i+1] == '(':
+			end := min(matching(s[:to], i+2, '(', ')'), to)
+			fn(i+2, end)
+			i = end
 		}
-		argSpans(t, &cmds[k], prev, spans)
 	}
 }
 
@@ -173,14 +237,35 @@ func literal(v string) bool {
 	return v != "" && v[0] != '$' && v[0] != '`' && !template(v) && Value("PASSWORD", v)
 }
 
-// wrappers run the command after them.
-var wrappers = map[string]bool{"sudo": true, "doas": true, "env": true, "exec": true, "command": true, "nohup": true, "time": true, "nice": true}
+// A wrapper runs the command after it: sudo -u app curl …, timeout 10
+// curl …. valued are its flags that take the next word; skip is how many
+// words that are not flags come before the command (timeout's duration,
+// chroot's directory).
+type wrapper struct {
+	valued []string
+	skip   int
+}
+
+var wrappers = map[string]wrapper{
+	"sudo": {valued: []string{"-u", "-g", "-C", "-h", "-p", "-U", "-r", "-t", "-D", "-T", "--user", "--group"}},
+	"doas": {valued: []string{"-u", "-C"}}, "env": {valued: []string{"-u", "-C", "--unset", "--chdir"}},
+	"exec": {valued: []string{"-a"}}, "command": {}, "builtin": {}, "nohup": {}, "setsid": {}, "unbuffer": {},
+	"time": {valued: []string{"-f", "-o", "--format", "--output"}}, "nice": {valued: []string{"-n", "--adjustment"}},
+	"ionice":  {valued: []string{"-c", "-n", "-p", "-P", "-u", "--class", "--classdata"}},
+	"stdbuf":  {valued: []string{"-i", "-o", "-e"}},
+	"timeout": {valued: []string{"-s", "-k", "--signal", "--kill-after"}, skip: 1},
+	"xargs":   {valued: []string{"-I", "-n", "-L", "-P", "-d", "-E", "-s", "-a", "--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-lines", "--max-chars"}},
+	"chroot":  {valued: []string{"--userspec", "--groups"}, skip: 1},
+	// The shell's keywords: the command follows them.
+	"if": {}, "then": {}, "else": {}, "elif": {}, "do": {}, "while": {}, "until": {}, "!": {},
+}
 
 // name returns the index of the command's name among its words, past
-// assignments (A=b cmd) and wrappers (sudo -E cmd), and that name without
-// its directory.
+// assignments (A=b cmd), keywords (if, then, do) and wrappers (sudo -E
+// cmd, timeout 10 cmd), and that name without its directory.
 func (c *command) name(s string) (int, string) {
-	wrapped := false
+	var wrap *wrapper
+	skip := 0
 	for k := 0; k < len(c.words); k++ {
 		w := unquote(s[c.words[k].start:c.words[k].end])
 		switch {
@@ -188,15 +273,18 @@ func (c *command) name(s string) (int, string) {
 			continue
 		case nameAt(w, 0) != "":
 			continue // an assignment
-		case wrapped && w[0] == '-':
-			if w == "-u" || w == "-g" || w == "-C" || w == "-h" {
+		case wrap != nil && w[0] == '-' && len(w) > 1:
+			if slices.Contains(wrap.valued, w) {
 				k++ // sudo -u user
 			}
 			continue
+		case skip > 0:
+			skip--
+			continue
 		}
 		base := w[strings.LastIndexByte(w, '/')+1:]
-		if wrappers[base] {
-			wrapped = true
+		if wr, ok := wrappers[base]; ok {
+			wrap, skip = &wr, wr.skip
 			continue
 		}
 		return k, base
@@ -218,7 +306,7 @@ var registryClients = map[string]bool{"docker": true, "podman": true, "nerdctl":
 // argSpans adds the spans of the secrets that cmd holds in its arguments,
 // and, for a command that reads a password from its input (chpasswd), of
 // what prev writes into it.
-func argSpans(s string, cmd *command, prev *command, spans *[]span) {
+func argSpans(s string, cmd *command, prevs []command, spans *[]span) {
 	at, name := cmd.name(s)
 	if at < 0 {
 		return
@@ -240,12 +328,10 @@ func argSpans(s string, cmd *command, prev *command, spans *[]span) {
 	}
 	// userPass hides the password of a user:password word.
 	userPass := func(sp span) {
-		v := s[sp.start:sp.end]
-		colon := strings.IndexByte(v, ':')
-		if colon < 0 {
-			return
+		if sp.start > 0 && sp.end < len(s) && (s[sp.start-1] == '"' || s[sp.start-1] == '\'') && s[sp.end] == s[sp.start-1] {
+			sp = span{sp.start - 1, sp.end + 1} // the quotes back: passwordOf reads them
 		}
-		if pw := (span{sp.start + colon + 1, sp.end}); literal(s[pw.start:pw.end]) {
+		if pw, ok := passwordOf(s, sp); ok && literal(s[pw.start:pw.end]) {
 			*spans = append(*spans, pw)
 		}
 	}
@@ -278,6 +364,24 @@ func argSpans(s string, cmd *command, prev *command, spans *[]span) {
 	}
 
 	switch {
+	case name == "find":
+		// find … -exec cmd {} \; runs cmd.
+		for k := 0; k < len(args); k++ {
+			if p := plain(args[k]); p != "-exec" && p != "-execdir" && p != "-ok" && p != "-okdir" {
+				continue
+			}
+			end := k + 1
+			for end < len(args) && plain(args[end]) != ";" && plain(args[end]) != "+" {
+				end++
+			}
+			// Not a find in a find: each word is read once.
+			if sub := (command{words: args[k+1 : end]}); len(sub.words) > 0 {
+				if _, n := sub.name(s); n != "find" {
+					argSpans(s, &sub, nil, spans)
+				}
+			}
+			k = end
+		}
 	case name == "curl":
 		flagValue([]string{"-u", "--user", "-U", "--proxy-user"}, true, userPass)
 		// -u last in a cluster of short flags: curl -fsSLu user:pw.
@@ -287,9 +391,15 @@ func argSpans(s string, cmd *command, prev *command, spans *[]span) {
 			}
 		}
 	case mysqlClients[name]:
-		for _, w := range args {
-			if p := plain(w); len(p) > 2 && strings.HasPrefix(p, "-p") {
+		for k, w := range args {
+			p := plain(w)
+			if len(p) > 2 && strings.HasPrefix(p, "-p") {
 				after(w, "-p")
+			}
+			// mysqladmin -u root password PW sets it.
+			if (name == "mysqladmin" || name == "mariadb-admin") && p == "password" && k+1 < len(args) &&
+				(k == 0 || !slices.Contains([]string{"-u", "--user", "-h", "--host", "-S", "--socket"}, plain(args[k-1]))) {
+				whole(args[k+1])
 			}
 		}
 	case name == "sshpass":
@@ -303,9 +413,29 @@ func argSpans(s string, cmd *command, prev *command, spans *[]span) {
 			}
 		}
 		flagValue([]string{"-k", "-K"}, false, secretSpan)
+		// openssl passwd -6 PW hashes the password it is given.
+		if positional(args, plain) == "passwd" {
+			for k := 0; k < len(args); k++ {
+				switch p := plain(args[k]); {
+				case p == "-salt" || p == "-in":
+					k++
+				case p != Redacted && (strings.HasPrefix(p, "<") || strings.HasPrefix(p, ">")):
+					k++ // a redirection and its file
+				case args[k].end < len(s) && (s[args[k].end] == '<' || s[args[k].end] == '>'):
+					// 2>/dev/null: the descriptor
+				case p != "passwd" && p != "" && p[0] != '-':
+					whole(args[k])
+				}
+			}
+		}
 	case registryClients[name]:
 		if sub := positional(args, plain); sub == "login" || sub == "registry login" {
 			flagValue([]string{"-p"}, false, secretSpan)
+			for _, w := range args {
+				if strings.HasPrefix(plain(w), "-p=") {
+					after(w, "-p=") // docker login -p=PW
+				}
+			}
 		}
 		flagValue([]string{"--creds", "--src-creds", "--dest-creds"}, false, userPass)
 	case name == "htpasswd":
@@ -317,13 +447,13 @@ func argSpans(s string, cmd *command, prev *command, spans *[]span) {
 				hidden(name, inner(s, args[k+1]), userPass, secretSpan)
 			}
 		}
-		if prev == nil {
-			return
-		}
-		if pa, from := prev.name(s); from == "echo" || from == "printf" {
-			for _, w := range prev.words[pa+1:] {
-				if p := plain(w); p != "" && p[0] != '-' {
-					hidden(name, inner(s, w), userPass, secretSpan)
+		for k := range prevs {
+			prev := &prevs[k]
+			if pa, from := prev.name(s); from == "echo" || from == "printf" {
+				for _, w := range prev.words[pa+1:] {
+					if p := plain(w); p != "" && p[0] != '-' {
+						hidden(name, inner(s, w), userPass, secretSpan)
+					}
 				}
 			}
 		}
@@ -332,11 +462,21 @@ func argSpans(s string, cmd *command, prev *command, spans *[]span) {
 	}
 }
 
+// globalFlags are the flags of docker and its kin that take the next
+// word, before the subcommand.
+var globalFlags = []string{"-H", "--host", "-c", "--context", "--config", "-l", "--log-level", "--tlscacert", "--tlscert",
+	"--tlskey", "--url", "--connection", "--root", "--runroot", "--storage-driver"}
+
 // positional returns the first argument that is not a flag, and the
 // second after it when the first is "registry" (helm registry login).
 func positional(args []cmdWord, plain func(cmdWord) string) string {
 	var out []string
-	for _, w := range args {
+	for k := 0; k < len(args); k++ {
+		w := args[k]
+		if slices.Contains(globalFlags, plain(w)) {
+			k++ // docker -H tcp://h login
+			continue
+		}
 		if p := plain(w); p != "" && p[0] != '-' {
 			out = append(out, p)
 			if len(out) == 2 || p != "registry" {
@@ -422,6 +562,42 @@ func configSet(s string, args []cmdWord, plain func(cmdWord) string, secretSpan 
 		}
 		return
 	}
+}
+
+// passwordOf returns the password of a user:password word in s[sp]: all
+// after the first colon outside ${…}, $(…) and `…` (${USER:?}:${PW:?}),
+// less the quotes that close the word or wrap the password ('u':'pw').
+func passwordOf(s string, sp span) (span, bool) {
+	v := s[sp.start:sp.end]
+	colon := -1
+	for i := 0; i < len(v) && colon < 0; i++ {
+		switch v[i] {
+		case ':':
+			colon = i
+		case '`':
+			i = closing(v, i+1, '`')
+		case '$':
+			if i+1 < len(v) && (v[i+1] == '{' || v[i+1] == '(') {
+				open, close := v[i+1], byte('}')
+				if open == '(' {
+					close = ')'
+				}
+				i = matching(v, i+2, open, close)
+			}
+		}
+	}
+	if colon < 0 {
+		return span{}, false
+	}
+	pw := span{sp.start + colon + 1, sp.end}
+	p := s[pw.start:pw.end]
+	switch {
+	case len(p) >= 2 && (p[0] == '"' || p[0] == '\'') && p[len(p)-1] == p[0] && !strings.ContainsAny(p[1:len(p)-1], `"'`):
+		pw = span{pw.start + 1, pw.end - 1}
+	case len(p) >= 1 && (v[0] == '"' || v[0] == '\'') && p[len(p)-1] == v[0] && strings.Count(v, v[:1]) == 2:
+		pw.end-- // the word's closing quote: "u:pw"
+	}
+	return pw, pw.start < pw.end
 }
 
 // inner is a word without the quotes around it.

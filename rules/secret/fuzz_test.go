@@ -66,10 +66,16 @@ func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free 
 	for _, c := range []string{"curl -fsSL -u u:%s x", "curl --user 'u:%s' x", "mysql -uroot -p%s db", "mysqldump -p\"%s\" db",
 		"echo root:%s | chpasswd", "chpasswd <<< 'u:%s'", "sshpass -p %s ssh h", "openssl rsa -passin pass:%s",
 		"docker login -u u -p %s r", "htpasswd -bc f u %s", "aws configure set aws_secret_access_key %s",
-		"npm config set //r.example/:_authToken %s", "yarn config set npmAuthToken %s"} {
-		raw := "/bin/sh -c " + plainCmd(cmd) + " && " + strings.Replace(c, "%s", pw, 1)
-		if got, _ := secret.Instruction(raw); strings.Contains(got, "Qx1") || strings.Contains(got, "Qx2") {
-			t.Fatalf("Instruction(%q)\n = %q: the password shows", raw, got)
+		"npm config set //r.example/:_authToken %s", "yarn config set npmAuthToken %s",
+		"if curl -u u:%s x; then true; fi", "X=$(curl -u u:%s x)", "nice -n 1 mysql -p%s db", "openssl passwd -6 %s",
+		"mysqladmin -u root password %s", "docker -H h login -p %s r", "(echo %s) | passwd root", "xargs curl -u 'u':'%s'"} {
+		c = strings.Replace(c, "%s", pw, 1)
+		// After another command, and first, in both builders' forms.
+		for _, raw := range []string{"/bin/sh -c " + plainCmd(cmd) + " && " + c, "/bin/sh -c " + c, "RUN /bin/sh -c " + c + " # buildkit",
+			"|1 A=" + nameChars(otherValue) + " /bin/sh -c " + c, "RUN |1 A=" + nameChars(otherValue) + " /bin/sh -c " + c + " # buildkit"} {
+			if got, _ := secret.Instruction(raw); strings.Contains(got, "Qx1") || strings.Contains(got, "Qx2") {
+				t.Fatalf("Instruction(%q)\n = %q: the password shows", raw, got)
+			}
 		}
 	}
 

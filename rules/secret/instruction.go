@@ -27,19 +27,34 @@ func Instruction(raw string) (string, []Found) {
 	s = strings.TrimPrefix(s, "RUN ")
 
 	var found []Found
+	// redactCommand redacts a RUN's command on its own first: read after "RUN"
+	// and the build arguments, its first word is the command's name
+	// (curl -u …), not "RUN" or "|1".
+	redactCommand := func(cmd string) string {
+		script := cmd
+		if m := shellStart.FindStringIndex(" " + cmd); m != nil && m[0] == 0 {
+			script = strings.TrimLeft(cmd[m[1]-1:], " ")
+		}
+		red, more := Redact(script)
+		found = append(found, more...)
+		return cmd[:len(cmd)-len(script)] + red
+	}
 	if args, cmd, ok := buildArgs(s, &found); ok {
 		s = "RUN " + args
 		if cmd = strings.TrimPrefix(cmd, "/bin/sh -c "); cmd != "" {
-			s += " " + cmd
+			s += " " + redactCommand(cmd)
 		}
 	} else {
 		switch {
 		case strings.HasPrefix(s, "/bin/sh -c #(nop)"):
 			s = strings.TrimSpace(strings.TrimPrefix(s, "/bin/sh -c #(nop)"))
 		case strings.HasPrefix(s, "/bin/sh -c "):
-			s = "RUN " + strings.TrimSpace(strings.TrimPrefix(s, "/bin/sh -c "))
+			s = "RUN " + redactCommand(strings.TrimSpace(strings.TrimPrefix(s, "/bin/sh -c ")))
 		case run:
-			s = "RUN " + s
+			s = "RUN " + redactCommand(s)
+		case shellAt0(s):
+			// Another SHELL: /bin/bash -o pipefail -c ….
+			s = redactCommand(s)
 		}
 		for _, kw := range []string{"ENV ", "LABEL ", "ARG "} {
 			if strings.HasPrefix(s, kw) {
@@ -64,6 +79,12 @@ var legacyHash = regexp.MustCompile(`^((?:COPY|ADD) (?:--\S+ )*(?:file|dir|multi
 // name another shell than /bin/sh), or Windows' cmd /S /C and PowerShell's
 // -Command.
 var shellStart = regexp.MustCompile(` (?:(?:/[A-Za-z0-9_.-]+)*/(?:sh|bash|ash|dash|zsh|ksh|mksh)(?: -[A-Za-z]+| pipefail| errexit| nounset| xtrace)*? -[a-z]*c|(?i:cmd(?:\.exe)? /S /C|(?:powershell|pwsh)(?:\.exe)?(?: -[A-Za-z]+)*? -Command))\b`)
+
+// shellAt0 reports whether s starts with a shell and its -c.
+func shellAt0(s string) bool {
+	m := shellStart.FindStringIndex(" " + s)
+	return m != nil && m[0] == 0
+}
 
 // buildArgs splits s, "|N NAME=value … command", into "|N NAME=value …"
 // with secret values redacted, and the command. ok is false when s does

@@ -178,6 +178,21 @@ func TestInstruction(t *testing.T) {
 		{"a token in a URL", "/bin/sh -c git clone https://" + ghToken + "@github.com/x/y", "RUN git clone https://<redacted>@github.com/x/y", "(a GitHub token)"},
 		{"a token under a plain name", "|1 REGISTRY=" + npmTok + " /bin/sh -c npm ci", "RUN |1 REGISTRY=<redacted> npm ci", "REGISTRY(an npm token)"},
 		{"a private key", `ENV KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- # buildkit`, "ENV KEY=<redacted>", "(a private key)"},
+
+		// A RUN's first command takes the secret, in both builders' forms.
+		{"buildkit chpasswd first", `RUN /bin/sh -c echo 'root:hunter2' | chpasswd # buildkit`, `RUN echo 'root:<redacted>' | chpasswd`, "(a secret on a command line)"},
+		{"legacy mysql first", `/bin/sh -c mysql -uroot -phunter2 -e 'select 1'`, `RUN mysql -uroot -p<redacted> -e 'select 1'`, "(a secret on a command line)"},
+		{"buildkit curl first", "RUN /bin/sh -c curl -u admin:hunter2 https://x.invalid/ # buildkit", "RUN curl -u admin:<redacted> https://x.invalid/", "(a secret on a command line)"},
+		{"legacy htpasswd first", "/bin/sh -c htpasswd -Bbc /etc/pw admin hunter2", "RUN htpasswd -Bbc /etc/pw admin <redacted>", "(a secret on a command line)"},
+		{"sshpass first", "RUN /bin/sh -c sshpass -p hunter2 ssh h # buildkit", "RUN sshpass -p <redacted> ssh h", "(a secret on a command line)"},
+		{"aws first", "/bin/sh -c aws configure set aws_secret_access_key hunter2", "RUN aws configure set aws_secret_access_key <redacted>", "(a secret on a command line)"},
+		{"npm first", "RUN /bin/sh -c npm config set //r.example/:_authToken hunter2 # buildkit", "RUN npm config set //r.example/:_authToken <redacted>", "(a secret on a command line)"},
+		{"buildkit args, curl first", "RUN |1 X=y /bin/sh -c curl -u admin:hunter2 x # buildkit", "RUN |1 X=y curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"legacy args, curl first", "|1 X=y /bin/sh -c curl -u admin:hunter2 x", "RUN |1 X=y curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"another shell, curl first", "RUN |1 X=y /bin/bash -o pipefail -c curl -u admin:hunter2 x # buildkit", "RUN |1 X=y /bin/bash -o pipefail -c curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"legacy other shell, curl first", "/bin/bash -o pipefail -c curl -u admin:hunter2 x", "/bin/bash -o pipefail -c curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"buildkit exec form, curl first", "RUN curl -u admin:hunter2 x # buildkit", "RUN curl -u admin:<redacted> x", "(a secret on a command line)"},
+		{"ssh -p first stays", "RUN /bin/sh -c ssh -p 22 h # buildkit", "RUN ssh -p 22 h", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,6 +281,16 @@ func TestLinearTime(t *testing.T) {
 		"split token quotes":       strings.Repeat(`"ghp_'`, n/6),
 		"config sets":              "npm " + strings.Repeat("config set ", n/11),
 		"redacted words":           strings.Repeat("-u a:<redacted>", n/15),
+		"open groups":              strings.Repeat("( { ", n/4),
+		"a group into passwd":      "(" + strings.Repeat("echo a:b; ", n/10) + ") | chpasswd",
+		"groups into passwd":       strings.Repeat("(echo a) | passwd; ", n/19),
+		"backticks":                strings.Repeat("`curl -u a:b ", n/13),
+		"nested substitutions":     strings.Repeat("$(curl -u a:b ", n/14),
+		"keywords and wrappers":    strings.Repeat("if then nice -n 1 timeout 5 sudo -u x ", n/38) + "curl -u a:b",
+		"openssl passwd words":     "openssl passwd " + strings.Repeat("-salt x ", n/8),
+		"docker global flags":      "docker " + strings.Repeat("-H h ", n/5) + "login -p x",
+		"nested finds":             strings.Repeat("find -exec sudo ", n/16) + "curl -u a:b",
+		"user colons in braces":    "curl -u " + strings.Repeat("${a:", n/4),
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
@@ -422,6 +447,79 @@ func TestRedactKeysInCommands(t *testing.T) {
 			}
 			if strings.Contains(got, body[4:20]) || strings.Contains(got, "b3BlbnNzaC1") {
 				t.Errorf("the key shows: %q", got)
+			}
+		})
+	}
+}
+
+// TestRedactCommandReview: the forms a review found shown, or hidden
+// where nothing was secret.
+func TestRedactCommandReview(t *testing.T) {
+	const cl = "(a secret on a command line)"
+	tests := []struct {
+		name, in, want, found string
+	}{
+		// References with a default or a check: the colon inside ${…} is
+		// not the user's.
+		{"curl -u checked references", `curl -fsSL -u "${ARTIFACTORY_USER:?}:${ARTIFACTORY_TOKEN:?}" https://x.invalid/a`, `curl -fsSL -u "${ARTIFACTORY_USER:?}:${ARTIFACTORY_TOKEN:?}" https://x.invalid/a`, ""},
+		{"chpasswd checked references", `echo "${U:?}:${P:?}" | chpasswd`, `echo "${U:?}:${P:?}" | chpasswd`, ""},
+		{"skopeo default user", `skopeo copy --src-creds "${U:-ci}:${P}" a b`, `skopeo copy --src-creds "${U:-ci}:${P}" a b`, ""},
+		{"a command substitution for the user", `curl -u "$(cat /run/secrets/u):${P}" x`, `curl -u "$(cat /run/secrets/u):${P}" x`, ""},
+		{"a default user, a literal password", `curl -u "${U:-ci}:hunter2" x`, `curl -u "${U:-ci}:<redacted>" x`, cl},
+		{"quoted user and password", `curl -u 'admin':'hunter2' x`, `curl -u 'admin':'<redacted>' x`, cl},
+
+		// Groups feed a pipe with all their commands.
+		{"passwd from a subshell", "(echo hunter2; echo hunter2) | passwd root", "(echo <redacted>; echo <redacted>) | passwd root", cl + "," + cl},
+		{"passwd from a brace group", "{ echo hunter2; echo hunter2; } | passwd", "{ echo <redacted>; echo <redacted>; } | passwd", cl + "," + cl},
+		{"a group that feeds nothing", "(echo root:x; echo b) && tee a", "(echo root:x; echo b) && tee a", ""},
+		// Command substitutions are commands.
+		{"curl in $(…)", "TOKEN=$(curl -s -u admin:hunter2 https://x.invalid/t)", "TOKEN=$(curl -s -u admin:<redacted> https://x.invalid/t)", cl},
+		{"openssl passwd in $(…)", "useradd -p $(openssl passwd -1 hunter2) app", "useradd -p $(openssl passwd -1 <redacted>) app", cl},
+		{"openssl passwd in backticks", "useradd -p `openssl passwd -6 -salt xyz hunter2` app", "useradd -p `openssl passwd -6 -salt xyz <redacted>` app", cl},
+		{"quoted $(…)", `X="$(curl -u admin:hunter2 x)"`, `X="$(curl -u admin:<redacted> x)"`, cl},
+		// Keywords and wrappers before the command's name.
+		{"if", "if curl -u admin:hunter2 x; then echo ok; fi", "if curl -u admin:<redacted> x; then echo ok; fi", cl},
+		{"then", "if true; then curl -u admin:hunter2 x; fi", "if true; then curl -u admin:<redacted> x; fi", cl},
+		{"for … do", "for db in a b; do mysql -phunter2 $db; done", "for db in a b; do mysql -p<redacted> $db; done", cl},
+		{"xargs", "ls | xargs -n 1 curl -u admin:hunter2", "ls | xargs -n 1 curl -u admin:<redacted>", cl},
+		{"nice -n", "nice -n 10 curl -u admin:hunter2 x", "nice -n 10 curl -u admin:<redacted> x", cl},
+		{"sudo -u", "sudo -u app sshpass -p hunter2 ssh h", "sudo -u app sshpass -p <redacted> ssh h", cl},
+		{"env", "env A=b curl -u admin:hunter2 x", "env A=b curl -u admin:<redacted> x", cl},
+		{"timeout", "timeout 10 mysql -phunter2 db", "timeout 10 mysql -p<redacted> db", cl},
+		{"! and exec", "! exec -a x redis-cli -a hunter2 ping", "! exec -a x redis-cli -a <redacted> ping", cl},
+		{"find -exec", `find . -name '*.tgz' -exec curl -u admin:hunter2 -T {} https://x.invalid/ \;`, `find . -name '*.tgz' -exec curl -u admin:<redacted> -T {} https://x.invalid/ \;`, cl},
+		// More commands.
+		{"mysqladmin password", "mysqladmin -u root password hunter2", "mysqladmin -u root password <redacted>", cl},
+		{"mysqladmin -u password", "mysqladmin -u password status", "mysqladmin -u password status", ""},
+		{"openssl passwd", "openssl passwd -6 hunter2", "openssl passwd -6 <redacted>", cl},
+		{"openssl passwd from stdin", "openssl passwd -6 -stdin < f", "openssl passwd -6 -stdin < f", ""},
+		{"openssl passwd, a redirection", "openssl passwd -1 hunter2 2>/dev/null > h", "openssl passwd -1 <redacted> 2>/dev/null > h", cl},
+		{"openssl passwd reference", `openssl passwd -6 "$PW"`, `openssl passwd -6 "$PW"`, ""},
+		{"docker -H login", "docker -H tcp://h:2375 login -u ci -p hunter2 r", "docker -H tcp://h:2375 login -u ci -p <redacted> r", cl},
+		{"docker login -p=", "docker login -u ci -p=hunter2 r", "docker login -u ci -p=<redacted> r", cl},
+		// What stays.
+		{"ssh -p, docker run -p", "nice -n 5 ssh -p 22 h && timeout 5 docker run -p 80:80 i", "nice -n 5 ssh -p 22 h && timeout 5 docker run -p 80:80 i", ""},
+		{"a wrapper's flag", "sudo -p pwprompt: ls", "sudo -p pwprompt: ls", ""},
+		{"mysql -p alone in $(…)", "X=$(mysql -u root -p db)", "X=$(mysql -u root -p db)", ""},
+		{"printf %s into passwd", `(printf '%s\n' "$PW"; printf '%s\n' "$PW") | passwd app`, `(printf '%s\n' "$PW"; printf '%s\n' "$PW") | passwd app`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fs := secret.Redact(tc.in)
+			if got != tc.want {
+				t.Errorf("Redact(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+			}
+			if f := found(fs); f != tc.found {
+				t.Errorf("Redact(%q) found %q, want %q", tc.in, f, tc.found)
+			}
+			if again, fs := secret.Redact(got); again != got || len(fs) > 0 {
+				t.Errorf("Redact is not idempotent: %q, then %q %v", got, again, fs)
+			}
+			// First in a RUN, as both builders record it.
+			for _, raw := range []string{"/bin/sh -c " + tc.in, "RUN /bin/sh -c " + tc.in + " # buildkit"} {
+				if got, _ := secret.Instruction(raw); got != "RUN "+tc.want {
+					t.Errorf("Instruction(%q)\n = %q\nwant %q", raw, got, "RUN "+tc.want)
+				}
 			}
 		})
 	}
