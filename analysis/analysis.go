@@ -1,7 +1,8 @@
 // Package analysis is the one analysis step: load an image, build its
 // report, know its base image, find leftovers (marking the base's), apply
-// the config's suppressions and judge the limits, in that order. The command, its tests and the benchmarks all run
-// it, so none of them assembles the pipeline by hand.
+// the config's suppressions and judge the limits, in that order. The
+// command, its tests and the benchmarks all run it, so none of them
+// assembles the pipeline by hand.
 package analysis
 
 import (
