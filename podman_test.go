@@ -26,7 +26,8 @@ func startPodman(t *testing.T) *podmanService {
 	p := &podmanService{
 		sock: filepath.Join(dir, "podman.sock"),
 		args: []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs",
-			"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir", filepath.Join(dir, "tmp")},
+			"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir", filepath.Join(dir, "tmp"),
+			"--network-config-dir", filepath.Join(dir, "networks")},
 	}
 	p.done = startService(t, filepath.Join(dir, "service.log"), "podman", append(append([]string{}, p.args...), "system", "service", "--time", "0", "unix://"+p.sock)...)
 	cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
