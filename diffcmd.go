@@ -76,34 +76,26 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		return exitPass, nil
 	}
-	for _, out := range outs {
-		if err := writeReport(out.path, diffWriter(d, out.format, 100)); err != nil {
-			return exitError, err
-		}
-	}
-	if err := diffWriter(d, o.format, termWidth(stdout))(stdout); err != nil {
-		return exitError, fmt.Errorf("writing the report: %w", err)
-	}
-	if ci {
-		if err := diffCIExtras(d, stderr); err != nil {
-			return exitError, err
-		}
-	}
-	if ci && !d.CI.Pass {
-		return exitFail, nil
-	}
-	return exitPass, nil
+	write := func(format string, width int) func(io.Writer) error { return diffWriter(d, format, width) }
+	// The annotations name what diff judged: NEW's new findings and the
+	// growth rules.
+	return emit(result{write: write, judged: d.Judged(), summary: d.WriteMarkdown}, outs, o.format, ci, stdout, stderr)
 }
 
 // reread lets the explorer's viewer read img's layers again, when its
 // source allows it.
 func reread(img *image.Image) func() tui.LayerOpener {
-	return func() tui.LayerOpener {
-		if img == nil || !img.CanReread() {
-			return nil
-		}
-		return img
+	return func() tui.LayerOpener { return rereadable(img) }
+}
+
+// rereadable is img when the explorer's viewer can read its layers again
+// (an archive file or a layout), else nil: the daemon and streams send an
+// image once.
+func rereadable(img *image.Image) tui.LayerOpener {
+	if img == nil || !img.CanReread() {
+		return nil
 	}
+	return img
 }
 
 func isStdin(arg string) bool { return arg == "-" || strings.HasPrefix(arg, "-:") }
@@ -222,29 +214,6 @@ func showBothProgress(w io.Writer, progs [2]*image.Progress) (done func()) {
 		}
 		return line
 	})
-}
-
-// diffCIExtras are what a CI platform reads besides the report, as the
-// image command writes them (ciExtras): on GitHub Actions an ::error
-// annotation per new finding that fails CI and per failed rule, and the
-// Markdown comparison appended to the step summary.
-func diffCIExtras(d *diff.Diff, stderr io.Writer) error {
-	if truthy(os.Getenv("GITHUB_ACTIONS")) {
-		writeAnnotations(d.Judged(), stderr)
-	}
-	p := os.Getenv("GITHUB_STEP_SUMMARY")
-	if p == "" {
-		return nil
-	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return writeError(p, err)
-	}
-	err = d.WriteMarkdown(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return writeError(p, err)
 }
 
 // maxBaseline bounds the JSON report --baseline reads.

@@ -252,16 +252,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// an archive on "-" gets the text report instead.
 		// The viewer (o) reads a file's content again from an archive
 		// file or a layout; the daemon and streams send an image once.
-		layers := tui.WithLayers(func() tui.LayerOpener {
-			if loaded == nil || !loaded.CanReread() {
-				return nil
-			}
-			return loaded
-		})
+		layers := tui.WithLayers(func() tui.LayerOpener { return rereadable(loaded) })
 		if rep, err = tui.Run(ctx, analyse, layers); err != nil {
 			return failure(ctx, err)
 		}
-		if err := writeOutputs(rep, outs); err != nil {
+		if err := writeOutputs(imageFormatter(rep), outs); err != nil {
 			return exitError, err
 		}
 		return exitPass, nil
@@ -278,22 +273,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return failure(ctx, err)
 	}
-
-	if err := writeOutputs(rep, outs); err != nil {
-		return exitError, err
-	}
-	if err := writer(rep, o.format, termWidth(stdout))(stdout); err != nil {
-		return exitError, fmt.Errorf("writing the report: %w", err)
-	}
-	if ci {
-		if err := ciExtras(rep, stderr); err != nil {
-			return exitError, err
-		}
-	}
-	if ci && !rep.CI.Pass {
-		return exitFail, nil
-	}
-	return exitPass, nil
+	return emit(result{write: imageFormatter(rep), judged: rep, summary: rep.WriteMarkdown}, outs, o.format, ci, stdout, stderr)
 }
 
 // prepare is what every run does before it reads an image: whether CI

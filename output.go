@@ -72,37 +72,71 @@ func writer(rep *report.Report, format string, width int) func(io.Writer) error 
 	return func(w io.Writer) error { return rep.WriteText(w, width) }
 }
 
+// formatter writes a command's result in a format, the text at a width.
+type formatter func(format string, width int) func(io.Writer) error
+
+// imageFormatter is the image report's formatter.
+func imageFormatter(rep *report.Report) formatter {
+	return func(format string, width int) func(io.Writer) error { return writer(rep, format, width) }
+}
+
 // writeOutputs writes every --output file.
-func writeOutputs(rep *report.Report, outs []output) error {
+func writeOutputs(write formatter, outs []output) error {
 	for _, out := range outs {
-		if err := writeReport(out.path, writer(rep, out.format, 100)); err != nil {
+		if err := writeReport(out.path, write(out.format, 100)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// ciExtras are what a CI platform reads besides the report: GitHub's
-// ::error annotations (on stderr, which the runner reads as it reads
-// stdout) and the step summary.
-func ciExtras(rep *report.Report, stderr io.Writer) error {
+// result is what a command has once its analysis is done: the image
+// command's report, or diff's comparison.
+type result struct {
+	write   formatter
+	judged  *report.Report        // the verdict, and the findings and rules the annotations name
+	summary func(io.Writer) error // the Markdown the step summary gets
+}
+
+// emit is how every command ends: the --output files, the report on
+// stdout in --format; in CI mode what a CI platform reads besides (GitHub's
+// ::error annotations on stderr, which the runner reads as it reads
+// stdout, and the step summary) and exit 1 when a rule failed.
+func emit(r result, outs []output, format string, ci bool, stdout, stderr io.Writer) (int, error) {
+	if err := writeOutputs(r.write, outs); err != nil {
+		return exitError, err
+	}
+	if err := r.write(format, termWidth(stdout))(stdout); err != nil {
+		return exitError, fmt.Errorf("writing the report: %w", err)
+	}
+	if !ci {
+		return exitPass, nil
+	}
 	if truthy(os.Getenv("GITHUB_ACTIONS")) {
-		writeAnnotations(rep, stderr)
+		writeAnnotations(r.judged, stderr)
 	}
 	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			return writeError(p, err)
-		}
-		err = rep.WriteMarkdown(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return writeError(p, err)
+		if err := appendTo(p, r.summary); err != nil {
+			return exitError, err
 		}
 	}
-	return nil
+	if !r.judged.CI.Pass {
+		return exitFail, nil
+	}
+	return exitPass, nil
+}
+
+// appendTo appends what write writes to the file at p, made if need be.
+func appendTo(p string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return writeError(p, err)
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return writeError(p, err)
 }
 
 // writeAnnotations prints one ::error workflow command per finding that
