@@ -127,19 +127,7 @@ func (d *Diff) WriteMarkdown(w io.Writer) error {
 		}
 		shown := part.fs[:min(len(part.fs), report.MarkdownFindings)]
 		for _, f := range shown {
-			sev := md(string(f.Severity))
-			if part.fix && judged.FailsCI(f) {
-				sev = "**" + sev + "**"
-			}
-			layer := fmt.Sprint(f.Layer)
-			if f.File != "" && f.Line > 0 {
-				layer += " (" + md(fmt.Sprintf("%s:%d", f.File, f.Line)) + ")"
-			}
-			msg := md(f.Message)
-			if f.Ignored != "" {
-				msg += " (ignored: " + md(f.Ignored) + ")"
-			}
-			ew.printf("| %s | %s | %s | %s | %s |", sev, md(string(f.Category)), report.Size(f.Bytes), layer, msg)
+			ew.printf("%s", report.MarkdownFindingRow(f, part.fix && judged.FailsCI(f)))
 			if part.fix {
 				ew.printf(" %s |", md(f.Advice))
 			}

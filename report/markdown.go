@@ -42,6 +42,25 @@ func markdownText(s string) string {
 // MarkdownText is markdownText, for the other reports' Markdown (diff).
 func MarkdownText(s string) string { return markdownText(s) }
 
+// MarkdownFindingRow is a finding's row in a Markdown table: severity (in
+// bold when it fails CI), category, bytes, layer (and Dockerfile line),
+// the finding; the table's later columns follow it.
+func MarkdownFindingRow(f Finding, fails bool) string {
+	sev := markdownText(string(f.Severity))
+	if fails {
+		sev = "**" + sev + "**"
+	}
+	layer := fmt.Sprint(f.Layer)
+	if f.File != "" && f.Line > 0 {
+		layer += " (" + markdownText(fmt.Sprintf("%s:%d", f.File, f.Line)) + ")"
+	}
+	msg := markdownText(f.Message)
+	if f.Ignored != "" {
+		msg += " (ignored: " + markdownText(f.Ignored) + ")"
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s |", sev, markdownText(string(f.Category)), Size(f.Bytes), layer, msg)
+}
+
 // WriteMarkdown writes the summary a pull request shows.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	ew := &errWriter{w: w}
@@ -78,19 +97,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		ew.printf("### Findings\n\n| severity | category | bytes | layer | finding | fix |\n|---|---|---|---|---|---|\n")
 		n := min(len(r.Findings), MarkdownFindings)
 		for _, f := range r.Findings[:n] {
-			sev := f.Severity
-			if r.FailsCI(f) {
-				sev = "**" + sev + "**"
-			}
-			layer := fmt.Sprint(f.Layer)
-			if f.File != "" && f.Line > 0 {
-				layer += " (" + markdownText(fmt.Sprintf("%s:%d", f.File, f.Line)) + ")"
-			}
-			msg := markdownText(f.Message)
-			if f.Ignored != "" {
-				msg += " (ignored: " + markdownText(f.Ignored) + ")"
-			}
-			ew.printf("| %s | %s | %s | %s | %s | %s |\n", sev, f.Category, Size(f.Bytes), layer, msg, markdownText(f.Advice))
+			ew.printf("%s %s |\n", MarkdownFindingRow(f, r.FailsCI(f)), markdownText(f.Advice))
 		}
 		if len(r.Findings) > n {
 			ew.printf("\n…and %d more findings (see the full report).\n", len(r.Findings)-n)
