@@ -56,16 +56,7 @@ func (d *Diff) WriteCodeQuality(w io.Writer) error { return d.Judged().WriteCode
 func (d *Diff) WriteMarkdown(w io.Writer) error {
 	md := report.MarkdownText
 	ew := &errWriter{w: w}
-	name := func(s Side) string {
-		switch {
-		case s.Image.Ref != "":
-			return s.Image.Ref
-		case s.Image.ID != "":
-			return s.Image.ID
-		}
-		return "(image)"
-	}
-	ew.printf("## layerscope diff: %s → %s\n\n", md(name(d.Old)), md(name(d.New)))
+	ew.printf("## layerscope diff: %s → %s\n\n", md(d.Old.Image.Name()), md(d.New.Image.Name()))
 	ew.printf("**%s**\n\n", md(d.Headline()))
 	o, n, s := d.Old.Summary, d.New.Summary, d.Summary
 	ew.printf("| | old | new | change |\n|---|---|---|---|\n")

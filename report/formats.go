@@ -105,12 +105,15 @@ func findingText(f Finding) string {
 }
 
 // imageName is how the formats name the image.
-func (r *Report) imageName() string {
+func (r *Report) imageName() string { return r.Image.Name() }
+
+// Name is how the reports name an image: its reference, else its ID.
+func (i ImageInfo) Name() string {
 	switch {
-	case r.Image.Ref != "":
-		return r.Image.Ref
-	case r.Image.ID != "":
-		return r.Image.ID
+	case i.Ref != "":
+		return i.Ref
+	case i.ID != "":
+		return i.ID
 	}
 	return "(image)"
 }

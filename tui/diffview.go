@@ -258,13 +258,7 @@ func changeWhat(a, b tree.Meta) string {
 // diffTitle is the title line of the difference.
 func (m Model) diffTitle() string {
 	dd, st := m.diff.data, &m.c.styles
-	name := func(r *report.Report) string {
-		if r.Image.Ref != "" {
-			return report.Escape(r.Image.Ref)
-		}
-		return shortDigest(r.Image.ID)
-	}
-	line := fmt.Sprintf("%s %s → %s · %s · %d of %s shared", st.Title.Render("layerscope diff"), name(dd.old), name(dd.new),
+	line := fmt.Sprintf("%s %s → %s · %s · %d of %s shared", st.Title.Render("layerscope diff"), imageLabel(dd.old), imageLabel(dd.new),
 		dd.d.Headline(), dd.d.SharedLayers, plural(len(dd.new.Layers), "layer"))
 	if n := len(dd.findings); n > 0 {
 		line += " · " + st.Badge.Render(fmt.Sprintf("%d new, %d fixed", dd.fixedFrom, n-dd.fixedFrom))

@@ -85,16 +85,12 @@ func (m Model) titleLine() string {
 	r := m.rep
 	s := r.Summary
 	st := &m.c.styles
-	ref := r.Image.Ref
-	if ref == "" {
-		ref = shortDigest(r.Image.ID)
-	}
 	app := "layerscope"
 	if m.diff.data != nil {
 		app = "layerscope diff: NEW" // alone, until v
 	}
 	line := fmt.Sprintf("%s %s · %s · %s · efficiency %s · wasted %s",
-		st.Title.Render(app), report.Escape(ref), plural(s.Layers, "layer"), report.Size(s.ContentBytes),
+		st.Title.Render(app), imageLabel(r), plural(s.Layers, "layer"), report.Size(s.ContentBytes),
 		report.Percent(100*s.Efficiency), report.Size(s.WastedBytes))
 	if n := len(r.Findings); n > 0 {
 		line += " · " + st.Badge.Render(plural(n, "finding"))
@@ -176,4 +172,13 @@ func span(first, shown, total int) string {
 	}
 	last := min(first+shown, total)
 	return fmt.Sprintf("%s–%s of %s", humanize.Comma(int64(first+1)), humanize.Comma(int64(last)), humanize.Comma(int64(total)))
+}
+
+// imageLabel names an image in a title: its reference, else its short
+// digest, escaped.
+func imageLabel(r *report.Report) string {
+	if r.Image.Ref != "" {
+		return report.Escape(r.Image.Ref)
+	}
+	return report.Escape(shortDigest(r.Image.ID))
 }
