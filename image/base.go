@@ -16,8 +16,6 @@ import (
 	"github.com/distribution/reference"
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // The manifest annotations that name an image's base (OCI image spec,
@@ -134,37 +132,11 @@ func ReadChain(ctx context.Context, arg string, opt Options) (*Chain, error) {
 // manifest (an index narrowed to the platform) and config: no layer is
 // fetched. It logs in and checks digests as loadRegistry does.
 func registryChain(ctx context.Context, ref string, opt Options) (*Chain, error) {
-	r, err := parseRegistryRef(ref, opt.InsecureRegistries)
+	st, c, _, err := openRegistry(ctx, ref, opt, nil, newParsing(Options{}))
 	if err != nil {
 		return nil, err
 	}
-	kc := opt.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	auth, err := kc.Resolve(r.Context())
-	if err != nil {
-		return nil, fmt.Errorf("reading the credentials for %s: %w", r.Context().RegistryStr(), err)
-	}
-	ac, err := auth.Authorization()
-	loggedIn := err == nil && *ac != (authn.AuthConfig{})
-	c, err := newRegistryClient(ctx, r, auth, opt)
-	if err != nil {
-		return nil, registryError(ctx, r, loggedIn, err)
-	}
-	c.loggedIn = loggedIn
 	defer c.close()
-	data, mt, err := c.manifest(ctx, r.Identifier())
-	if err != nil {
-		return nil, registryError(ctx, r, loggedIn, err)
-	}
-	if d, ok := r.(name.Digest); ok && digestOf(data) != d.DigestStr() {
-		return nil, fmt.Errorf("the registry %s: digest mismatch: the manifest it sent for %s is %s", r.Context().RegistryStr(), d.DigestStr(), digestOf(data))
-	}
-	st, err := newRemoteStore(ctx, c, data, mt, nil, newParsing(Options{}))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r, err)
-	}
 	ch, err := chainOf(pick(ctx, st, want{platform: opt.Platform}, SourceOCI))
 	if err != nil {
 		return nil, err

@@ -49,6 +49,53 @@ const (
 // registryStallTimeout is registryStallTimeoutDefault; tests lower it.
 var registryStallTimeout = registryStallTimeoutDefault
 
+// openRegistry connects to ref's registry with the keychain's login for
+// it, reads ref's manifest (checked against ref's digest, when ref names
+// one) and makes the store its blobs are read through. The caller closes
+// the client.
+func openRegistry(ctx context.Context, ref string, opt Options, prog *Progress, ps *parsing) (*remoteStore, *registryClient, name.Reference, error) {
+	r, err := parseRegistryRef(ref, opt.InsecureRegistries)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	host := r.Context().RegistryStr()
+	prog.setPhase("connecting to the registry " + host)
+	kc := opt.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	auth, err := kc.Resolve(r.Context())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the credentials for %s: %w", host, err)
+	}
+	loggedIn := false
+	if ac, err := auth.Authorization(); err == nil && *ac != (authn.AuthConfig{}) {
+		loggedIn = true
+	}
+	c, err := newRegistryClient(ctx, r, auth, opt)
+	if err != nil {
+		return nil, nil, nil, registryError(ctx, r, loggedIn, err)
+	}
+	c.loggedIn = loggedIn
+	fail := func(err error) (*remoteStore, *registryClient, name.Reference, error) {
+		c.close()
+		return nil, nil, nil, err
+	}
+	prog.setPhase("reading the manifest of " + ref)
+	data, mt, err := c.manifest(ctx, r.Identifier())
+	if err != nil {
+		return fail(registryError(ctx, r, loggedIn, err))
+	}
+	if d, ok := r.(name.Digest); ok && digestOf(data) != d.DigestStr() {
+		return fail(fmt.Errorf("the registry %s: digest mismatch: the manifest it sent for %s is %s", host, d.DigestStr(), digestOf(data)))
+	}
+	st, err := newRemoteStore(ctx, c, data, mt, prog, ps)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", r, err))
+	}
+	return st, c, r, nil
+}
+
 // registryFetchers is how many layers are fetched, and parsed, at once:
 // one per core as the daemon's stream has (so memory is bounded as
 // there), at least two so that one slow download does not stall the rest.
@@ -59,43 +106,11 @@ func registryFetchers() int { return max(2, min(runtime.GOMAXPROCS(0), 6)) }
 // parsed as they arrive, never written anywhere. note, when not "", says
 // why the registry was asked (the daemon lacked the image).
 func loadRegistry(ctx context.Context, ref string, opt Options, ps *parsing, note string) (*Image, error) {
-	prog := opt.Progress
-	r, err := parseRegistryRef(ref, opt.InsecureRegistries)
+	st, c, r, err := openRegistry(ctx, ref, opt, opt.Progress, ps)
 	if err != nil {
 		return nil, err
 	}
-	host := r.Context().RegistryStr()
-	prog.setPhase("connecting to the registry " + host)
-	kc := opt.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	auth, err := kc.Resolve(r.Context())
-	if err != nil {
-		return nil, fmt.Errorf("reading the credentials for %s: %w", host, err)
-	}
-	loggedIn := false
-	if ac, err := auth.Authorization(); err == nil && *ac != (authn.AuthConfig{}) {
-		loggedIn = true
-	}
-	c, err := newRegistryClient(ctx, r, auth, opt)
-	if err != nil {
-		return nil, registryError(ctx, r, loggedIn, err)
-	}
-	c.loggedIn = loggedIn
 	defer c.close()
-	prog.setPhase("reading the manifest of " + ref)
-	data, mt, err := c.manifest(ctx, r.Identifier())
-	if err != nil {
-		return nil, registryError(ctx, r, loggedIn, err)
-	}
-	if d, ok := r.(name.Digest); ok && digestOf(data) != d.DigestStr() {
-		return nil, fmt.Errorf("the registry %s: digest mismatch: the manifest it sent for %s is %s", host, d.DigestStr(), digestOf(data))
-	}
-	st, err := newRemoteStore(ctx, c, data, mt, prog, ps)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r, err)
-	}
 	fo := opt
 	fo.Source = SourceOCI
 	location := r.Context().String()
