@@ -79,7 +79,7 @@ func Run(ctx context.Context, source string, opt Options) (*report.Report, *imag
 			rep.Findings[i].Build = true // the final config is the image's, whoever set it first
 		}
 	}
-	rep.MarkBaseFindings(rules.Waste)
+	rep.MarkBaseFindings()
 	rep.Ignore(opt.Ignore)
 	rep.Check(limits, opt.Dive, failOn)
 	return rep, img, nil

@@ -70,10 +70,11 @@ func (r *Report) SetBase(b BaseImage, layers int, unavoidable func(path string) 
 }
 
 // MarkBaseFindings sets Base on the findings that the base image's layers
-// hold, but for those that are the build's (Build). A finding of wasteCategory is about a copy that something hid or
-// replaced: it is the base's only when base layers did all of that (a
-// base file the build deleted is the build's waste).
-func (r *Report) MarkBaseFindings(wasteCategory Category) {
+// hold, but for those that are the build's (Build). A waste finding is
+// about a copy that something hid or replaced: it is the base's only when
+// base layers did all of that (a base file the build deleted is the
+// build's waste).
+func (r *Report) MarkBaseFindings() {
 	n := r.Summary.BaseLayers
 	if n <= 0 {
 		return
@@ -84,7 +85,7 @@ func (r *Report) MarkBaseFindings(wasteCategory Category) {
 		if f.Layer < 0 || f.Layer >= n || f.Build {
 			continue
 		}
-		if f.Category == wasteCategory && r.Tree != nil {
+		if f.Category == CategoryWaste && r.Tree != nil {
 			if byPath == nil {
 				byPath = map[string][]int{}
 				for _, w := range r.Tree.Waste() {

@@ -119,7 +119,7 @@ type Finding struct {
 	// it counts against no rule.
 	InBaseline bool `json:"inBaseline,omitempty"`
 	// Base says the finding is the base image's: it fails CI only when
-	// fail-on names base.
+	// fail-on names base, or when it is a secret (FailOn.Fails).
 	Base bool `json:"base,omitempty"`
 	// Build says the finding is the build's whatever its layer (a history
 	// entry after the base image's own, the final config): MarkBaseFindings
