@@ -88,7 +88,7 @@ type sarifResult struct {
 type sarifFixed struct {
 	RuleID      string `json:"ruleId"`
 	Message     string `json:"message"`
-	Layer       int    `json:"layer"`
+	OldLayer    int    `json:"oldLayer"` // the layer of the image compared with
 	Fingerprint string `json:"fingerprint"`
 }
 
@@ -258,7 +258,7 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 	if c := r.Compared; c != nil {
 		fixed := []sarifFixed{}
 		for _, f := range c.Fixed {
-			fixed = append(fixed, sarifFixed{RuleID: f.Rule, Message: f.Message, Layer: f.Layer, Fingerprint: f.Fingerprint()})
+			fixed = append(fixed, sarifFixed{RuleID: f.Rule, Message: f.Message, OldLayer: f.Layer, Fingerprint: f.Fingerprint()})
 		}
 		props["comparedWith"], props["comparedWithId"], props["fixedFindings"] = c.Old.Name(), c.Old.ID, fixed
 	}
