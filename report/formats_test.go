@@ -3,8 +3,12 @@ package report
 import (
 	"encoding/json"
 	"encoding/xml"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // hostileBase is a base image's name built to break each format: table
@@ -144,7 +148,23 @@ func TestJUnitBaseSuite(t *testing.T) {
 	}
 }
 
-// sarifResults decodes a SARIF log's results and run properties.
+// sarifSchema is the vendored SARIF 2.1.0 schema (testdata/sarif at the
+// module's root), compiled once.
+var sarifSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	f, err := os.Open("../testdata/sarif/sarif-schema-2.1.0.json")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(SARIFSchema, f); err != nil {
+		return nil, err
+	}
+	return c.Compile(SARIFSchema)
+})
+
+// sarifResults writes a SARIF log, checks it against the schema, and
+// decodes its results and run properties.
 func sarifResults(t *testing.T, r *Report) (results []map[string]any, props map[string]any) {
 	t.Helper()
 	var b strings.Builder
@@ -152,6 +172,17 @@ func sarifResults(t *testing.T, r *Report) (results []map[string]any, props map[
 		t.Fatal(err)
 	}
 	noRawControl(t, b.String())
+	schema, err := sarifSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(b.String()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(doc); err != nil {
+		t.Fatalf("not valid SARIF 2.1.0: %v", err)
+	}
 	var log struct {
 		Runs []struct {
 			Results    []map[string]any
