@@ -22,6 +22,9 @@ const MarkdownLayers = 40
 // writers: NEW's identity, figures and layers, only the findings OLD does
 // not have (with their Dockerfile lines, when located), and the
 // comparison's verdict (the growth rules and fail-on on those findings).
+// Compared names OLD and its fixed findings: the writers title the
+// comparison's suites by it (JUnit) and give SARIF results their
+// baselineState.
 func (d *Diff) Judged() *report.Report {
 	return &report.Report{
 		SchemaVersion: report.SchemaVersion,
@@ -32,17 +35,20 @@ func (d *Diff) Judged() *report.Report {
 		Findings:      d.Findings.New,
 		Warnings:      []string{},
 		CI:            d.CI,
+		Compared:      &report.Comparison{Old: d.Old.Image, Fixed: d.Findings.Fixed},
 	}
 }
 
 // WriteSARIF writes the new findings and the failed rules as SARIF 2.1.0
-// results, as the image report does.
+// results, as the image report does, each with baselineState new; the
+// run's properties name OLD and list the fixed findings.
 func (d *Diff) WriteSARIF(w io.Writer, tool report.Tool) error {
 	return d.Judged().WriteSARIF(w, tool)
 }
 
 // WriteJUnit writes the rules and the new findings as JUnit test cases,
-// as the image report does.
+// as the image report does, in suites named for the comparison ("layerscope:
+// new findings in NEW since OLD").
 func (d *Diff) WriteJUnit(w io.Writer) error { return d.Judged().WriteJUnit(w) }
 
 // WriteCodeQuality writes the new findings and the failed rules as a

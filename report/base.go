@@ -125,3 +125,41 @@ func (b BaseImage) foundBy() string {
 	}
 	return b.From
 }
+
+// BaseAdvice is what the reports tell of the base image's findings as a
+// whole: they are not the build's to fix.
+const BaseAdvice = "choose a slimmer base or a distroless one"
+
+// baseFailNote says which base findings fail CI, for the reports that
+// list them apart while fail-on does not name base.
+const baseFailNote = "the base image's findings fail CI only when --fail-on names base, but for secrets, which fail whoever shipped them: --fail-on base,secret,error"
+
+// splitBase parts the findings into the build's own and the base image's
+// (Finding.Base), each in the report's order.
+func (r *Report) splitBase() (own, base []Finding) {
+	for _, f := range r.Findings {
+		if f.Base {
+			base = append(base, f)
+		} else {
+			own = append(own, f)
+		}
+	}
+	return own, base
+}
+
+// theBase names the base image in a sentence, unescaped: "the base image
+// NAME", or "the base image" when the report does not name it.
+func (r *Report) theBase() string {
+	if b := r.Summary.Base; b != nil && b.Name != "" {
+		return "the base image " + b.Name
+	}
+	return "the base image"
+}
+
+// baseExcused says whether a finding is the base image's and counts
+// against no fail-on set the report can have: not a secret, and fail-on
+// does not name base. The formats that rank findings (SARIF's level,
+// Code Quality's severity) rank it lowest.
+func (r *Report) baseExcused(f Finding) bool {
+	return f.Base && f.Category != CategorySecret && !r.FailsAnyBase()
+}

@@ -43,7 +43,10 @@ func cqSeverity(f Finding) string {
 // WriteCodeQuality writes the report as a GitLab Code Quality report.
 // A finding on a known Dockerfile line points there; any other names the
 // image as its path, at line 1, so that no Dockerfile line is claimed.
-// Ignored findings are left out: GitLab has no place for the reason.
+// Ignored findings are left out: GitLab has no place for the reason. The
+// base image's findings say so first ("From the base image NAME: "), and
+// one that fails no CI run (not a secret, fail-on without base) is info,
+// as SARIF makes it a note.
 func (r *Report) WriteCodeQuality(w io.Writer) error {
 	image := r.imageName()
 	issues := []cqIssue{}
@@ -59,9 +62,16 @@ func (r *Report) WriteCodeQuality(w io.Writer) error {
 		if f.Category != CategorySecret {
 			cat = "Performance"
 		}
+		desc, sev := findingText(f), cqSeverity(f)
+		if f.Base {
+			desc = "From " + r.theBase() + ": " + desc
+			if r.baseExcused(f) {
+				sev = "info"
+			}
+		}
 		issues = append(issues, cqIssue{
-			Type: "issue", Description: findingText(f), CheckName: f.Rule, Fingerprint: f.Fingerprint(),
-			Severity: cqSeverity(f), Categories: []string{cat}, Location: loc,
+			Type: "issue", Description: desc, CheckName: f.Rule, Fingerprint: f.Fingerprint(),
+			Severity: sev, Categories: []string{cat}, Location: loc,
 		})
 	}
 	for _, rule := range r.CI.Rules {

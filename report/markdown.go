@@ -9,10 +9,12 @@ import (
 // Markdown: a pull request's summary, in under 60 lines for a typical
 // image. Everything from the image is escaped for Markdown and HTML.
 
-// MarkdownFindings and MarkdownWaste bound the tables' rows.
+// MarkdownFindings, MarkdownBaseFindings and MarkdownWaste bound the
+// tables' rows: the build's findings, the base image's, the wasted paths.
 const (
-	MarkdownFindings = 15
-	MarkdownWaste    = 5
+	MarkdownFindings     = 15
+	MarkdownBaseFindings = 5
+	MarkdownWaste        = 5
 )
 
 // markdownText escapes untrusted text for a Markdown table cell: control
@@ -43,8 +45,9 @@ func markdownText(s string) string {
 func MarkdownText(s string) string { return markdownText(s) }
 
 // MarkdownFindingRow is a finding's row in a Markdown table: severity (in
-// bold when it fails CI), category, bytes, layer (and Dockerfile line),
-// the finding; the table's later columns follow it.
+// bold when it fails CI), category, bytes, layer (and Dockerfile line;
+// "(base)" for the base image's), the finding; the table's later columns
+// follow it.
 func MarkdownFindingRow(f Finding, fails bool) string {
 	sev := markdownText(string(f.Severity))
 	if fails {
@@ -53,6 +56,9 @@ func MarkdownFindingRow(f Finding, fails bool) string {
 	layer := fmt.Sprint(f.Layer)
 	if f.File != "" && f.Line > 0 {
 		layer += " (" + markdownText(fmt.Sprintf("%s:%d", f.File, f.Line)) + ")"
+	}
+	if f.Base {
+		layer += " (base)"
 	}
 	msg := markdownText(f.Message)
 	if f.Ignored != "" {
@@ -76,8 +82,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		verdict = fmt.Sprintf("❌ FAIL (%d of %d rules failed)", failed, len(r.CI.Rules))
 	}
 	ew.printf("## layerscope: %s\n\n", markdownText(r.imageName()))
-	ew.printf("**%s** · %s in %d layers · efficiency %s · wasted %s (%s of what the build added)\n\n",
-		verdict, Size(s.ContentBytes), s.Layers, Percent(100*s.Efficiency), Size(s.WastedBytes), Percent(s.WastePercent))
+	if s.BuildWastePercent == nil {
+		ew.printf("**%s** · %s in %d layers · efficiency %s · wasted %s (%s of what the build added)\n\n",
+			verdict, Size(s.ContentBytes), s.Layers, Percent(100*s.Efficiency), Size(s.WastedBytes), Percent(s.WastePercent))
+	} else {
+		ew.printf("**%s** · %s in %d layers · efficiency %s · wasted %s · the build's waste %s (%s of what it added above the base image)\n\n",
+			verdict, Size(s.ContentBytes), s.Layers, Percent(100*s.Efficiency), Size(s.WastedBytes), Size(*s.BuildWastedBytes), Percent(*s.BuildWastePercent))
+	}
+	if b := s.Base; b != nil {
+		ew.printf("Base image: %s, %s (%s).\n\n", markdownText(b.Name), s.BaseLayerRange(), markdownText(b.foundBy()))
+	}
 
 	if len(r.CI.Rules) > 0 {
 		ew.printf("| CI rule | limit | value | result |\n|---|---|---|---|\n")
@@ -93,18 +107,25 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		ew.printf("\n")
 	}
 
-	if len(r.Findings) > 0 {
-		ew.printf("### Findings\n\n| severity | category | bytes | layer | finding | fix |\n|---|---|---|---|---|---|\n")
-		n := min(len(r.Findings), MarkdownFindings)
-		for _, f := range r.Findings[:n] {
-			ew.printf("%s %s |\n", MarkdownFindingRow(f, r.FailsCI(f)), markdownText(f.Advice))
-		}
-		if len(r.Findings) > n {
-			ew.printf("\n…and %d more findings (see the full report).\n", len(r.Findings)-n)
-		}
-		ew.printf("\n")
-	} else {
+	own, base := r.splitBase()
+	switch {
+	case len(own) > 0:
+		ew.printf("### Findings\n\n")
+		r.markdownFindings(ew, own, MarkdownFindings, "findings")
+	case len(base) > 0:
+		ew.printf("No findings of the build's own.\n\n")
+	default:
 		ew.printf("No findings.\n\n")
+	}
+	if len(base) > 0 {
+		// Apart, as in the text report: not the build's to fix.
+		ew.printf("### From %s (%s)\n\n", markdownText(r.theBase()), markdownText(s.BaseLayerRange()))
+		ew.printf("Not the build's: %s.", BaseAdvice)
+		if !r.FailsAnyBase() {
+			ew.printf(" %s.", strings.ToUpper(baseFailNote[:1])+baseFailNote[1:])
+		}
+		ew.printf("\n\n")
+		r.markdownFindings(ew, base, MarkdownBaseFindings, "findings from the base image")
 	}
 
 	if len(r.Waste) > 0 {
@@ -117,6 +138,20 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	ew.printf("<sub>layerscope · %s</sub>\n", markdownText(r.CI.Waste.summary()))
 	return ew.err
+}
+
+// markdownFindings writes a table of findings, at most n rows, and how
+// many more there are (what: "findings").
+func (r *Report) markdownFindings(ew *errWriter, fs []Finding, n int, what string) {
+	ew.printf("| severity | category | bytes | layer | finding | fix |\n|---|---|---|---|---|---|\n")
+	shown := fs[:min(len(fs), n)]
+	for _, f := range shown {
+		ew.printf("%s %s |\n", MarkdownFindingRow(f, r.FailsCI(f)), markdownText(f.Advice))
+	}
+	if len(fs) > len(shown) {
+		ew.printf("\n…and %d more %s (see the full report).\n", len(fs)-len(shown), what)
+	}
+	ew.printf("\n")
 }
 
 // summary says in a few words which waste the rules judged.

@@ -26,6 +26,10 @@ type Report struct {
 	Warnings      []string   `json:"warnings"`
 	CI            CI         `json:"ci"`
 	Tree          *tree.Tree `json:"-"`
+	// Compared, when set, makes the report the judged side of a
+	// comparison (layerscope diff): the formats title and mark what they
+	// write by it. Not in the JSON: the comparison's own JSON says it.
+	Compared *Comparison `json:"-"`
 }
 
 // ImageInfo names the image and where it came from.

@@ -8,6 +8,21 @@ import (
 
 // SARIF 2.1.0, the format GitHub code scanning reads: one run, the driver
 // with every rule, a result per finding and per failed CI rule.
+//
+// The base image's findings are results like the build's, marked: the
+// property base (and baseImage), the message begins "From the base image
+// NAME: ", and one that fails no CI run (not a secret, fail-on without
+// base) has level note. The level and the message are what code scanning
+// shows; it ignores kind (every result is a problem to it) and
+// baselineState, and a suppression means someone accepted the result,
+// which nobody did.
+//
+// A comparison's log (Report.Compared) gives every result a baselineState
+// (SARIF requires it on all or none): its findings are the new ones, and
+// a failed rule is the comparison's own verdict, new too. The fixed
+// findings are not results, which code scanning would show as open
+// alerts whatever their state: the run's property fixedFindings lists
+// them.
 
 type sarifLog struct {
 	Schema  string     `json:"$schema"`
@@ -56,14 +71,25 @@ type sarifConfig struct {
 }
 
 type sarifResult struct {
-	RuleID              string             `json:"ruleId"`
-	RuleIndex           int                `json:"ruleIndex"`
-	Level               string             `json:"level"`
-	Message             sarifMessage       `json:"message"`
-	Locations           []sarifLocation    `json:"locations"`
-	PartialFingerprints map[string]string  `json:"partialFingerprints"`
-	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
-	Properties          map[string]any     `json:"properties,omitempty"`
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifMessage      `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	// Suppressions is never nil: SARIF wants it on every result or on
+	// none, and every finding is checked against the config's ignores.
+	Suppressions  []sarifSuppression `json:"suppressions"`
+	BaselineState string             `json:"baselineState,omitempty"`
+	Properties    map[string]any     `json:"properties,omitempty"`
+}
+
+// sarifFixed is a comparison's fixed finding, in the run's properties.
+type sarifFixed struct {
+	RuleID      string `json:"ruleId"`
+	Message     string `json:"message"`
+	OldLayer    int    `json:"oldLayer"` // the layer of the image compared with
+	Fingerprint string `json:"fingerprint"`
 }
 
 type sarifLocation struct {
@@ -170,6 +196,12 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 	}
 
 	image := r.imageName()
+	state := func(s string) string { // baselineState: only in a comparison's log
+		if r.Compared == nil {
+			return ""
+		}
+		return s
+	}
 	results := []sarifResult{}
 	for _, f := range r.Findings {
 		loc := sarifLocation{LogicalLocations: []sarifLogical{{
@@ -183,10 +215,22 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 			Message:             sarifMessage{Text: findingText(f)},
 			Locations:           []sarifLocation{loc},
 			PartialFingerprints: map[string]string{sarifFingerprintKey: f.Fingerprint()},
+			Suppressions:        []sarifSuppression{},
+			BaselineState:       state(f.state()),
 			Properties: map[string]any{
 				"category": f.Category, "severity": f.Severity, "bytes": f.Bytes, "layer": f.Layer,
 				"paths": nonNil(f.Paths), "createdBy": f.CreatedBy, "failsCI": r.FailsCI(f),
 			},
+		}
+		if f.Base {
+			res.Message.Text = "From " + r.theBase() + ": " + res.Message.Text
+			res.Properties["base"] = true
+			if b := r.Summary.Base; b != nil {
+				res.Properties["baseImage"] = b.Name
+			}
+			if r.baseExcused(f) {
+				res.Level = "note"
+			}
 		}
 		if f.Ignored != "" {
 			res.Suppressions = []sarifSuppression{{Kind: "external", Justification: f.Ignored}}
@@ -202,16 +246,26 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 			Message:             sarifMessage{Text: ruleMessage(rule)},
 			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{Name: image, Kind: "module"}}}},
 			PartialFingerprints: map[string]string{sarifFingerprintKey: ruleFingerprint(rule.Name)},
+			Suppressions:        []sarifSuppression{},
+			BaselineState:       state(StateNew),
 			Properties:          map[string]any{"limit": rule.Limit, "value": rule.Value, "from": rule.From},
 		})
 	}
+	props := map[string]any{
+		"image": image, "imageId": r.Image.ID, "pass": r.CI.Pass,
+		"contentBytes": r.Summary.ContentBytes, "wastedBytes": r.Summary.WastedBytes, "efficiency": r.Summary.Efficiency,
+	}
+	if c := r.Compared; c != nil {
+		fixed := []sarifFixed{}
+		for _, f := range c.Fixed {
+			fixed = append(fixed, sarifFixed{RuleID: f.Rule, Message: f.Message, OldLayer: f.Layer, Fingerprint: f.Fingerprint()})
+		}
+		props["comparedWith"], props["comparedWithId"], props["fixedFindings"] = c.Old.Name(), c.Old.ID, fixed
+	}
 	log := sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{{
-		Tool:    sarifTool{Driver: driver},
-		Results: results,
-		Properties: map[string]any{
-			"image": image, "imageId": r.Image.ID, "pass": r.CI.Pass,
-			"contentBytes": r.Summary.ContentBytes, "wastedBytes": r.Summary.WastedBytes, "efficiency": r.Summary.Efficiency,
-		},
+		Tool:       sarifTool{Driver: driver},
+		Results:    results,
+		Properties: props,
 	}}}
 	return EncodeJSON(w, log)
 }

@@ -113,23 +113,16 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 			ew.printf("  %9s  %s (layer %s)\n", Size(wst.Bytes), Escape(wst.Path), joinInts(wst.Layers))
 		}
 	}
-	var own, base []Finding
-	for _, f := range r.Findings {
-		if f.Base {
-			base = append(base, f)
-		} else {
-			own = append(own, f)
-		}
-	}
+	own, base := r.splitBase()
 	if len(own) > 0 {
 		ew.printf("\nFindings\n")
 		writeFindings(ew, own)
 	}
 	if len(base) > 0 {
-		ew.printf("\nFrom the base image (choose a slimmer base or a distroless one)\n")
+		ew.printf("\nFrom the base image (%s)\n", BaseAdvice)
 		writeFindings(ew, base)
 		if !r.FailsAnyBase() {
-			ew.printf("  (the base image's findings fail CI only when --fail-on names base, but for secrets, which fail whoever shipped them: --fail-on base,secret,error)\n")
+			ew.printf("  (%s)\n", baseFailNote)
 		}
 	}
 	if len(r.Warnings) > 0 {
