@@ -256,11 +256,13 @@ func readBaseline(path string) (*report.Report, error) {
 
 // applyBaseline adds the growth rules and fail-on, judged on the findings
 // the baseline did not have, to the image's verdict, and marks the findings
-// it had, which then fail nothing in any format.
+// it had, which then fail nothing in any format (and are "unchanged" in
+// SARIF's baselineState, the new ones "new").
 func applyBaseline(rep, base *report.Report, path string, set *settings) {
 	d := diff.Baseline(base, rep)
 	d.Check(set.limits, set.failOn)
 	diff.MarkBaseline(rep.Findings, base.Findings)
+	rep.Compared = &report.Comparison{Old: base.Image, Fixed: d.Findings.Fixed}
 	rep.CI.Rules = append(rep.CI.Rules, d.CI.Rules...)
 	rep.CI.Pass = rep.CI.Pass && d.CI.Pass
 	rep.CI.Notes = append(rep.CI.Notes, fmt.Sprintf("compared with the baseline %s: %s shipped; fail-on judges only the %d findings the baseline does not have (%d fixed)",

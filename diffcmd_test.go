@@ -365,9 +365,10 @@ func TestBaselineFindingsFailNothing(t *testing.T) {
 		baseline string
 		code     int
 		fails    bool
+		state    string // SARIF's baselineState
 	}{
-		{"the baseline had the finding", saved["toolchain"], exitPass, false},
-		{"the finding is new", saved["old"], exitFail, true},
+		{"the baseline had the finding", saved["toolchain"], exitPass, false, "unchanged"},
+		{"the finding is new", saved["old"], exitFail, true, "new"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string]string{}
@@ -379,6 +380,9 @@ func TestBaselineFindingsFailNothing(t *testing.T) {
 					t.Fatalf("--format %s: exit %d %v, want %d", format, code, err, tc.code)
 				}
 				got[format], got["annotations"] = out.String(), stderr.String()
+			}
+			if want := `"baselineState": "` + tc.state + `"`; !strings.Contains(got["sarif"], want) {
+				t.Errorf("SARIF lacks %s:\n%s", want, got["sarif"])
 			}
 			for what, fails := range map[string]bool{
 				"an ::error annotation": strings.Contains(got["annotations"], "::error title=layerscope go-toolchain"),
