@@ -97,7 +97,7 @@ func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, err
 	buf := *bufp
 	h := xxhash.New()
 	cs := &ChangeSet{}
-	tr := tar.NewReader(r)
+	tr := newTarReader(r)
 	for n := 0; ; n++ {
 		if n&255 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -122,7 +122,7 @@ func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, err
 		if n >= maxEntries {
 			return nil, fmt.Errorf("%w: more than %d in one layer", ErrTooManyEntries, maxEntries)
 		}
-		if isSparse(hdr) {
+		if hdr.Sparse {
 			return nil, fmt.Errorf("entry %q: %w", hdr.Name, ErrSparse)
 		}
 		if len(hdr.Name) > MaxNameBytes || len(hdr.Linkname) > MaxNameBytes {
@@ -231,18 +231,6 @@ func unexpected(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
-}
-
-func isSparse(hdr *tar.Header) bool {
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
 }
 
 func clampID(id int) uint32 {
