@@ -188,9 +188,10 @@ func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, err
 	}
 }
 
-// hashBody streams a regular file's body through the hash, showing its
-// first bytes to sniff. A body shorter than its header says is an error.
-func hashBody(ctx context.Context, r io.Reader, h *xxhash.Digest, buf []byte, p string, size int64, sniff Sniffer) (uint64, Flags, error) {
+// hashBody streams a regular file's body through the hash where it lies,
+// showing its first bytes to sniff (gathered into buf when they straddle
+// the source's pieces). A body shorter than its header says is an error.
+func hashBody(ctx context.Context, tr *tarReader, h *xxhash.Digest, buf []byte, p string, size int64, sniff Sniffer) (uint64, Flags, error) {
 	h.Reset()
 	var flags Flags
 	n := int64(0)
@@ -201,14 +202,22 @@ func hashBody(ctx context.Context, r io.Reader, h *xxhash.Digest, buf []byte, p 
 			// same buffer, which is larger than MaxWindow.
 			window = int64(min(max(sniff.Window(p), 1), MaxWindow, len(buf)))
 		}
-		head := buf[:min(size, window)]
-		m, err := io.ReadFull(r, head)
-		if err != nil {
+		want := int(min(size, window))
+		head, err := tr.View(want)
+		if err == nil && len(head) < want {
+			m := copy(buf, head)
+			for m < want && err == nil {
+				head, err = tr.View(want - m)
+				m += copy(buf[m:], head)
+			}
+			head = buf[:m]
+		}
+		if err != nil && len(head) < want {
 			return 0, 0, unexpected(err)
 		}
 		flags = sniff.Sniff(p, head)
 		h.Write(head)
-		n = int64(m)
+		n = int64(len(head))
 	}
 	for i := 0; n < size; i++ {
 		if i&63 == 63 {
@@ -216,9 +225,9 @@ func hashBody(ctx context.Context, r io.Reader, h *xxhash.Digest, buf []byte, p 
 				return 0, 0, err
 			}
 		}
-		m, err := r.Read(buf[:min(int64(len(buf)), size-n)])
-		h.Write(buf[:m])
-		n += int64(m)
+		b, err := tr.View(len(buf))
+		h.Write(b)
+		n += int64(len(b))
 		if err != nil && n < size {
 			return 0, 0, unexpected(err)
 		}

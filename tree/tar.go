@@ -20,11 +20,44 @@ import (
 // any input. Sparse entries are recognised, never expanded: Parse refuses
 // them.
 type tarReader struct {
-	r      io.Reader
+	src    Viewer
 	blk    [blockSize]byte
 	remain int64 // bytes of the current entry's body not yet read
 	pad    int64 // the zero padding after that body
 	err    error // once set, every Next returns it
+}
+
+// A Viewer hands out the bytes of a stream in place, without a copy: View
+// returns the next bytes, between 1 and max of them unless it returns an
+// error (io.EOF at the end), and they stay valid until the next call.
+// Parse reads a Viewer's file bodies where they lie.
+type Viewer interface {
+	View(max int) ([]byte, error)
+}
+
+// readViewer views an io.Reader through a buffer of its own.
+type readViewer struct {
+	r        io.Reader
+	buf      []byte
+	off, end int
+	err      error // the reader's, once its bytes before it are viewed
+}
+
+func (v *readViewer) View(max int) ([]byte, error) {
+	for tries := 0; v.off == v.end; tries++ {
+		if v.err != nil {
+			return nil, v.err
+		}
+		if tries == 100 {
+			return nil, io.ErrNoProgress
+		}
+		v.off = 0
+		v.end, v.err = v.r.Read(v.buf)
+	}
+	n := min(max, v.end-v.off)
+	b := v.buf[v.off : v.off+n]
+	v.off += n
+	return b, nil
 }
 
 // tarHeader is what Parse uses of an entry.
@@ -44,7 +77,14 @@ const (
 
 var zeroBlock [blockSize]byte
 
-func newTarReader(r io.Reader) *tarReader { return &tarReader{r: r} }
+// newTarReader reads r in place if it is a Viewer, else through a buffer.
+func newTarReader(r io.Reader) *tarReader {
+	v, ok := r.(Viewer)
+	if !ok {
+		v = &readViewer{r: r, buf: make([]byte, 32<<10)}
+	}
+	return &tarReader{src: v}
+}
 
 // Next skips the rest of the current entry and reads the next header. At
 // the end of the archive it returns io.EOF.
@@ -57,30 +97,49 @@ func (tr *tarReader) Next() (*tarHeader, error) {
 	return hdr, err
 }
 
-// Read reads the current entry's body; io.EOF at its end.
-func (tr *tarReader) Read(b []byte) (int, error) {
+// View returns the next bytes of the current entry's body, at most max,
+// valid until the next call; io.EOF at its end.
+func (tr *tarReader) View(max int) ([]byte, error) {
 	if tr.err != nil {
-		return 0, tr.err
+		return nil, tr.err
 	}
-	if int64(len(b)) > tr.remain {
-		b = b[:tr.remain]
+	if tr.remain == 0 {
+		return nil, io.EOF
 	}
-	var n int
-	var err error
-	if len(b) > 0 {
-		n, err = tr.r.Read(b)
-		tr.remain -= int64(n)
-	}
-	switch {
-	case err == io.EOF && tr.remain > 0:
+	b, err := tr.src.View(int(min(int64(max), tr.remain)))
+	tr.remain -= int64(len(b))
+	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
-	case err == nil && tr.remain == 0:
-		return n, io.EOF
 	}
-	if err != nil && err != io.EOF {
+	if err != nil {
 		tr.err = err
 	}
-	return n, err
+	return b, err
+}
+
+// Read reads the current entry's body; io.EOF at its end.
+func (tr *tarReader) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	v, err := tr.View(len(b))
+	return copy(b, v), err
+}
+
+// full fills b from the source: io.EOF when nothing was read,
+// io.ErrUnexpectedEOF when part of it was.
+func (tr *tarReader) full(b []byte) error {
+	for n := 0; n < len(b); {
+		v, err := tr.src.View(len(b) - n)
+		n += copy(b[n:], v)
+		if err != nil {
+			if err == io.EOF && n > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func (tr *tarReader) next() (*tarHeader, error) {
@@ -157,9 +216,9 @@ func (tr *tarReader) next() (*tarHeader, error) {
 // As with archive/tar, an archive that ends inside the padding ends there;
 // a reader's own error (a truncated gzip stream's) stays an error.
 func (tr *tarReader) skip() error {
-	if tr.remain > 0 {
-		n, err := io.CopyN(io.Discard, tr.r, tr.remain)
-		tr.remain -= n
+	for tr.remain > 0 {
+		b, err := tr.src.View(int(min(tr.remain, 1<<30)))
+		tr.remain -= int64(len(b))
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
@@ -167,17 +226,16 @@ func (tr *tarReader) skip() error {
 			return err
 		}
 	}
-	for b := tr.blk[:tr.pad]; len(b) > 0; {
-		n, err := tr.r.Read(b)
-		b = b[n:]
-		if err == io.EOF && len(b) > 0 {
+	for tr.pad > 0 {
+		b, err := tr.src.View(int(tr.pad))
+		tr.pad -= int64(len(b))
+		if err == io.EOF {
 			return io.EOF
 		}
-		if err != nil && err != io.EOF {
+		if err != nil {
 			return err
 		}
 	}
-	tr.pad = 0
 	return nil
 }
 
@@ -201,8 +259,8 @@ func (tr *tarReader) readSpecial() ([]byte, error) {
 		return nil, tar.ErrFieldTooLong
 	}
 	b := make([]byte, tr.remain)
-	n, err := io.ReadFull(tr.r, b)
-	tr.remain -= int64(n)
+	err := tr.full(b)
+	tr.remain = 0
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
@@ -212,11 +270,11 @@ func (tr *tarReader) readSpecial() ([]byte, error) {
 // readHeader reads one header block: io.EOF at two zero blocks, or at the
 // end of the input before a block or after one zero block.
 func (tr *tarReader) readHeader() (*tarHeader, error) {
-	if _, err := io.ReadFull(tr.r, tr.blk[:]); err != nil {
+	if err := tr.full(tr.blk[:]); err != nil {
 		return nil, err
 	}
 	if tr.blk == zeroBlock {
-		if _, err := io.ReadFull(tr.r, tr.blk[:]); err != nil {
+		if err := tr.full(tr.blk[:]); err != nil {
 			return nil, err
 		}
 		if tr.blk == zeroBlock {
