@@ -277,3 +277,28 @@ func isSparse(hdr *tar.Header) bool {
 	}
 	return false
 }
+
+// ContentHash is the hash Parse keeps, whatever the body's size and
+// however its bytes arrive.
+func TestContentHashIsParseHash(t *testing.T) {
+	for _, size := range []int{0, 1, 16, 240, 241, 1024, 300 << 10, 1 << 20} {
+		body := make([]byte, size)
+		for i := range body {
+			body[i] = byte(i*7 + i>>9)
+		}
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		tw.WriteHeader(&tar.Header{Name: "f", Typeflag: tar.TypeReg, Size: int64(size), Mode: 0o644})
+		tw.Write(body)
+		tw.Close()
+		for _, r := range []io.Reader{bytes.NewReader(buf.Bytes()), iotest.OneByteReader(bytes.NewReader(buf.Bytes()))} {
+			cs, err := Parse(t.Context(), r, &ParseOptions{Sniff: SniffFunc(func(string, []byte) Flags { return 0 })})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := cs.Entries[0].Hash, ContentHash(body); got != want {
+				t.Fatalf("size %d: Parse keeps %#x, ContentHash says %#x", size, got, want)
+			}
+		}
+	}
+}
