@@ -13,6 +13,12 @@
 #                                    `layerscope --ci registry://REF`; print
 #                                    each and the ratio of the medians. The
 #                                    registry is stopped and removed after.
+#                                    Each round also times the largest layer
+#                                    inflated alone (gzip -dc or zstd -dc of
+#                                    skopeo's copy): skopeo never inflates,
+#                                    so no reader of the files inside can
+#                                    beat that; the ratio to the larger of
+#                                    the two is printed too.
 #                                    With LAYERSCOPE_COMPARE=BIN, each round
 #                                    times BIN (an earlier build) the same
 #                                    way too, for a before/after ratio.
@@ -67,27 +73,35 @@ cmd_measure() {
   local ref="127.0.0.1:$port/measure/image:1"
   skopeo copy -q --dest-tls-verify=false "docker-daemon:$img" "docker://$ref"
   (cd "$ROOT" && go build -o "$tmp/layerscope" .)
-  local s l c sk=() ls=() cs=()
+  local s l c z big sk=() ls=() cs=() zs=()
   local compare="${LAYERSCOPE_COMPARE:-}"
   for ((i = 0; i < rounds; i++)); do
     rm -rf "$tmp/oci"
     s=$( { /usr/bin/time -f '%e %M' skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$tmp/oci:x" >/dev/null; } 2>&1 | tail -n 1)
     l=$( { /usr/bin/time -f '%e %M' "$tmp/layerscope" --ci --fail-on none "registry://$ref" >/dev/null; } 2>&1 | tail -n 1)
-    log "round $((i + 1)): skopeo copy ${s% *} s (${s#* } KB peak), layerscope ${l% *} s (${l#* } KB peak)"
-    sk+=("${s% *}"); ls+=("${l% *}")
+    big="$(ls -S "$tmp/oci/blobs/sha256"/* | head -n 1)"
+    case "$(head -c 4 "$big" | od -An -tx1 | tr -d ' ')" in
+      1f8b*) z=$( { /usr/bin/time -f '%e' gzip -dc <"$big" >/dev/null; } 2>&1 | tail -n 1) ;;
+      28b52ffd) z=$( { /usr/bin/time -f '%e' zstd -qdc <"$big" >/dev/null; } 2>&1 | tail -n 1) ;;
+      *) z=0 ;;
+    esac
+    log "round $((i + 1)): skopeo copy ${s% *} s (${s#* } KB peak), layerscope ${l% *} s (${l#* } KB peak), largest layer inflated alone $z s"
+    sk+=("${s% *}"); ls+=("${l% *}"); zs+=("$z")
     if [ -n "$compare" ]; then
       c=$( { /usr/bin/time -f '%e %M' "$compare" --ci --fail-on none "registry://$ref" >/dev/null; } 2>&1 | tail -n 1)
       log "round $((i + 1)): $compare ${c% *} s (${c#* } KB peak)"
       cs+=("${c% *}")
     fi
   done
-  python3 - "${sk[*]}" "${ls[*]}" "${cs[*]:-}" <<'EOF'
+  python3 - "${sk[*]}" "${ls[*]}" "${zs[*]}" "${cs[*]:-}" <<'EOF'
 import statistics, sys
 s = statistics.median(map(float, sys.argv[1].split()))
 l = statistics.median(map(float, sys.argv[2].split()))
+z = statistics.median(map(float, sys.argv[3].split()))
 print(f"median: skopeo copy {s:.2f} s, layerscope {l:.2f} s: {l / s:.2f}x")
-if sys.argv[3].strip():
-    c = statistics.median(map(float, sys.argv[3].split()))
+print(f"median: largest layer inflated alone {z:.2f} s; layerscope is {l / max(s, z):.2f}x of the larger of it and skopeo")
+if sys.argv[4].strip():
+    c = statistics.median(map(float, sys.argv[4].split()))
     print(f"median: compared build {c:.2f} s: {c / s:.2f}x of skopeo; layerscope takes {l / c:.2f}x of its time")
 EOF
 }

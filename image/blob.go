@@ -237,7 +237,9 @@ func (c *chunkPipe) closeWrite(err error) {
 	close(c.full)
 }
 
-func (c *chunkPipe) Read(b []byte) (int, error) {
+// View returns the next bytes of the chunk at hand, at most max, in place:
+// they stay valid until the next call.
+func (c *chunkPipe) View(max int) ([]byte, error) {
 	for c.cur == nil || c.off == len(*c.cur) {
 		if c.cur != nil {
 			chunkPool.Put(c.cur)
@@ -246,15 +248,24 @@ func (c *chunkPipe) Read(b []byte) (int, error) {
 		bp, ok := <-c.full
 		if !ok {
 			if c.werr != nil {
-				return 0, c.werr
+				return nil, c.werr
 			}
-			return 0, io.EOF
+			return nil, io.EOF
 		}
 		c.cur, c.off = bp, 0
 	}
-	n := copy(b, (*c.cur)[c.off:])
+	n := min(max, len(*c.cur)-c.off)
+	b := (*c.cur)[c.off : c.off+n]
 	c.off += n
-	return n, nil
+	return b, nil
+}
+
+func (c *chunkPipe) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	v, err := c.View(len(b))
+	return copy(b, v), err
 }
 
 // closeRead tells the writer the reader is done, and frees what it holds.
@@ -315,7 +326,7 @@ func hashChunks(in, out *chunkPipe, h hash.Hash, done chan<- struct{}) {
 }
 
 // readBlob tells what r holds and reads it to its end.
-func readBlob(ctx context.Context, r io.Reader, ps *parsing) *blob {
+func readBlob(ctx context.Context, r *chunkPipe, ps *parsing) *blob {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
@@ -328,7 +339,9 @@ func readBlob(ctx context.Context, r io.Reader, ps *parsing) *blob {
 		if b.err == nil && len(b.json) > MaxJSON {
 			b.err = fmt.Errorf("metadata document larger than %d bytes", MaxJSON)
 		}
-	case blobTar, blobGzip, blobZstd:
+	case blobTar:
+		b.err = b.parseTar(ctx, &bufView{br, r}, ps) // its diff ID is its digest
+	case blobGzip, blobZstd:
 		b.err = b.parseLayer(ctx, br, ps)
 	}
 	if b.err == nil {
@@ -337,10 +350,8 @@ func readBlob(ctx context.Context, r io.Reader, ps *parsing) *blob {
 	return b
 }
 
+// parseLayer parses a compressed layer from r.
 func (b *blob) parseLayer(ctx context.Context, r io.Reader, ps *parsing) error {
-	if b.kind == blobTar {
-		return b.parseTar(ctx, r, ps) // its diff ID is its digest
-	}
 	zr, closeZ, err := decompress(r, b.kind)
 	if err != nil {
 		return err
@@ -377,8 +388,37 @@ func (b *blob) parseLayer(ctx context.Context, r io.Reader, ps *parsing) error {
 	return nil
 }
 
+// viewReader is a reader whose bytes the tar parser also views in place.
+type viewReader interface {
+	io.Reader
+	tree.Viewer
+}
+
+// bufView reads what a bufio.Reader holds of a chunk pipe, then the pipe
+// itself: a sniffed blob's bytes are viewed where they lie.
+type bufView struct {
+	br   *bufio.Reader
+	pipe *chunkPipe
+}
+
+func (v *bufView) Read(b []byte) (int, error) {
+	if v.br.Buffered() > 0 {
+		return v.br.Read(b)
+	}
+	return v.pipe.Read(b)
+}
+
+func (v *bufView) View(max int) ([]byte, error) {
+	if n := v.br.Buffered(); n > 0 {
+		b, _ := v.br.Peek(min(n, max)) // no error: the bytes are buffered
+		v.br.Discard(len(b))
+		return b, nil
+	}
+	return v.pipe.View(max)
+}
+
 // parseTar parses a layer's tar, and its trailer, from r.
-func (b *blob) parseTar(ctx context.Context, r io.Reader, ps *parsing) error {
+func (b *blob) parseTar(ctx context.Context, r viewReader, ps *parsing) error {
 	counter := &countingReader{r: r}
 	var err error
 	if b.changes, err = ps.parse(ctx, counter); err != nil {
@@ -454,8 +494,14 @@ func sizeWords(n int64) string {
 }
 
 type countingReader struct {
-	r io.Reader
+	r viewReader
 	n int64
+}
+
+func (c *countingReader) View(max int) ([]byte, error) {
+	b, err := c.r.View(max)
+	c.n += int64(len(b))
+	return b, err
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {

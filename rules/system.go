@@ -5,8 +5,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cespare/xxhash/v2"
-
 	"github.com/layerscope/layerscope/tree"
 )
 
@@ -85,7 +83,7 @@ func noteSystemFile(p string, head []byte) {
 	default:
 		return
 	}
-	h := xxhash.Sum64(head)
+	h := tree.ContentHash(head)
 	sysMemo.Lock()
 	defer sysMemo.Unlock()
 	if len(sysMemo.m) >= maxSysMemo {
