@@ -15,11 +15,15 @@ import (
 // agree reads data with archive/tar and with tarReader side by side: the
 // same entries (the fields Parse uses), the same bodies, and an error, or
 // the clean end, at the same place. An entry either calls sparse ends the
-// comparison: Parse refuses it whatever else follows. tarReader reads
-// through a one-byte reader, so short reads are covered too.
-func agree(data []byte) error {
+// comparison: Parse refuses it whatever else follows. With oneByte,
+// tarReader reads through a one-byte reader, so short reads are covered.
+func agree(data []byte, oneByte bool) error {
 	want := tar.NewReader(bytes.NewReader(data))
-	got := newTarReader(iotest.OneByteReader(bytes.NewReader(data)))
+	var r io.Reader = bytes.NewReader(data)
+	if oneByte {
+		r = iotest.OneByteReader(r)
+	}
+	got := newTarReader(r)
 	for i := 0; ; i++ {
 		wh, werr := want.Next()
 		gh, gerr := got.Next()
@@ -177,11 +181,11 @@ func setChecksum(b []byte) {
 func TestTarReaderAgrees(t *testing.T) {
 	for name, data := range tarSeeds(t) {
 		t.Run(name, func(t *testing.T) {
-			if err := agree(data); err != nil {
+			if err := agree(data, true); err != nil {
 				t.Fatal(err)
 			}
 			for n := range len(data) {
-				if err := agree(data[:n]); err != nil {
+				if err := agree(data[:n], n%512 < 2 || n%512 > 509); err != nil {
 					t.Fatalf("cut at %d: %v", n, err)
 				}
 			}
@@ -192,7 +196,7 @@ func TestTarReaderAgrees(t *testing.T) {
 					if off < 512 && (off < 148 || off >= 156) {
 						setChecksum(m)
 					}
-					if err := agree(m); err != nil {
+					if err := agree(m, false); err != nil {
 						t.Fatalf("byte %d set to %q: %v", off, v, err)
 					}
 				}
@@ -259,7 +263,7 @@ func FuzzTarReader(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := agree(data); err != nil {
+		if err := agree(data, len(data)%2 == 1); err != nil {
 			t.Fatal(err)
 		}
 	})
