@@ -169,6 +169,10 @@ func saved(t *testing.T, ref string) string {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(mainChildEnv) == "1" {
+		main() // layerscopeViaHub's process: layerscope itself, with its arguments
+		return
+	}
 	code := m.Run()
 	if savedImages.dir != "" {
 		os.RemoveAll(savedImages.dir)
@@ -360,17 +364,50 @@ func TestRegistryFallbackInCI(t *testing.T) {
 			}
 		})
 	}
-	// Outside CI mode a bare name is still looked for on Docker Hub (which
-	// this machine may not reach, and which has no such image either).
-	t.Run("a bare name outside CI mode", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		var stdout, stderr strings.Builder
-		_, err := run(ctx, []string{"--fail-on", "none", "layerscope-no-such-image:1"}, strings.NewReader(""), &stdout, &stderr)
-		if err == nil || !strings.Contains(err.Error(), "; nor could its registry give it: ") || strings.Contains(err.Error(), "in CI mode") {
-			t.Errorf("got %v; want the registry asked, and the error to say so", err)
-		}
-	})
+	// Outside CI mode a bare name is still read from Docker Hub: here a
+	// stand-in for it (fakeHub) that serves the test registry, so that no
+	// test reaches the internet. Proxy settings are read once per process,
+	// so layerscope runs in a process of its own.
+	hub := startFakeHub(t, reg)
+	reg.push(t, saved(t, "layerscope-test/waste:buildkit"), "library/layerscope-hub-only:1")
+	hubOnly := []struct {
+		name   string
+		args   []string
+		stdout string // a line the report holds, when the image is read
+		stderr string // the one line of an error, when it is not
+		hub    bool   // whether Docker Hub is asked
+	}{
+		{"a bare name outside CI mode: read from Docker Hub", []string{"--fail-on", "none", "layerscope-hub-only:1"},
+			"Source   registry " + hubHost + "/library/layerscope-hub-only (the Docker daemon at " + daemonHost(t) + " does not have it)\n", "", true},
+		{"a bare name neither has", []string{"--fail-on", "none", "layerscope-no-such-image:1"}, "",
+			`layerscope: image "layerscope-no-such-image:1" not found in the daemon at ` + daemonHost(t) + " (pull or build it first); nor could its registry give it: the registry " + hubHost + " has no image ", true},
+		{"a bare name in CI mode: Docker Hub is not asked", []string{"--ci", "layerscope-hub-only:1"}, "", lacks("layerscope-hub-only:1"), false},
+	}
+	for _, tc := range hubOnly {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(hub.requests())
+			code, stdout, stderr := layerscopeViaHub(t, hub, tc.args...)
+			asked := hub.requests()[before:]
+			if tc.stdout != "" {
+				if code == 2 || !strings.Contains(stdout, tc.stdout) {
+					t.Errorf("exit %d, stderr %q; want the line %q in:\n%s", code, stderr, tc.stdout, stdout)
+				}
+			} else if code != 2 || !strings.HasPrefix(stderr, tc.stderr) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, %q; want exit 2 and one line that begins %q", code, stderr, tc.stderr)
+			}
+			if len(asked) == 0 && tc.hub {
+				t.Errorf("Docker Hub was not asked")
+			}
+			if len(asked) > 0 && !tc.hub {
+				t.Errorf("Docker Hub was asked: %q", asked)
+			}
+			for _, a := range asked {
+				if a != hubHost+":443" {
+					t.Errorf("the proxy was asked for %q: only Docker Hub is a registry here", a)
+				}
+			}
+		})
+	}
 }
 
 // TestRegistryTwoPlatforms pushes an index of two images, one relabelled

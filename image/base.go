@@ -14,7 +14,9 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
+	"github.com/docker/docker/api/types"
 	dimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 )
 
@@ -391,8 +393,9 @@ type imageLister interface {
 	ImageList(ctx context.Context, options dimage.ListOptions) ([]dimage.Summary, error)
 }
 
-// Bounds on the daemon's base search: it inspects every image the daemon
-// lists (no export), so it is cheap, but a daemon may hold thousands.
+// Bounds on the daemon's base search: it inspects the images the daemon
+// lists (no export; not those baseSizeBound rules out), so it is cheap,
+// but a daemon may hold thousands.
 const (
 	maxBaseCandidates = 5000
 	baseSearchWait    = 30 * time.Second
@@ -426,12 +429,15 @@ func DaemonBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
 	if len(list) > maxBaseCandidates {
 		return nil, fmt.Errorf("the daemon holds %d images: more than %d to compare (name the base with --base)", len(list), maxBaseCandidates)
 	}
+	maxSize := baseSizeBound(ctx, cli, img.ID, list)
 	var best *Chain
 	bestTagged := false
+	seen := make(map[string]bool, len(list))
 	for _, s := range list {
-		if s.ID == img.ID {
-			continue
+		if s.ID == img.ID || seen[s.ID] || (maxSize > 0 && s.Size > maxSize) {
+			continue // the image itself, one already compared, or larger than the image: no base
 		}
+		seen[s.ID] = true
 		info, err := cli.ImageInspect(ctx, s.ID)
 		switch {
 		case ctx.Err() != nil:
@@ -469,6 +475,56 @@ func DaemonBase(ctx context.Context, img *Image, opt Options) (*Chain, error) {
 		best.History = daemonHistory(ctx, cli, best.ID)
 	}
 	return best, nil
+}
+
+// daemonDescriber is what tells the daemon's kind, and so what its image
+// list's Size means: a client without it (a test's fake) is not asked.
+type daemonDescriber interface {
+	Info(ctx context.Context) (system.Info, error)
+	ServerVersion(ctx context.Context) (types.Version, error)
+}
+
+var _ daemonDescriber = (*client.Client)(nil)
+
+// baseSizeBound is the largest image list Size a base of the image id can
+// have, or 0 when the list's sizes bound nothing: then every image is
+// compared. Only Docker's own image store (its graph drivers) sums an
+// image's layers, each counted once per chain, into Size: there a base,
+// whose layers are the image's first ones, is never larger than the image.
+// Its containerd image store adds the content of every platform it holds
+// and counts layers it has not unpacked as 0, and podman adds manifests
+// and signatures: a base may be the larger there, so nothing is pruned. A
+// Size of 0 or less is not known. The daemon is asked what it is only when
+// some image is larger than this one.
+func baseSizeBound(ctx context.Context, cli DaemonClient, id string, list []dimage.Summary) int64 {
+	var self int64
+	for _, s := range list {
+		if s.ID == id {
+			self = s.Size
+			break
+		}
+	}
+	if self <= 0 || !slices.ContainsFunc(list, func(s dimage.Summary) bool { return s.Size > self }) {
+		return 0
+	}
+	d, ok := cli.(daemonDescriber)
+	if !ok {
+		return 0
+	}
+	v, err := d.ServerVersion(ctx)
+	if err != nil || !slices.ContainsFunc(v.Components, func(c types.ComponentVersion) bool { return c.Name == "Engine" }) {
+		return 0 // not Docker's engine (podman's is "Podman Engine"), or it does not say
+	}
+	info, err := d.Info(ctx)
+	if err != nil {
+		return 0
+	}
+	for _, kv := range info.DriverStatus {
+		if kv[0] == "driver-type" || strings.Contains(kv[1], "containerd") {
+			return 0 // the containerd image store ("driver-type": "io.containerd.snapshotter.v1")
+		}
+	}
+	return self
 }
 
 // realTags are an image's repo:tags, sorted, without "<none>:<none>".

@@ -50,7 +50,7 @@ type listingDaemon struct {
 func (d *listingDaemon) ImageList(context.Context, dimage.ListOptions) ([]dimage.Summary, error) {
 	var out []dimage.Summary
 	for _, i := range d.images {
-		out = append(out, dimage.Summary{ID: i.ID, RepoTags: i.RepoTags})
+		out = append(out, dimage.Summary{ID: i.ID, RepoTags: i.RepoTags, Size: i.Size})
 	}
 	return append(out, dimage.Summary{ID: "sha256:gone"}), nil // removed since the list
 }

@@ -61,7 +61,17 @@ func (img *Image) OpenLayer(ctx context.Context, i int) (io.ReadCloser, error) {
 		}
 		src = f
 		if ref.size >= 0 && ref.size < math.MaxInt64 {
-			src = io.LimitReader(f, ref.size+1)
+			// The blob was checked when the image was loaded: one of
+			// another size is not that blob any more.
+			st, err := f.Stat()
+			if err == nil && st.Size() != ref.size {
+				err = sizeMismatch(st.Size(), ref.size)
+			}
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("layer %d (%s): %w", i, ref.name, err)
+			}
+			src = &sizedReader{r: f, name: ref.name, size: ref.size}
 		}
 	} else {
 		if f, err = os.Open(r.path); err != nil {
@@ -82,6 +92,42 @@ func (img *Image) OpenLayer(ctx context.Context, i int) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("layer %d: %w", i, err)
 	}
 	return &layerReader{Reader: dr, close: func() { cleanup(); f.Close() }}, nil
+}
+
+// sizeMismatch is a layout's blob whose size is not its descriptor's.
+func sizeMismatch(have, want int64) error {
+	return fmt.Errorf("size mismatch: the blob holds %d bytes, its manifest says %d: it changed since it was analysed, open it again", have, want)
+}
+
+// sizedReader reads a blob that must hold size bytes: one that ends
+// sooner, or goes on past them (it changed while it was read), is an
+// error, not a short or a longer layer.
+type sizedReader struct {
+	r    io.Reader
+	name string
+	size int64
+	n    int64
+	err  error // sticky once the size is wrong
+}
+
+func (s *sizedReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if left := s.size - s.n + 1; int64(len(p)) > left { // a byte past the end tells a longer blob
+		p = p[:left]
+	}
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	switch {
+	case s.n > s.size:
+		s.err = fmt.Errorf("%s: size mismatch: the blob holds more than the %d bytes its manifest gives: it changed since it was analysed, open it again", s.name, s.size)
+		return n - int(s.n-s.size), s.err
+	case err == io.EOF && s.n < s.size:
+		s.err = fmt.Errorf("%s: %w", s.name, sizeMismatch(s.n, s.size))
+		return n, s.err
+	}
+	return n, err
 }
 
 // ctxReader stops a read once ctx is done.

@@ -205,6 +205,9 @@ func (t *tarFile) blobs(ctx context.Context, layers []layerRef) ([]*blob, error)
 		if err != nil {
 			return nil, err
 		}
+		if l.size >= 0 && e.size < l.size {
+			return nil, shortBlob(e.size, l.size)
+		}
 		n := e.size
 		if l.size >= 0 && l.size < n {
 			n = l.size + 1 // as dirStore does: a longer blob is told, not read
@@ -284,6 +287,9 @@ func (d *dirStore) blobs(ctx context.Context, layers []layerRef) ([]*blob, error
 		mu.Lock()
 		files = append(files, f)
 		mu.Unlock()
+		if fi, err := f.Stat(); err == nil && l.size >= 0 && fi.Size() < l.size {
+			return nil, shortBlob(fi.Size(), l.size)
+		}
 		if l.size >= 0 && l.size < math.MaxInt64 {
 			// A blob is read to the size its descriptor gives and a
 			// byte more, which tells a longer one: a sparse file of
@@ -292,6 +298,13 @@ func (d *dirStore) blobs(ctx context.Context, layers []layerRef) ([]*blob, error
 		}
 		return f, nil
 	})
+}
+
+// shortBlob is a blob smaller than its descriptor says, told before it is
+// parsed: its parse would end in the middle of a header or a stream, and
+// say only that. (A larger one is read to a byte past its size.)
+func shortBlob(have, want int64) error {
+	return fmt.Errorf("size mismatch: the blob holds %d bytes, its manifest says %d", have, want)
 }
 
 // parseParallel parses the named blobs, as many at once as there are
