@@ -113,8 +113,9 @@ func Value(name, value string) bool {
 // surrounds them (also when quotes or a line continuation split them: the
 // shell joins gh"p_…" into one word), the passwords of URLs
 // (https://user:…@host), and the secrets that commands take as arguments
-// (curl -u user:…, mysql -p…, echo user:… | chpasswd: see command.go). Each
-// becomes Redacted. It returns the text to show and what it hid. Redact is
+// (curl -u user:…, mysql -p…, echo user:… | chpasswd: see command.go),
+// also in the scripts of sh -c and env -S and in argument lists
+// (CMD ["curl" "-u" "user:…"]: see argv.go). Each becomes Redacted. It returns the text to show and what it hid. Redact is
 // idempotent: Redact of its own output changes nothing.
 func Redact(s string) (string, []Found) {
 	var found []Found
