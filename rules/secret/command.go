@@ -30,27 +30,44 @@ type span struct{ start, end int }
 // command of its own (sh -c "…", su -c '…').
 const maxCommandDepth = 3
 
-// redactCommands hides the secrets that commands take as arguments.
+// cmdLineKind is what a secret that a command takes is.
+const cmdLineKind = "a secret on a command line"
+
+// redactCommands hides the secrets that commands take as arguments, in
+// shell text and in argument lists (argv.go). Where two spans overlap, all
+// of both goes: the same secret read twice (sh -c "…" as a quoted word and
+// as a script) is one.
 func redactCommands(s string, found *[]Found) string {
 	var spans []span
 	commandSpans(s, 0, len(s), 0, &spans)
-	if len(spans) == 0 {
+	hides := arraySpans(s)
+	for _, sp := range spans {
+		hides = append(hides, hide{sp, cmdLineKind})
+	}
+	if len(hides) == 0 {
 		return s
 	}
-	slices.SortFunc(spans, func(a, b span) int {
+	slices.SortFunc(hides, func(a, b hide) int {
 		if a.start != b.start {
 			return a.start - b.start
 		}
 		return b.end - a.end
 	})
-	return redactSpans(s, found, func(from int) (int, int, Found) {
-		for ; len(spans) > 0; spans = spans[1:] {
-			if sp := spans[0]; sp.start >= from {
-				spans = spans[1:]
-				return sp.start, sp.end, Found{Kind: "a secret on a command line"}
-			}
+	merged := hides[:1]
+	for _, h := range hides[1:] {
+		if last := &merged[len(merged)-1]; h.start < last.end {
+			last.end = max(last.end, h.end)
+			continue
 		}
-		return -1, 0, Found{}
+		merged = append(merged, h)
+	}
+	return redactSpans(s, found, func(int) (int, int, Found) {
+		if len(merged) == 0 {
+			return -1, 0, Found{}
+		}
+		h := merged[0]
+		merged = merged[1:]
+		return h.start, h.end, Found{Kind: h.kind}
 	})
 }
 
@@ -169,7 +186,7 @@ func commandSpans(s string, from, to, depth int, spans *[]span) {
 	}
 	flush()
 	for k := range cmds {
-		argSpans(t, &cmds[k], cmds[cmds[k].from:cmds[k].to], spans)
+		argSpans(t, &cmds[k], cmds[cmds[k].from:cmds[k].to], depth, spans)
 	}
 }
 
@@ -256,6 +273,8 @@ var wrappers = map[string]wrapper{
 	"timeout": {valued: []string{"-s", "-k", "--signal", "--kill-after"}, skip: 1},
 	"xargs":   {valued: []string{"-I", "-n", "-L", "-P", "-d", "-E", "-s", "-a", "--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-lines", "--max-chars"}},
 	"chroot":  {valued: []string{"--userspec", "--groups"}, skip: 1},
+	// busybox sh -c …, busybox wget ….
+	"busybox": {},
 	// The shell's keywords: the command follows them.
 	"if": {}, "then": {}, "else": {}, "elif": {}, "do": {}, "while": {}, "until": {}, "!": {},
 }
@@ -263,8 +282,12 @@ var wrappers = map[string]wrapper{
 // name returns the index of the command's name among its words, past
 // assignments (A=b cmd), keywords (if, then, do) and wrappers (sudo -E
 // cmd, timeout 10 cmd), and that name without its directory.
+//
+// env -S (--split-string) runs the command its value spells: the name is
+// then "env -S", at the word of the flag.
 func (c *command) name(s string) (int, string) {
 	var wrap *wrapper
+	env := false
 	skip := 0
 	for k := 0; k < len(c.words); k++ {
 		w := unquote(s[c.words[k].start:c.words[k].end])
@@ -273,6 +296,8 @@ func (c *command) name(s string) (int, string) {
 			continue
 		case nameAt(w, 0) != "":
 			continue // an assignment
+		case env && splitString(w) >= 0:
+			return k, "env -S"
 		case wrap != nil && w[0] == '-' && len(w) > 1:
 			if slices.Contains(wrap.valued, w) {
 				k++ // sudo -u user
@@ -285,6 +310,7 @@ func (c *command) name(s string) (int, string) {
 		base := w[strings.LastIndexByte(w, '/')+1:]
 		if wr, ok := wrappers[base]; ok {
 			wrap, skip = &wr, wr.skip
+			env = base == "env"
 			continue
 		}
 		return k, base
@@ -306,7 +332,7 @@ var registryClients = map[string]bool{"docker": true, "podman": true, "nerdctl":
 // argSpans adds the spans of the secrets that cmd holds in its arguments,
 // and, for a command that reads a password from its input (chpasswd), of
 // what prev writes into it.
-func argSpans(s string, cmd *command, prevs []command, spans *[]span) {
+func argSpans(s string, cmd *command, prevs []command, depth int, spans *[]span) {
 	at, name := cmd.name(s)
 	if at < 0 {
 		return
@@ -364,6 +390,18 @@ func argSpans(s string, cmd *command, prevs []command, spans *[]span) {
 	}
 
 	switch {
+	case shells[name]:
+		if k := scriptFlag(args, plain); k >= 0 {
+			scriptSpans(s, args[k], args[k+1:], depth, spans)
+		}
+	case name == "env -S":
+		// The value of -S, attached (-S'…', --split-string=…) or the next word.
+		w := cmd.words[at]
+		if n := splitString(raw(w)); n > 0 && n < w.end-w.start {
+			scriptSpans(s, cmdWord{w.start + n, w.end}, args, depth, spans)
+		} else if len(args) > 0 {
+			scriptSpans(s, args[0], args[1:], depth, spans)
+		}
 	case name == "find":
 		// find … -exec cmd {} \; runs cmd.
 		for k := 0; k < len(args); k++ {
@@ -377,7 +415,7 @@ func argSpans(s string, cmd *command, prevs []command, spans *[]span) {
 			// Not a find in a find: each word is read once.
 			if sub := (command{words: args[k+1 : end]}); len(sub.words) > 0 {
 				if _, n := sub.name(s); n != "find" {
-					argSpans(s, &sub, nil, spans)
+					argSpans(s, &sub, nil, depth, spans)
 				}
 			}
 			k = end
@@ -459,6 +497,87 @@ func argSpans(s string, cmd *command, prevs []command, spans *[]span) {
 		}
 	case name == "aws" || name == "npm" || name == "pnpm" || name == "yarn":
 		configSet(s, args, plain, secretSpan)
+	}
+}
+
+// shells run the script that follows -c.
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true, "yash": true}
+
+// splitString returns the length of env's split-string flag at the start
+// of the word w (-S, -vS, --split-string, --split-string=), or -1. Its
+// value follows in the same word, or is the next.
+func splitString(w string) int {
+	const long = "--split-string"
+	switch {
+	case w == long:
+		return len(w)
+	case strings.HasPrefix(w, long+"="):
+		return len(long) + 1
+	case len(w) < 2 || w[0] != '-' || w[1] == '-':
+		return -1
+	}
+	for i := 1; i < len(w) && letters(w[i:i+1]); i++ {
+		if w[i] == 'S' {
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// scriptFlag returns the index of the script among a shell's arguments:
+// the word after -c, or after a cluster with c in it (-ec, -xc), past
+// -o OPTION; -1 when the shell runs a file or its input.
+func scriptFlag(args []cmdWord, plain func(cmdWord) string) int {
+	for k := 0; k < len(args); k++ {
+		p := plain(args[k])
+		switch {
+		case p == "-o" || p == "+o":
+			k++ // -o pipefail
+		case strings.HasPrefix(p, "--"):
+			// --norc, --login
+		case len(p) > 1 && (p[0] == '-' || p[0] == '+') && letters(p[1:]):
+			if strings.IndexByte(p, 'c') >= 0 {
+				if k+1 < len(args) {
+					return k + 1
+				}
+				return -1
+			}
+			if p[len(p)-1] == 'o' {
+				k++ // -euxo pipefail
+			}
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// scriptSpans adds the spans of the secrets in a script that a command
+// runs: w is its word, rest the words after it. A word with quotes or
+// backslashes is read as the shell passes it (sh -c "curl …", env -S
+// curl\ -u\ …); a plain word with more after it is the first of a script
+// that history recorded with its spaces and without its quotes: Docker
+// writes RUN ["sh", "-c", "curl -u …"] as sh -c curl -u ….
+func scriptSpans(s string, w cmdWord, rest []cmdWord, depth int, spans *[]span) {
+	if depth >= maxCommandDepth {
+		return
+	}
+	if !strings.ContainsAny(s[w.start:w.end], `"'\`) {
+		end := w.end
+		if len(rest) > 0 {
+			end = rest[len(rest)-1].end
+		}
+		commandSpans(s, w.start, end, depth+1, spans)
+		return
+	}
+	m := unquoteMapped(s, w.start, w.end)
+	text := string(m.text)
+	var local []span
+	commandSpans(text, 0, len(text), depth+1, &local)
+	for _, sp := range local {
+		if r, ok := m.back(sp); ok {
+			*spans = append(*spans, r)
+		}
 	}
 }
 

@@ -2,7 +2,10 @@ package secret_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +35,10 @@ func FuzzRedact(f *testing.F) {
 	f.Add(uint8(4), "T", "", "", "O", "", "ssh -p 22 h && docker run -p 80:80 -u 1000:1000 i", "echo gh\"p_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d\" && echo ghp_u8jzPde0Ig\\\nxLd6GncfBAepfJBd0Kh8oOOL8d")
 	f.Add(uint8(0), "K", "", "", "O", "", "printf '%s\\n' '-----BEGIN RSA PRIVATE KEY-----' 'MIIEow' '-----END RSA PRIVATE KEY-----'", `echo -e "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQ\\n-----END EC PRIVATE KEY-----" > k`)
 	f.Add(uint8(3), "E", "hunter2 X=y", "", "OPTS", "-Dx=1 DB_PASSWORD=hunter2", "", "ENV OPTS=-Dx=1 DB_PASSWORD=hunter2 # buildkit")
+	// Argument lists and the scripts of sh -c and env -S.
+	f.Add(uint8(0), "L", "", "", "O", "", `sh -c curl\ -u\ a:b`, `CMD ["curl" "-u" "a:b\"c" "x"]`)
+	f.Add(uint8(1), "J", "", "", "O", "", "env -S 'curl -u a:b x'", `/bin/sh -c ["sh","-c","mysql -p\u00e4 db"]`)
+	f.Add(uint8(2), "H", "", "", "O", "", "busybox sh -c mysql -pb db", `HEALTHCHECK &{["CMD-SHELL" "redis-cli -a x ping"] "0s" "0s" "0s" '\x00'}`)
 	f.Fuzz(func(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -73,6 +80,33 @@ func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free 
 		// After another command, and first, in both builders' forms.
 		for _, raw := range []string{"/bin/sh -c " + plainCmd(cmd) + " && " + c, "/bin/sh -c " + c, "RUN /bin/sh -c " + c + " # buildkit",
 			"|1 A=" + nameChars(otherValue) + " /bin/sh -c " + c, "RUN |1 A=" + nameChars(otherValue) + " /bin/sh -c " + c + " # buildkit"} {
+			if got, _ := secret.Instruction(raw); strings.Contains(got, "Qx1") || strings.Contains(got, "Qx2") {
+				t.Fatalf("Instruction(%q)\n = %q: the password shows", raw, got)
+			}
+		}
+	}
+
+	// The same in argument lists, in the forms history records them:
+	// space-joined (Docker's exec-form RUN), Go-quoted (CMD, ENTRYPOINT,
+	// HEALTHCHECK), JSON (buildah's RUN, the legacy builder's ONBUILD).
+	for _, argv := range [][]string{{"curl", "-u", "u:%s", "x"}, {"mysql", "-p%s", "db"}, {"sshpass", "-p", "%s", "ssh", "h"},
+		{"docker", "login", "-p", "%s", "r"}, {"mysql", "--password", "%s"}, {"sudo", "-u", "app", "curl", "-fsSLu", "u:%s", "x"},
+		{"sh", "-c", "curl -u u:%s x"}, {"/bin/bash", "-o", "pipefail", "-c", "mysql -p%s db"}, {"env", "-S", "sshpass -p %s ssh h"},
+		{"sh", "-c", "sh -c 'curl -u u:%s x'"}} {
+		argv = slices.Clone(argv)
+		for k := range argv {
+			argv[k] = strings.Replace(argv[k], "%s", pw, 1)
+		}
+		js, err := json.Marshal(argv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spaced := strings.Join(argv, " ")
+		quoted := fmt.Sprintf("%q", argv)
+		a := "|1 A=" + nameChars(otherValue) + " "
+		for _, raw := range []string{spaced, "RUN " + spaced + " # buildkit", a + spaced, "RUN " + a + spaced + " # buildkit",
+			"/bin/sh -c #(nop)  CMD " + quoted, "ENTRYPOINT " + quoted, "HEALTHCHECK &{[\"CMD\" " + quoted[1:] + ` "0s" "0s" "0s" '\x00'}`,
+			"/bin/sh -c " + string(js), a + "/bin/sh -c " + string(js), "/bin/sh -c #(nop)  ONBUILD RUN " + string(js)} {
 			if got, _ := secret.Instruction(raw); strings.Contains(got, "Qx1") || strings.Contains(got, "Qx2") {
 				t.Fatalf("Instruction(%q)\n = %q: the password shows", raw, got)
 			}

@@ -113,8 +113,9 @@ func Value(name, value string) bool {
 // surrounds them (also when quotes or a line continuation split them: the
 // shell joins gh"p_…" into one word), the passwords of URLs
 // (https://user:…@host), and the secrets that commands take as arguments
-// (curl -u user:…, mysql -p…, echo user:… | chpasswd: see command.go). Each
-// becomes Redacted. It returns the text to show and what it hid. Redact is
+// (curl -u user:…, mysql -p…, echo user:… | chpasswd: see command.go),
+// also in the scripts of sh -c and env -S and in argument lists
+// (CMD ["curl" "-u" "user:…"]: see argv.go). Each becomes Redacted. It returns the text to show and what it hid. Redact is
 // idempotent: Redact of its own output changes nothing.
 func Redact(s string) (string, []Found) {
 	var found []Found
@@ -133,14 +134,16 @@ func Redact(s string) (string, []Found) {
 // an HTTP Authorization header (curl -H "Authorization: Bearer …"), and a
 // netrc line written by printf or echo (machine h login u password p).
 // Group 1 names what the value is; group 2 is the value.
-var credentialWords = []struct {
-	re   *regexp.Regexp
-	name string // the name Value judges the value under
-	kind string
-}{
+var credentialWords = []*credentialWord{
 	{regexp.MustCompile(`(?:^|[\s;&|(])--((?:[a-z]+-)*(?:password|passwd|passphrase|token|secret|api-?key))[ \t]+([^\s'"\-;&|)][^\s'";&|)]*)`), "", "a secret on a command line"},
 	{regexp.MustCompile(`(?i)\b(authorization):[ \t]*(?:bearer|basic|token)[ \t]+([^\s'"\\]+)`), "TOKEN", "an Authorization header"},
 	{regexp.MustCompile(`\bmachine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+(password)[ \t]+([^\s'"\\]+)`), "PASSWORD", "a netrc password"},
+}
+
+type credentialWord struct {
+	re   *regexp.Regexp
+	name string // the name Value judges the value under
+	kind string
 }
 
 // template reports a format verb or a template where a value goes
@@ -171,12 +174,7 @@ func redactCredentialWords(s string, found *[]Found) string {
 		ms := cw.re.FindAllStringSubmatchIndex(s, -1)
 		s = redactSpans(s, found, func(int) (int, int, Found) {
 			for ; len(ms) > 0; ms = ms[1:] {
-				m := ms[0]
-				name := cw.name
-				if name == "" {
-					name = strings.ReplaceAll(s[m[2]:m[3]], "-", "_")
-				}
-				if v := s[m[4]:m[5]]; Value(name, v) && !template(v) && !switchFlag(name) {
+				if m := ms[0]; cw.secret(s, m) {
 					ms = ms[1:]
 					return m[4], m[5], Found{Kind: cw.kind}
 				}
@@ -185,6 +183,29 @@ func redactCredentialWords(s string, found *[]Found) string {
 		})
 	}
 	return s
+}
+
+// credentialWordSpans calls fn with each value that credentialWords find
+// in s and that is a secret, and what it is.
+func credentialWordSpans(s string, fn func(sp span, kind string)) {
+	for _, cw := range credentialWords {
+		for _, m := range cw.re.FindAllStringSubmatchIndex(s, -1) {
+			if cw.secret(s, m) {
+				fn(span{m[4], m[5]}, cw.kind)
+			}
+		}
+	}
+}
+
+// secret reports whether the value of match m of cw in s is a secret,
+// not a reference, a template or a switch.
+func (cw *credentialWord) secret(s string, m []int) bool {
+	name := cw.name
+	if name == "" {
+		name = strings.ReplaceAll(s[m[2]:m[3]], "-", "_")
+	}
+	v := s[m[4]:m[5]]
+	return Value(name, v) && !template(v) && !switchFlag(name)
 }
 
 // urlPassword is the password of a URL's user info: scheme://user:pw@.

@@ -291,6 +291,20 @@ func TestLinearTime(t *testing.T) {
 		"docker global flags":      "docker " + strings.Repeat("-H h ", n/5) + "login -p x",
 		"nested finds":             strings.Repeat("find -exec sudo ", n/16) + "curl -u a:b",
 		"user colons in braces":    "curl -u " + strings.Repeat("${a:", n/4),
+		// Argument lists and scripts (argv.go).
+		"open brackets":         strings.Repeat("[", n),
+		"a huge list":           "/bin/sh -c [" + strings.Repeat(`"curl","-u","a:b",`, n/18) + `"x"]`,
+		"a huge Go-quoted list": "CMD [" + strings.Repeat(`"sshpass" "-p" "x" `, n/19) + "]",
+		"nested lists":          strings.Repeat(`["a",`, n/10) + strings.Repeat("]", n/10),
+		"lists in strings":      strings.Repeat(`["[`, n/3),
+		"unclosed strings":      strings.Repeat(`["\`, n/3),
+		"escapes":               `["curl","-u","a:` + strings.Repeat(`\u00e4\"`, n/8) + `"]`,
+		"lists of shells":       strings.Repeat(`["sh","-c","sh -c 'sh -c \"curl -u a:b`, n/38),
+		"bare shells":           strings.Repeat("sh -c ", n/6) + "curl -u a:b",
+		"shell flags":           "bash " + strings.Repeat("-o x ", n/5) + "-c curl -u a:b",
+		"env -S chains":         strings.Repeat("env -S ", n/7) + "curl -u a:b",
+		"escaped scripts":       strings.Repeat(`sh -c curl\ -u\ a:b\ `, n/20),
+		"quoted env -S":         strings.Repeat(`env -S 'env -S "`, n/16),
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
