@@ -188,14 +188,21 @@ func Parse(ctx context.Context, r io.Reader, opt *ParseOptions) (*ChangeSet, err
 	}
 }
 
-// hashBody streams a regular file's body through the hash where it lies,
-// showing its first bytes to sniff (gathered into buf when they straddle
-// the source's pieces). A body shorter than its header says is an error.
+// hashBody hashes a regular file's body where it lies, showing its first
+// bytes to sniff (gathered into buf when they straddle the source's
+// pieces). A body that arrives in one piece is hashed in one call, which
+// the streaming hasher's internal copy would otherwise cost. A body
+// shorter than its header says is an error.
 func hashBody(ctx context.Context, tr *tarReader, h *xxh3.Hasher, buf []byte, p string, size int64, sniff Sniffer) (uint64, Flags, error) {
-	h.Reset()
+	if size == 0 {
+		return ContentHash(nil), 0, nil
+	}
+	b, err := tr.View(int(min(size, int64(len(buf)))))
+	if len(b) == 0 {
+		return 0, 0, unexpected(err)
+	}
 	var flags Flags
-	n := int64(0)
-	if size > 0 && sniff != nil {
+	if sniff != nil {
 		window := int64(HeadSize)
 		if size > HeadSize {
 			// Most files see HeadSize; a larger window is read into the
@@ -203,22 +210,26 @@ func hashBody(ctx context.Context, tr *tarReader, h *xxh3.Hasher, buf []byte, p 
 			window = int64(min(max(sniff.Window(p), 1), MaxWindow, len(buf)))
 		}
 		want := int(min(size, window))
-		head, err := tr.View(want)
-		if err == nil && len(head) < want {
-			m := copy(buf, head)
+		if len(b) < want {
+			m := copy(buf, b)
 			for m < want && err == nil {
-				head, err = tr.View(want - m)
-				m += copy(buf[m:], head)
+				var v []byte
+				v, err = tr.View(want - m)
+				m += copy(buf[m:], v)
 			}
-			head = buf[:m]
+			if m < want {
+				return 0, 0, unexpected(err)
+			}
+			b = buf[:m]
 		}
-		if err != nil && len(head) < want {
-			return 0, 0, unexpected(err)
-		}
-		flags = sniff.Sniff(p, head)
-		h.Write(head)
-		n = int64(len(head))
+		flags = sniff.Sniff(p, b[:want])
 	}
+	if int64(len(b)) == size {
+		return ContentHash(b), flags, nil
+	}
+	h.Reset()
+	h.Write(b)
+	n := int64(len(b))
 	for i := 0; n < size; i++ {
 		if i&63 == 63 {
 			if err := ctx.Err(); err != nil {
