@@ -1,7 +1,6 @@
 package secret_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/layerscope/layerscope/rules/secret"
@@ -17,9 +16,7 @@ import (
 // Dockerfile said it after "/bin/sh -c ".
 func TestInstructionExecForm(t *testing.T) {
 	const cl = "(a secret on a command line)"
-	tests := []struct {
-		name, raw, want, found string
-	}{
+	tests := []redactCase{
 		// Docker, space-joined.
 		{"legacy exec form", "curl -u admin:hunter2 https://x.invalid/", "curl -u admin:<redacted> https://x.invalid/", cl},
 		{"legacy exec form, sh -c", "sh -c curl -u admin:hunter2 https://x.invalid/", "sh -c curl -u admin:<redacted> https://x.invalid/", cl},
@@ -57,29 +54,14 @@ func TestInstructionExecForm(t *testing.T) {
 		{"an empty list", `CMD []`, `CMD []`, ""},
 		{"a list of lists", `LABEL x=[["a"],["b"]]`, `LABEL x=[["a"],["b"]]`, ""},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, fs := secret.Instruction(tc.raw)
-			if got != tc.want {
-				t.Errorf("Instruction(%q)\n = %q\nwant %q", tc.raw, got, tc.want)
-			}
-			if f := found(fs); f != tc.found {
-				t.Errorf("Instruction(%q) found %q, want %q", tc.raw, f, tc.found)
-			}
-			if again, fs := secret.Redact(got); again != got || len(fs) > 0 {
-				t.Errorf("Redact(%q) = %q, %q: the output still holds a secret", got, again, found(fs))
-			}
-		})
-	}
+	checkRedact(t, secret.Instruction, tests, true)
 }
 
 // TestRedactScripts: the script a shell or env -S runs, behind wrappers,
 // quoted, escaped, or recorded without its quotes.
 func TestRedactScripts(t *testing.T) {
 	const cl = "(a secret on a command line)"
-	tests := []struct {
-		name, in, want, found string
-	}{
+	tests := []redactCase{
 		{"env -S quoted", "env -S 'curl -u admin:hunter2 x'", "env -S 'curl -u admin:<redacted> x'", cl},
 		{"env -S escaped", `env -S curl\ -u\ admin:hunter2\ x`, `env -S curl\ -u\ admin:<redacted>\ x`, cl},
 		{"env -S attached", `env -vS'mysql -phunter2 db'`, `env -vS'mysql -p<redacted> db'`, cl},
@@ -100,21 +82,5 @@ func TestRedactScripts(t *testing.T) {
 		{"sh -c mysql -p prompts", `sh -c mysql\ -p\ db`, `sh -c mysql\ -p\ db`, ""},
 		{"env -S alone", "env -S", "env -S", ""},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, fs := secret.Redact(tc.in)
-			if got != tc.want {
-				t.Errorf("Redact(%q)\n = %q\nwant %q", tc.in, got, tc.want)
-			}
-			if f := found(fs); f != tc.found {
-				t.Errorf("Redact(%q) found %q, want %q", tc.in, f, tc.found)
-			}
-			if again, fs := secret.Redact(got); again != got || len(fs) > 0 {
-				t.Errorf("Redact is not idempotent: %q, then %q %v", got, again, fs)
-			}
-			if strings.Contains(got, "hunter") {
-				t.Errorf("the password shows: %q", got)
-			}
-		})
-	}
+	checkRedact(t, secret.Redact, tests, true, "hunter")
 }
