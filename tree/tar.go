@@ -77,6 +77,11 @@ const (
 
 var zeroBlock [blockSize]byte
 
+// typeV7Reg is a V7 regular file's type, '\x00' (tar.TypeRegA, which Go
+// deprecates for writers): read as a directory when its name ends in "/",
+// as archive/tar reads it.
+const typeV7Reg = '\x00'
+
 // newTarReader reads r in place if it is a Viewer, else through a buffer.
 func newTarReader(r io.Reader) *tarReader {
 	v, ok := r.(Viewer)
@@ -196,7 +201,7 @@ func (tr *tarReader) next() (*tarHeader, error) {
 		if longLink != "" {
 			hdr.Linkname = longLink
 		}
-		if hdr.Typeflag == tar.TypeRegA {
+		if hdr.Typeflag == typeV7Reg {
 			if strings.HasSuffix(hdr.Name, "/") {
 				hdr.Typeflag = tar.TypeDir
 			} else {
