@@ -51,7 +51,7 @@ type Flags uint8
 type Meta struct {
 	Link string // symlink target as written, or hard link target (clean)
 	Size int64  // regular files only
-	Hash uint64 // xxhash64 of a regular file's content
+	Hash uint64 // XXH3 of a regular file's content (ContentHash)
 	Mode uint32 // permission and special bits (07777)
 	UID  uint32
 	GID  uint32

@@ -111,7 +111,7 @@ func (tr *tarReader) View(max int) ([]byte, error) {
 	if tr.remain == 0 {
 		return nil, io.EOF
 	}
-	b, err := tr.src.View(int(min(int64(max), tr.remain)))
+	b, err := tr.view(int(min(int64(max), tr.remain)))
 	tr.remain -= int64(len(b))
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
@@ -131,11 +131,21 @@ func (tr *tarReader) Read(b []byte) (int, error) {
 	return copy(b, v), err
 }
 
+// view views the source, holding it to the Viewer contract: a view of
+// nothing without an error would loop forever, so it is one.
+func (tr *tarReader) view(max int) ([]byte, error) {
+	b, err := tr.src.View(max)
+	if len(b) == 0 && err == nil {
+		err = io.ErrNoProgress
+	}
+	return b, err
+}
+
 // full fills b from the source: io.EOF when nothing was read,
 // io.ErrUnexpectedEOF when part of it was.
 func (tr *tarReader) full(b []byte) error {
 	for n := 0; n < len(b); {
-		v, err := tr.src.View(len(b) - n)
+		v, err := tr.view(len(b) - n)
 		n += copy(b[n:], v)
 		if err != nil {
 			if err == io.EOF && n > 0 {
@@ -173,9 +183,15 @@ func (tr *tarReader) next() (*tarHeader, error) {
 			if hdr.Typeflag == tar.TypeXGlobalHeader {
 				// archive/tar returns a global header as an entry, with
 				// its PAX path as its name; an invalid value is ignored.
-				g := &tarHeader{Name: hdr.Name, Typeflag: hdr.Typeflag, Sparse: pax.sparse}
-				if pax.path != "" {
-					g.Name = pax.path
+				// Where a value is invalid, archive/tar keeps none of
+				// the records (and which name it returns depends on map
+				// order): such a header names no sparse entry.
+				g := &tarHeader{Name: hdr.Name, Typeflag: hdr.Typeflag}
+				if pax.merge(&tarHeader{}) == nil {
+					g.Sparse = pax.sparse
+					if pax.path != "" {
+						g.Name = pax.path
+					}
 				}
 				return g, nil
 			}
@@ -222,7 +238,7 @@ func (tr *tarReader) next() (*tarHeader, error) {
 // a reader's own error (a truncated gzip stream's) stays an error.
 func (tr *tarReader) skip() error {
 	for tr.remain > 0 {
-		b, err := tr.src.View(int(min(tr.remain, 1<<30)))
+		b, err := tr.view(int(min(tr.remain, 1<<30)))
 		tr.remain -= int64(len(b))
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -232,7 +248,7 @@ func (tr *tarReader) skip() error {
 		}
 	}
 	for tr.pad > 0 {
-		b, err := tr.src.View(int(tr.pad))
+		b, err := tr.view(int(tr.pad))
 		tr.pad -= int64(len(b))
 		if err == io.EOF {
 			return io.EOF
@@ -463,6 +479,7 @@ type paxRecords struct {
 func parsePAX(body []byte) (paxRecords, error) {
 	var rec paxRecords
 	s := string(body)
+	sparsePairs := 0
 	for len(s) > 0 {
 		k, v, rest, ok := paxRecord(s)
 		if !ok {
@@ -470,6 +487,14 @@ func parsePAX(body []byte) (paxRecords, error) {
 		}
 		s = rest
 		switch k {
+		case "GNU.sparse.offset", "GNU.sparse.numbytes":
+			// GNU sparse 0.0: archive/tar refuses the header unless they
+			// alternate, offset first, without commas; the header is an
+			// error even when a later one replaces it.
+			if (sparsePairs%2 == 0) != (k == "GNU.sparse.offset") || strings.Contains(v, ",") {
+				return paxRecords{}, tar.ErrHeader
+			}
+			sparsePairs++
 		case "path":
 			rec.path = strings.Clone(v)
 		case "linkpath":
@@ -488,7 +513,7 @@ func parsePAX(body []byte) (paxRecords, error) {
 			rec.ctime = v
 		}
 		if strings.HasPrefix(k, "GNU.sparse.") {
-			rec.sparse = true // Parse refuses the entry: archive/tar's checks of these records need not be repeated
+			rec.sparse = true // Parse refuses such an entry
 		}
 	}
 	return rec, nil
