@@ -262,7 +262,11 @@ func applyBaseline(rep, base *report.Report, path string, set *settings) {
 	d := diff.Baseline(base, rep)
 	d.Check(set.limits, set.failOn)
 	diff.MarkBaseline(rep.Findings, base.Findings)
-	rep.Compared = &report.Comparison{Old: base.Image, Fixed: d.Findings.Fixed}
+	failed := map[string]bool{}
+	for _, rule := range base.CI.Rules {
+		failed[rule.Name] = failed[rule.Name] || !rule.Pass
+	}
+	rep.Compared = &report.Comparison{Old: base.Image, Fixed: d.Findings.Fixed, Baseline: true, OldFailed: failed}
 	rep.CI.Rules = append(rep.CI.Rules, d.CI.Rules...)
 	rep.CI.Pass = rep.CI.Pass && d.CI.Pass
 	rep.CI.Notes = append(rep.CI.Notes, fmt.Sprintf("compared with the baseline %s: %s shipped; fail-on judges only the %d findings the baseline does not have (%d fixed)",

@@ -381,6 +381,9 @@ func TestBaselineFindingsFailNothing(t *testing.T) {
 				}
 				got[format], got["annotations"] = out.String(), stderr.String()
 			}
+			if !strings.Contains(got["junit"], "against the baseline") || strings.Contains(got["junit"], "new findings") {
+				t.Errorf("JUnit titles do not say the findings are judged against the baseline:\n%s", got["junit"])
+			}
 			if want := `"baselineState": "` + tc.state + `"`; !strings.Contains(got["sarif"], want) {
 				t.Errorf("SARIF lacks %s:\n%s", want, got["sarif"])
 			}

@@ -7,6 +7,22 @@ type Comparison struct {
 	Old ImageInfo
 	// Fixed are the findings Old had and the report's image has not.
 	Fixed []Finding
+	// Baseline says Old is a saved report (--baseline): the report lists
+	// all its image's findings, those Old had marked InBaseline, not only
+	// the new ones.
+	Baseline bool
+	// OldFailed names the CI rules Old failed: one failing again is
+	// unchanged, not new.
+	OldFailed map[string]bool
+}
+
+// ruleState says what a failed CI rule is relative to the image
+// compared with.
+func (c *Comparison) ruleState(name string) string {
+	if c.OldFailed[name] {
+		return StateUnchanged
+	}
+	return StateNew
 }
 
 // The states of a finding relative to the image compared with, as

@@ -336,3 +336,40 @@ func TestComparisonFormats(t *testing.T) {
 		}
 	})
 }
+
+// A --baseline report lists every finding of the image, so its titles
+// name the baseline and do not call them new; a CI rule the baseline
+// failed too is unchanged.
+func TestBaselineComparisonFormats(t *testing.T) {
+	r := &Report{
+		Image: ImageInfo{Ref: "app:2"},
+		Findings: []Finding{
+			{Rule: "go-toolchain", Category: CategoryToolchain, Severity: SeverityWarning, Layer: 1, Paths: []string{"/usr/local/go"}, Message: "the Go toolchain"},
+			{Rule: "apt-lists", Category: CategoryPackageCache, Severity: SeverityWarning, Layer: 0, Paths: []string{"/var/lib/apt/lists"}, Message: "apt lists", InBaseline: true},
+		},
+		CI: CI{Rules: []Rule{
+			{Name: RuleMaxWastePercent, Limit: 10.0, Value: 20.0, From: "flag"},
+			{Name: RuleMaxGrowth, Limit: int64(1), Value: int64(2), From: "flag"},
+		}},
+		Compared: &Comparison{Old: ImageInfo{Ref: "app:1"}, Baseline: true, OldFailed: map[string]bool{RuleMaxWastePercent: true}},
+	}
+	var b strings.Builder
+	if err := r.WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`name="layerscope: app:2 against the baseline app:1"`, `name="layerscope: findings in app:2 against the baseline app:1"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("JUnit lacks %s:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "new findings") {
+		t.Errorf("JUnit calls every finding new:\n%s", b.String())
+	}
+	results, _ := sarifResults(t, r)
+	want := map[string]string{"go-toolchain": StateNew, "apt-lists": StateUnchanged, RuleMaxWastePercent: StateUnchanged, RuleMaxGrowth: StateNew}
+	for _, res := range results {
+		if id := res["ruleId"].(string); res["baselineState"] != want[id] {
+			t.Errorf("%s: baselineState %v, want %s", id, res["baselineState"], want[id])
+		}
+	}
+}

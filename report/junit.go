@@ -57,6 +57,13 @@ type junitSkipped struct {
 func (r *Report) junitTitles() (doc, rules, own, base string) {
 	image := Escape(r.imageName())
 	theBase := Escape(r.theBase())
+	if c := r.Compared; c != nil && c.Baseline {
+		against := " against the baseline " + Escape(c.Old.Name())
+		return "layerscope: " + image + against,
+			"layerscope: CI rules for " + image + against,
+			"layerscope: findings in " + image + against,
+			"layerscope: findings from " + theBase + " in " + image + against
+	}
 	if c := r.Compared; c != nil {
 		old := Escape(c.Old.Name())
 		return "layerscope diff: " + old + " → " + image,

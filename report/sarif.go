@@ -202,6 +202,12 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 		}
 		return s
 	}
+	ruleState := func(name string) string {
+		if r.Compared == nil {
+			return ""
+		}
+		return r.Compared.ruleState(name)
+	}
 	results := []sarifResult{}
 	for _, f := range r.Findings {
 		loc := sarifLocation{LogicalLocations: []sarifLogical{{
@@ -247,7 +253,7 @@ func (r *Report) WriteSARIF(w io.Writer, tool Tool) error {
 			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{Name: image, Kind: "module"}}}},
 			PartialFingerprints: map[string]string{sarifFingerprintKey: ruleFingerprint(rule.Name)},
 			Suppressions:        []sarifSuppression{},
-			BaselineState:       state(StateNew),
+			BaselineState:       ruleState(rule.Name),
 			Properties:          map[string]any{"limit": rule.Limit, "value": rule.Value, "from": rule.From},
 		})
 	}
