@@ -79,7 +79,7 @@ func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free 
 		c = strings.Replace(c, "%s", pw, 1)
 		// After another command, and first, in both builders' forms.
 		for _, raw := range []string{"/bin/sh -c " + plainCmd(cmd) + " && " + c, "/bin/sh -c " + c, "RUN /bin/sh -c " + c + " # buildkit",
-			"|1 A=" + nameChars(otherValue) + " /bin/sh -c " + c, "RUN |1 A=" + nameChars(otherValue) + " /bin/sh -c " + c + " # buildkit"} {
+			"|1 A=" + clean(nameChars(otherValue)) + " /bin/sh -c " + c, "RUN |1 A=" + clean(nameChars(otherValue)) + " /bin/sh -c " + c + " # buildkit"} {
 			if got, _ := secret.Instruction(raw); strings.Contains(got, "Qx1") || strings.Contains(got, "Qx2") {
 				t.Fatalf("Instruction(%q)\n = %q: the password shows", raw, got)
 			}
@@ -103,7 +103,7 @@ func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free 
 		}
 		spaced := strings.Join(argv, " ")
 		quoted := fmt.Sprintf("%q", argv)
-		a := "|1 A=" + nameChars(otherValue) + " "
+		a := "|1 A=" + clean(nameChars(otherValue)) + " "
 		for _, raw := range []string{spaced, "RUN " + spaced + " # buildkit", a + spaced, "RUN " + a + spaced + " # buildkit",
 			"/bin/sh -c #(nop)  CMD " + quoted, "ENTRYPOINT " + quoted, "HEALTHCHECK &{[\"CMD\" " + quoted[1:] + ` "0s" "0s" "0s" '\x00'}`,
 			"/bin/sh -c " + string(js), a + "/bin/sh -c " + string(js), "/bin/sh -c #(nop)  ONBUILD RUN " + string(js)} {
