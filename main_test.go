@@ -69,6 +69,7 @@ func TestExitCodes(t *testing.T) {
 		{"no daemon", []string{"--ci", "myimage:tag"}, 2, "", "cannot reach the Docker daemon at unix:///nonexistent/docker.sock"},
 		{"bad source", []string{"--ci", "--source", "podman", sample}, 2, "", `unknown source "podman"`},
 		{"bad platform", []string{"--ci", "--platform", "amd64", sample}, 2, "", "bad platform"},
+		{"a platform with a control character", []string{"--ci", "--platform", "linux/amd\n64", sample}, 2, "", `bad platform "linux/amd\n64"`},
 		{"help", []string{"--help"}, 0, "Exit codes:", ""},
 		{"version", []string{"--version"}, 0, "layerscope ", ""},
 	}

@@ -24,7 +24,15 @@ func FuzzResolve(f *testing.F) {
 	base, m := tinyLayout(f)
 	f.Fuzz(func(t *testing.T, fanTop, fanMid uint16, depth uint8, ref, plat, askRef, askPlat string, attest uint8, raw []byte) {
 		st := &memStore{files: maps.Clone(base.files), reads: map[string]int{}}
-		p, _ := ParsePlatform(plat)
+		// The image's platform is its own text: any bytes, not only what
+		// --platform accepts.
+		var p *Platform
+		if parts := strings.SplitN(plat, "/", 3); len(parts) >= 2 {
+			p = &Platform{OS: parts[0], Architecture: parts[1]}
+			if len(parts) == 3 {
+				p.Variant = parts[2]
+			}
+		}
 		leaf := fanOut(m, int(fanMid%64)+1, func(i int, d *descriptor) {
 			if p != nil {
 				q := *p

@@ -82,7 +82,7 @@ func hostPlatform() Platform {
 // ParsePlatform reads os/arch[/variant].
 func ParsePlatform(s string) (*Platform, error) {
 	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || !platformWords(parts) {
 		return nil, fmt.Errorf("bad platform %q: want os/arch[/variant]", s)
 	}
 	p := &Platform{OS: parts[0], Architecture: parts[1]}
@@ -90,6 +90,20 @@ func ParsePlatform(s string) (*Platform, error) {
 		p.Variant = parts[2]
 	}
 	return p, nil
+}
+
+// platformWords reports whether each part of a platform is a word of
+// letters, digits, '.', '_' and '-', as every OS, architecture and variant
+// name is: a part that is not would reach error messages as it is.
+func platformWords(parts []string) bool {
+	for _, p := range parts {
+		for _, c := range p {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (p Platform) matches(q Platform) bool {
