@@ -275,6 +275,15 @@ func TestLinearTime(t *testing.T) {
 		"env -S chains":         strings.Repeat("env -S ", n/7) + "curl -u a:b",
 		"escaped scripts":       strings.Repeat(`sh -c curl\ -u\ a:b\ `, n/20),
 		"quoted env -S":         strings.Repeat(`env -S 'env -S "`, n/16),
+		"stray list strings":    strings.Repeat(`["[`, n/3) + `["curl","-u","a:b"]`,
+		"stray quoted brackets": strings.Repeat(`"["`, n/3),
+		"lists of brackets":     "[" + strings.Repeat(`"[", `, n/5),
+		"shifted lists":         "[" + strings.Repeat(`"[", " ", `, n/10),
+		"escaped brackets":      "[" + strings.Repeat(`"\"[\"", `, n/10),
+		"password flags":        "[" + strings.Repeat(`"--password", `, n/14),
+		"argument scripts":      strings.Repeat(`sh -c '"$0" "$@"' `, n/18) + "curl -u a:b",
+		"quoted script words":   strings.Repeat(`sh -c 'sh' -c `, n/14) + "curl -u a:b",
+		"env -S values":         strings.Repeat(`env -S 'env' -S `, n/16) + "curl -u a:b",
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
