@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -45,12 +46,23 @@ type hide struct {
 
 // arraySpans returns what the argument lists in s hold: the secrets that
 // their commands take (command.go) and the secret flags among their
-// arguments (--password PW, which credentialWords finds in shell text).
-// Each list is read once and the scan goes on after it, or after where it
-// stopped being one, so s costs no more than its length.
+// arguments (--password PW, which credentialWords finds in shell text;
+// in a list the value is one element, spaces and all).
+//
+// Each "[" may start a list. After a list the scan goes on at its end;
+// after a "[" that starts none, at the next "[", which may stand inside
+// one of the strings just read (echo '["' && /bin/sh -c ["curl", …]).
+// That costs no more than the length of s, as no opening quote is read
+// twice, and the strings of two readings never overlap: a quote inside a
+// string is escaped, preceded by a backslash, and a reading opens a
+// string only at a quote that follows "[", a space, a comma or the quote
+// that closed the string before. So the string before an opening quote,
+// and the "[" of the list, are the same in every reading that comes to
+// it, and two readings that came to it would be one.
 func arraySpans(s string) []hide {
 	var out []hide
 	var syn mapped
+	var elems []argvElem
 	for i := 0; i < len(s); {
 		j := strings.IndexByte(s[i:], '[')
 		if j < 0 {
@@ -58,11 +70,13 @@ func arraySpans(s string) []hide {
 		}
 		at := i + j
 		syn.text, syn.lo, syn.hi = syn.text[:0], syn.lo[:0], syn.hi[:0]
-		end, ok := argvScript(s, at, &syn)
-		i = max(end, at+1)
+		elems = elems[:0]
+		end, ok := argvScript(s, at, &syn, &elems)
 		if !ok || len(syn.text) == 0 {
+			i = at + 1
 			continue
 		}
+		i = end
 		text := string(syn.text)
 		var spans []span
 		commandSpans(text, 0, len(text), 1, &spans)
@@ -76,17 +90,33 @@ func arraySpans(s string) []hide {
 				out = append(out, hide{r, kind})
 			}
 		})
+		for k := 0; k+1 < len(elems); k++ {
+			if m := secretFlag.FindStringSubmatch(elems[k].text); m != nil && flagSecret(m[1], elems[k+1].text) {
+				out = append(out, hide{span{elems[k+1].open + 1, elems[k+1].close}, credentialWords[0].kind})
+			}
+		}
 	}
 	return out
+}
+
+// secretFlag is a flag that takes a secret (--password, --api-key): the
+// next element of a list is its value.
+var secretFlag = regexp.MustCompile(`^--` + secretFlagName + `$`)
+
+// argvElem is an element of a list: its text, decoded, and where its
+// quotes stand.
+type argvElem struct {
+	text        string
+	open, close int
 }
 
 // argvScript reads the list that starts at s[at] ("[", then strings in
 // double quotes, separated by commas or spaces, then "]") and writes into
 // syn the shell command that runs it: each element a word, quoted where
-// the shell would need it. A HEALTHCHECK's "CMD" goes, and its
-// "CMD-SHELL" becomes "sh -c". It returns where the list ends (or where
-// it stopped being one), and whether it was one.
-func argvScript(s string, at int, syn *mapped) (int, bool) {
+// the shell would need it, and into elems its elements. A HEALTHCHECK's
+// "CMD" goes, and its "CMD-SHELL" becomes "sh -c". It returns where the
+// list ends (or where it stopped being one), and whether it was one.
+func argvScript(s string, at int, syn *mapped, elems *[]argvElem) (int, bool) {
 	i := at + 1
 	var dec mapped
 	for n := 0; ; n++ {
@@ -108,7 +138,9 @@ func argvScript(s string, at int, syn *mapped) (int, bool) {
 		if i < len(s) && s[i] == ',' {
 			i++
 		}
-		switch word := string(dec.text); {
+		word := string(dec.text)
+		*elems = append(*elems, argvElem{word, open, close})
+		switch {
 		case n == 0 && word == "CMD":
 			continue
 		case n == 0 && word == "CMD-SHELL":

@@ -57,6 +57,41 @@ func TestInstructionExecForm(t *testing.T) {
 	checkRedact(t, secret.Instruction, tests, true)
 }
 
+// TestArgvReview: the lists and scripts a review of argv.go found shown.
+func TestArgvReview(t *testing.T) {
+	const cl = "(a secret on a command line)"
+	t.Run("Redact", func(t *testing.T) {
+		checkRedact(t, secret.Redact, []redactCase{
+			// A stray "[\"" before a list: its string runs over the list's
+			// "[", and the list is read all the same.
+			{"a stray bracket and quote", `echo '["' && /bin/sh -c ["curl","-u","admin:hunter2","x"]`, `echo '["' && /bin/sh -c ["curl","-u","admin:<redacted>","x"]`, cl},
+			{"a stray list", `X=["a", "b /bin/sh -c ["curl","-u","admin:hunter2","x"]`, `X=["a", "b /bin/sh -c ["curl","-u","admin:<redacted>","x"]`, cl},
+			{"a stray Go-quoted list", `L=["a" "b CMD ["sshpass" "-p" "hunter2" "ssh" "h"]`, `L=["a" "b CMD ["sshpass" "-p" "<redacted>" "ssh" "h"]`, cl},
+			{"open brackets", `[[[["curl","-u","admin:hunter2","x"]`, `[[[["curl","-u","admin:<redacted>","x"]`, cl},
+			{"a stray bracket, ssh -p", `echo '["' && /bin/sh -c ["ssh","-p","2222","h"]`, `echo '["' && /bin/sh -c ["ssh","-p","2222","h"]`, ""},
+			{"a list in a list's string", `["echo","[\"curl\",\"-u\",\"a:b\"]"]`, `["echo","[\"curl\",\"-u\",\"a:b\"]"]`, ""},
+		}, true, "hunter")
+	})
+	t.Run("Instruction", func(t *testing.T) {
+		checkRedact(t, secret.Instruction, []redactCase{
+			{"a stray bracket in a RUN", `/bin/sh -c echo '["' && /bin/sh -c ["curl","-u","admin:hunter2","x"]`, `RUN echo '["' && /bin/sh -c ["curl","-u","admin:<redacted>","x"]`, cl},
+			// An element is one word, spaces and all.
+			{"a password flag, spaces", `/bin/sh -c ["mysql","--password","hunter 2","db"]`, `RUN ["mysql","--password","<redacted>","db"]`, cl},
+			{"a key flag, Go-quoted", `CMD ["tool" "--api-key" "hunter2 x" "run"]`, `CMD ["tool" "--api-key" "<redacted>" "run"]`, cl},
+			{"a password flag, escaped quotes", `CMD ["mysql" "--db-password" "a \"hunter\" 2"]`, `CMD ["mysql" "--db-password" "<redacted>"]`, cl},
+			{"a password flag, a reference", `/bin/sh -c ["mysql","--password","$DB_PASSWORD x"]`, `RUN ["mysql","--password","$DB_PASSWORD x"]`, ""},
+			{"a password flag, a template", `/bin/sh -c ["mysql","--password","%s x"]`, `RUN ["mysql","--password","%s x"]`, ""},
+			{"a password flag, another flag", `/bin/sh -c ["tool","--password","--stdin x"]`, `RUN ["tool","--password","--stdin x"]`, ""},
+			{"a switch", `/bin/sh -c ["gh","auth","login","--with-token","a b"]`, `RUN ["gh","auth","login","--with-token","a b"]`, ""},
+			{"ssh -p", `/bin/sh -c ["ssh","-p","2222","h"]`, `RUN ["ssh","-p","2222","h"]`, ""},
+			// The command in the arguments after the script.
+			{"exec \"$@\"", `ENTRYPOINT ["sh" "-c" "exec \"$@\"" "--" "curl" "-u" "admin:hunter2" "x"]`, `ENTRYPOINT ["sh" "-c" "exec \"$@\"" "--" "curl" "-u" "admin:<redacted>" "x"]`, cl},
+			{"\"$0\" \"$@\"", `/bin/sh -c ["sh","-c","\"$0\" \"$@\"","sshpass","-p","hunter2","ssh","h"]`, `RUN ["sh","-c","\"$0\" \"$@\"","sshpass","-p","<redacted>","ssh","h"]`, cl},
+			{"exec \"$@\", ssh -p", `ENTRYPOINT ["sh" "-c" "exec \"$@\"" "--" "ssh" "-p" "2222" "h"]`, `ENTRYPOINT ["sh" "-c" "exec \"$@\"" "--" "ssh" "-p" "2222" "h"]`, ""},
+		}, true, "hunter")
+	})
+}
+
 // TestRedactScripts: the script a shell or env -S runs, behind wrappers,
 // quoted, escaped, or recorded without its quotes.
 func TestRedactScripts(t *testing.T) {
@@ -75,7 +110,20 @@ func TestRedactScripts(t *testing.T) {
 		{"nice bash -c quoted", `nice bash -c "curl -u admin:hunter2 x"`, `nice bash -c "curl -u admin:<redacted> x"`, cl},
 		{"sudo sh -c quoted", "sudo -u app sh -c 'mysql -phunter2 db'", "sudo -u app sh -c 'mysql -p<redacted> db'", cl},
 		{"sh -c, a quoted script and an escape", `sh -c 'curl -u admin:'hunter\2' x'`, `sh -c 'curl -u admin:'<redacted>' x'`, cl},
+		// A quoted first word of a script recorded without its quotes.
+		{"sh -c, a quoted first word", "sh -c 'curl' -u admin:hunter2 x", "sh -c 'curl' -u admin:<redacted> x", cl},
+		{"env -S, a quoted value and more", "env -S 'curl' -u admin:hunter2 x", "env -S 'curl' -u admin:<redacted> x", cl},
+		{"env -S, a quoted value, split", "env -S 'curl -u' admin:hunter2 x", "env -S 'curl -u' admin:<redacted> x", cl},
+		// The command in the arguments after the script: "$0" and "$@".
+		{`exec "$@"`, `sh -c 'exec "$@"' -- curl -u admin:hunter2 x`, `sh -c 'exec "$@"' -- curl -u admin:<redacted> x`, cl},
+		{`"$0" "$@"`, `sh -c '"$0" "$@"' curl -u admin:hunter2 x`, `sh -c '"$0" "$@"' curl -u admin:<redacted> x`, cl},
+		{`"$@" after _`, `bash -ec 'set -x; "$@"' _ sshpass -p hunter2 ssh h`, `bash -ec 'set -x; "$@"' _ sshpass -p <redacted> ssh h`, cl},
+		{`${@}`, `sh -c 'exec ${@}' sh mysql -phunter2 db`, `sh -c 'exec ${@}' sh mysql -p<redacted> db`, cl},
 		// No secret.
+		{"sh -c, arguments", "sh -c 'echo $1' -- -p", "sh -c 'echo $1' -- -p", ""},
+		{"sh -c, ssh -p in the arguments", `sh -c 'exec "$@"' -- ssh -p 2222 h`, `sh -c 'exec "$@"' -- ssh -p 2222 h`, ""},
+		{"sh -c, docker run -p in the arguments", `sh -c '"$0" "$@"' docker run -p 80:80 -u 1000:1000 img`, `sh -c '"$0" "$@"' docker run -p 80:80 -u 1000:1000 img`, ""},
+		{"sh -c, no reference to the arguments", "sh -c 'echo hi' curl -u admin:x", "sh -c 'echo hi' curl -u admin:x", ""},
 		{"sh -c ssh -p", "sh -c ssh -p 22 h", "sh -c ssh -p 22 h", ""},
 		{"sh runs a file", "sh install.sh -c curl -u admin:x", "sh install.sh -c curl -u admin:x", ""},
 		{"env -S reference", `env -S 'curl -u "$U:$P" x'`, `env -S 'curl -u "$U:$P" x'`, ""},

@@ -392,15 +392,15 @@ func argSpans(s string, cmd *command, prevs []command, depth int, spans *[]span)
 	switch {
 	case shells[name]:
 		if k := scriptFlag(args, plain); k >= 0 {
-			scriptSpans(s, args[k], args[k+1:], depth, spans)
+			scriptSpans(s, args[k], args[k+1:], false, depth, spans)
 		}
 	case name == "env -S":
 		// The value of -S, attached (-S'…', --split-string=…) or the next word.
 		w := cmd.words[at]
 		if n := splitString(raw(w)); n > 0 && n < w.end-w.start {
-			scriptSpans(s, cmdWord{w.start + n, w.end}, args, depth, spans)
+			scriptSpans(s, cmdWord{w.start + n, w.end}, args, true, depth, spans)
 		} else if len(args) > 0 {
-			scriptSpans(s, args[0], args[1:], depth, spans)
+			scriptSpans(s, args[0], args[1:], true, depth, spans)
 		}
 	case name == "find":
 		// find … -exec cmd {} \; runs cmd.
@@ -553,24 +553,40 @@ func scriptFlag(args []cmdWord, plain func(cmdWord) string) int {
 }
 
 // scriptSpans adds the spans of the secrets in a script that a command
-// runs: w is its word, rest the words after it. A word with quotes or
-// backslashes is read as the shell passes it (sh -c "curl …", env -S
-// curl\ -u\ …); a plain word with more after it is the first of a script
-// that history recorded with its spaces and without its quotes: Docker
-// writes RUN ["sh", "-c", "curl -u …"] as sh -c curl -u ….
-func scriptSpans(s string, w cmdWord, rest []cmdWord, depth int, spans *[]span) {
+// runs: w is its word, rest the words after it; split is true for env -S,
+// whose value is split into words that come before rest. A word with
+// quotes or backslashes is read as the shell passes it (sh -c "curl …",
+// env -S curl\ -u\ …); a plain word with more after it is the first of a
+// script that history recorded with its spaces and without its quotes:
+// Docker writes RUN ["sh", "-c", "curl -u …"] as sh -c curl -u …, and
+// RUN ["sh", "-c", "'curl' -u …"] as sh -c 'curl' -u …, so a quoted word
+// without a space in it, with more after it, is read with what follows.
+//
+// A script that names its arguments runs them: the words after it are
+// $0, $1, …, and sh -c '"$0" "$@"' curl -u … runs curl from $0, sh -c
+// 'exec "$@"' -- curl -u … from $1.
+func scriptSpans(s string, w cmdWord, rest []cmdWord, split bool, depth int, spans *[]span) {
 	if depth >= maxCommandDepth {
 		return
 	}
+	end := w.end
+	if len(rest) > 0 {
+		end = rest[len(rest)-1].end
+	}
 	if !strings.ContainsAny(s[w.start:w.end], `"'\`) {
-		end := w.end
-		if len(rest) > 0 {
-			end = rest[len(rest)-1].end
-		}
 		commandSpans(s, w.start, end, depth+1, spans)
 		return
 	}
 	m := unquoteMapped(s, w.start, w.end)
+	zero, after := false, false
+	if !split {
+		zero, after = scriptArgs(m.text)
+	}
+	if len(rest) > 0 && (split || !zero && !after && !slices.ContainsFunc(m.text, isSpace)) {
+		for i := w.end; i < end; i++ {
+			m.add(s[i], i, i+1)
+		}
+	}
 	text := string(m.text)
 	var local []span
 	commandSpans(text, 0, len(text), depth+1, &local)
@@ -579,6 +595,37 @@ func scriptSpans(s string, w cmdWord, rest []cmdWord, depth int, spans *[]span) 
 			*spans = append(*spans, r)
 		}
 	}
+	if zero && len(rest) > 0 {
+		commandSpans(s, rest[0].start, end, depth+1, spans)
+	}
+	if after && len(rest) > 1 {
+		commandSpans(s, rest[1].start, end, depth+1, spans)
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// scriptArgs reports whether a script runs its arguments from $0 ("$0",
+// ${0}) and from $1 ("$@", "$*", "$1").
+func scriptArgs(script []byte) (zero, after bool) {
+	for i := 0; i+1 < len(script); i++ {
+		if script[i] != '$' {
+			continue
+		}
+		c := script[i+1]
+		if c == '{' && i+2 < len(script) {
+			c = script[i+2]
+		}
+		switch c {
+		case '0':
+			zero = true
+		case '@', '*', '1':
+			after = true
+		}
+	}
+	return zero, after
 }
 
 // globalFlags are the flags of docker and its kin that take the next

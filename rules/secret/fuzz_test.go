@@ -113,6 +113,26 @@ func check(t *testing.T, form uint8, name, v1, v2, other, otherValue, cmd, free 
 		}
 	}
 
+	// Argument lists whose elements the space-joined form would not keep
+	// apart: a value with spaces, a script and the arguments it runs.
+	for _, argv := range [][]string{{"mysql", "--password", "a %s b", "db"}, {"tool", "--api-key", "%s \"x\""},
+		{"sh", "-c", `exec "$@"`, "--", "curl", "-u", "u:%s", "x"}, {"sh", "-c", `"$0" "$@"`, "sshpass", "-p", "%s", "ssh", "h"}} {
+		argv = slices.Clone(argv)
+		for k := range argv {
+			argv[k] = strings.Replace(argv[k], "%s", pw, 1)
+		}
+		js, err := json.Marshal(argv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quoted := fmt.Sprintf("%q", argv)
+		for _, raw := range []string{"ENTRYPOINT " + quoted, "/bin/sh -c " + string(js), "/bin/sh -c echo '[\"' && /bin/sh -c " + string(js)} {
+			if got, _ := secret.Instruction(raw); strings.Contains(got, "Qx1") || strings.Contains(got, "Qx2") {
+				t.Fatalf("Instruction(%q)\n = %q: the password shows", raw, got)
+			}
+		}
+	}
+
 	// A secret under a secret-looking name, in the forms history records.
 	secretName := "X" + nameChars(name) + "_TOKEN"
 	other = "O" + nameChars(other)

@@ -135,7 +135,7 @@ func Redact(s string) (string, []Found) {
 // netrc line written by printf or echo (machine h login u password p).
 // Group 1 names what the value is; group 2 is the value.
 var credentialWords = []*credentialWord{
-	{regexp.MustCompile(`(?:^|[\s;&|(])--((?:[a-z]+-)*(?:password|passwd|passphrase|token|secret|api-?key))[ \t]+([^\s'"\-;&|)][^\s'";&|)]*)`), "", "a secret on a command line"},
+	{regexp.MustCompile(`(?:^|[\s;&|(])--` + secretFlagName + `[ \t]+([^\s'"\-;&|)][^\s'";&|)]*)`), "", "a secret on a command line"},
 	{regexp.MustCompile(`(?i)\b(authorization):[ \t]*(?:bearer|basic|token)[ \t]+([^\s'"\\]+)`), "TOKEN", "an Authorization header"},
 	{regexp.MustCompile(`\bmachine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+(password)[ \t]+([^\s'"\\]+)`), "PASSWORD", "a netrc password"},
 }
@@ -197,15 +197,26 @@ func credentialWordSpans(s string, fn func(sp span, kind string)) {
 	}
 }
 
+// secretFlagName is the name of a flag that takes a secret, after its
+// "--": password, db-password, api-key, token.
+const secretFlagName = `((?:[a-z]+-)*(?:password|passwd|passphrase|token|secret|api-?key))`
+
 // secret reports whether the value of match m of cw in s is a secret,
 // not a reference, a template or a switch.
 func (cw *credentialWord) secret(s string, m []int) bool {
-	name := cw.name
-	if name == "" {
-		name = strings.ReplaceAll(s[m[2]:m[3]], "-", "_")
+	if cw.name == "" {
+		return flagSecret(s[m[2]:m[3]], s[m[4]:m[5]])
 	}
 	v := s[m[4]:m[5]]
-	return Value(name, v) && !template(v) && !switchFlag(name)
+	return Value(cw.name, v) && !template(v)
+}
+
+// flagSecret reports whether v, the value of the flag --flag, is a
+// secret: not another flag, a reference, a template, or the value of a
+// switch (--with-token reads the token from standard input).
+func flagSecret(flag, v string) bool {
+	name := strings.ReplaceAll(flag, "-", "_")
+	return v != "" && v[0] != '-' && Value(name, v) && !template(v) && !switchFlag(name)
 }
 
 // urlPassword is the password of a URL's user info: scheme://user:pw@.
