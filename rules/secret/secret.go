@@ -92,7 +92,7 @@ func Name(name string) bool {
 // a known format is a secret whatever its name: see Redact.
 func Value(name, value string) bool {
 	v := strings.Trim(value, `"'`)
-	if v == "" || strings.HasPrefix(v, "$") || strings.HasPrefix(v, "`") || !Name(name) {
+	if v == "" || strings.HasPrefix(v, "$") || strings.HasPrefix(v, "`") || !Name(name) || secretMount(name, v) {
 		return false
 	}
 	switch strings.ToLower(v) {
@@ -105,6 +105,28 @@ func Value(name, value string) bool {
 		return false
 	}
 	return true
+}
+
+// secretMountKeys are the keys of a build secret's spec (docker build
+// --secret id=npm,src=.npmrc; podman build --secret=id=npm,env=NPM_TOKEN).
+var secretMountKeys = map[string]bool{"id": true, "src": true, "source": true, "env": true, "type": true,
+	"target": true, "dst": true, "destination": true, "required": true, "mode": true, "uid": true, "gid": true}
+
+// secretMount reports a --secret flag's value that names where a build
+// secret comes from (a file, a variable), not the secret itself.
+func secretMount(name, v string) bool {
+	if !strings.EqualFold(strings.Trim(name, "-_"), "secret") {
+		return false
+	}
+	named := false
+	for kv := range strings.SplitSeq(v, ",") {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || !secretMountKeys[strings.ToLower(k)] {
+			return false
+		}
+		named = named || k == "id" || k == "src" || k == "source" || k == "env"
+	}
+	return named
 }
 
 // Redact hides every secret in s: private keys, the values of

@@ -503,3 +503,17 @@ func checkRedact(t *testing.T, redact func(string) (string, []secret.Found), tes
 		})
 	}
 }
+
+// A build secret's spec names where the secret comes from: it is no
+// secret, on a command line or in a list; a --secret value that is not a
+// spec still is.
+func TestRedactSecretMounts(t *testing.T) {
+	checkRedact(t, secret.Redact, []redactCase{
+		{"docker build --secret", "docker build --secret id=npm,src=.npmrc .", "docker build --secret id=npm,src=.npmrc .", ""},
+		{"buildx from a variable", "docker buildx build --secret id=npm,env=NPM_TOKEN .", "docker buildx build --secret id=npm,env=NPM_TOKEN .", ""},
+		{"podman --secret=", "podman build --secret=id=npm,src=/run/secrets/npm .", "podman build --secret=id=npm,src=/run/secrets/npm .", ""},
+		{"a list", `["docker","build","--secret","id=npm,type=file,src=x","."]`, `["docker","build","--secret","id=npm,type=file,src=x","."]`, ""},
+		{"a value that is no spec", "tool --secret hunter2x", "tool --secret <redacted>", "(a secret on a command line)"},
+		{"a spec key in a password", "tool --password id=npm", "tool --password <redacted>", "(a secret on a command line)"},
+	}, true, "hunter2x")
+}
