@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -195,7 +196,7 @@ func newRegistryClient(ctx context.Context, r name.Reference, auth authn.Authent
 		MaxIdleConnsPerHost:   registryFetchers() + 2,
 		IdleConnTimeout:       90 * time.Second,
 	}
-	var rt http.RoundTripper = &plainHTTPGuard{inner: &retryTransport{inner: base}, host: host, allowed: plainHTTPAllowed(host, opt.InsecureRegistries)}
+	var rt http.RoundTripper = &plainHTTPGuard{inner: &retryTransport{inner: certs.note(base)}, host: host, allowed: plainHTTPAllowed(host, opt.InsecureRegistries)}
 	t, err := transport.NewWithContext(ctx, r.Context().Registry, auth, rt, []string{r.Scope(transport.PullScope)})
 	if err != nil {
 		base.CloseIdleConnections()
@@ -347,7 +348,46 @@ func (b *firstByteRetry) Close() error { return b.body.Close() }
 // certs.d directories.
 type registryCerts struct {
 	config  *tls.Config
-	clients []string // the client certificates (*.cert) offered, in order
+	clients []string          // the client certificates (*.cert), in order
+	pairs   []tls.Certificate // and their pairs
+	// asked is what the last handshake that asked for a client
+	// certificate got: 0 none asked; askedNone none of clients (none
+	// signed by a CA the server names); i+1 clients[i].
+	asked atomic.Int32
+	// answered is set by the first reply over TLS: the registry let this
+	// client in, and a later failure is not a client certificate's.
+	answered atomic.Bool
+}
+
+// note wraps inner to note a reply over TLS.
+func (rc *registryCerts) note(inner http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := inner.RoundTrip(req)
+		if err == nil && resp.TLS != nil {
+			rc.answered.Store(true)
+		}
+		return resp, err
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+const askedNone = -1
+
+// clientCertificate answers a server's request for a client certificate
+// with the first pair that one of the CAs it names signed, as Go's own
+// choice does, and notes which one went.
+func (rc *registryCerts) clientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	for i := range rc.pairs {
+		if cri.SupportsCertificate(&rc.pairs[i]) == nil {
+			rc.asked.Store(int32(i + 1))
+			return &rc.pairs[i], nil
+		}
+	}
+	rc.asked.Store(askedNone)
+	return &tls.Certificate{}, nil
 }
 
 // certsDirs are the certs.d roots that Docker and podman read, the user's
@@ -371,6 +411,7 @@ const maxCertFile = 1 << 20
 // first that its CAs signed). Nothing but that directory is read.
 func registryTLS(host string) (*registryCerts, error) {
 	rc := &registryCerts{config: &tls.Config{MinVersion: tls.VersionTLS12}}
+	rc.config.GetClientCertificate = rc.clientCertificate
 	if host == "" || host == "." || host == ".." || strings.ContainsAny(host, `/\`) {
 		return rc, nil // not a directory name: certs.d is not read for it
 	}
@@ -408,7 +449,7 @@ func registryTLS(host string) (*registryCerts, error) {
 				if err != nil {
 					return nil, err
 				}
-				rc.config.Certificates = append(rc.config.Certificates, pair)
+				rc.pairs = append(rc.pairs, pair)
 				rc.clients = append(rc.clients, f)
 			case ".key":
 				if !has(base + ".cert") {
@@ -694,14 +735,16 @@ func tlsProblem(err error) string {
 }
 
 // clientCertProblem names a client certificate (mutual TLS) the registry
-// wanted and did not get, or refused, from the TLS alert it sent; "" when
-// err is no such alert.
+// wanted and did not get, or refused: from what it asked for in the
+// handshake and the TLS alert it sent. "" when err is no such failure.
 func clientCertProblem(err error, host string, certs *registryCerts) string {
-	var op *net.OpError
-	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+	if certs == nil || certs.answered.Load() {
 		return ""
 	}
-	alert := op.Err.Error()
+	alert := ""
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
+		alert = op.Err.Error()
+	}
 	is := func(codes ...tls.AlertError) bool {
 		return slices.ContainsFunc(codes, func(c tls.AlertError) bool { return alert == c.Error() })
 	}
@@ -715,23 +758,28 @@ func clientCertProblem(err error, host string, certs *registryCerts) string {
 		unknownCA           tls.AlertError = 48
 		certificateRequired tls.AlertError = 116
 	)
-	where := fmt.Sprintf("put its pair as client.cert and client.key in ~/.config/containers/certs.d/%s/ or /etc/docker/certs.d/%s/", host, host)
-	var offered string
-	if certs != nil && len(certs.clients) > 0 {
-		offered = certs.clients[0]
-		if len(certs.clients) > 1 {
-			offered = listCut(certs.clients, len(certs.clients))
-		}
+	// A server without the pair it asked for sends "certificate required"
+	// (Go since 1.21, TLS 1.3), "bad certificate" (OpenSSL, older Go) or
+	// "handshake failure" (Go, TLS 1.2); or, with TLS 1.3, closes a
+	// connection the client took for established, and HTTP/2 loses the
+	// alert. So what the server asked for says more than the alert.
+	why := "(" + alert + ")"
+	if alert == "" {
+		why = "(it asked for one in the handshake, then closed the connection)"
 	}
-	switch {
-	case offered == "" && is(certificateRequired, badCertificate, certificateUnknown):
-		return fmt.Sprintf("it requires a client certificate (mutual TLS), and none is set up for it (%s): %s", alert, where)
-	case offered == "" && is(handshakeFailure):
-		return fmt.Sprintf("it ended the handshake (%s), and no client certificate is set up for it; if it requires one (mutual TLS), %s", alert, where)
-	case offered != "" && is(certificateRequired):
-		return fmt.Sprintf("it requires a client certificate (mutual TLS) signed by a CA it names, and %s is not (%s)", offered, alert)
-	case offered != "" && is(handshakeFailure, badCertificate, unsupportedCert, certificateRevoked, certificateExpired, certificateUnknown, unknownCA):
-		return fmt.Sprintf("it refuses the client certificate %s (%s)", offered, alert)
+	where := fmt.Sprintf("put its pair as client.cert and client.key in ~/.config/containers/certs.d/%s/ or /etc/docker/certs.d/%s/", host, host)
+	switch asked := certs.asked.Load(); {
+	case asked == askedNone && len(certs.clients) == 0:
+		return fmt.Sprintf("it requires a client certificate (mutual TLS), and none is set up for it: %s %s", where, why)
+	case asked == askedNone:
+		return fmt.Sprintf("it requires a client certificate (mutual TLS) signed by a CA it names, and %s is not: %s %s", strings.Join(certs.clients, ", "), where, why)
+	case asked > 0 && (alert == "" || is(certificateRequired, handshakeFailure, badCertificate, unsupportedCert, certificateRevoked, certificateExpired, certificateUnknown, unknownCA)):
+		if alert == "" {
+			why = "(it closed the connection after the handshake)"
+		}
+		return fmt.Sprintf("it does not accept the client certificate %s: it wants one signed by a CA it trusts, and valid now %s", certs.clients[min(int(asked), len(certs.clients))-1], why)
+	case asked == 0 && len(certs.clients) == 0 && is(certificateRequired, badCertificate, certificateUnknown):
+		return fmt.Sprintf("it requires a client certificate (mutual TLS), and none is set up for it: %s %s", where, why)
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -87,6 +88,7 @@ func TestRegistryClientCert(t *testing.T) {
 		name   string
 		files  []file // in certs.d/HOST:PORT, beside the server's CA as ca.crt
 		tls12  bool   // the server speaks TLS 1.2 at most
+		refuse bool   // the server refuses every client certificate
 		fifo   string // a FIFO of this name there too
 		want   string // "" when the image loads; HOST is the registry's
 		wantIn string // and this too, when set
@@ -96,11 +98,13 @@ func TestRegistryClientCert(t *testing.T) {
 		{name: "TLS 1.2", tls12: true, files: []file{{"client.cert", string(goodCert)}, {"client.key", string(goodKey)}}},
 		{name: "pairs of two CAs: the one the server names", files: []file{{"a.cert", string(otherCert)}, {"a.key", string(otherKey)}, {"b.cert", string(goodCert)}, {"b.key", string(goodKey)}}},
 		{name: "no client certificate",
-			want: "TLS with the registry HOST failed: it requires a client certificate (mutual TLS), and none is set up for it (tls: certificate required): put its pair as client.cert and client.key in ~/.config/containers/certs.d/HOST/ or /etc/docker/certs.d/HOST/"},
+			want: "TLS with the registry HOST failed: it requires a client certificate (mutual TLS), and none is set up for it: put its pair as client.cert and client.key in ~/.config/containers/certs.d/HOST/ or /etc/docker/certs.d/HOST/ (tls: certificate required)"},
 		{name: "no client certificate, TLS 1.2", tls12: true,
-			want: "TLS with the registry HOST failed: it ended the handshake (tls: handshake failure), and no client certificate is set up for it; if it requires one (mutual TLS), put its pair as client.cert and client.key in ~/.config/containers/certs.d/HOST/"},
+			want: "TLS with the registry HOST failed: it requires a client certificate (mutual TLS), and none is set up for it: put its pair as client.cert and client.key in ~/.config/containers/certs.d/HOST/ or /etc/docker/certs.d/HOST/ (tls: handshake failure)"},
 		{name: "another CA's certificate", files: []file{{"client.cert", string(otherCert)}, {"client.key", string(otherKey)}},
-			want: "TLS with the registry HOST failed: it requires a client certificate (mutual TLS) signed by a CA it names, and DIR/client.cert is not (tls: certificate required)"},
+			want: "TLS with the registry HOST failed: it requires a client certificate (mutual TLS) signed by a CA it names, and DIR/client.cert is not: put its pair as client.cert and client.key in ~/.config/containers/certs.d/HOST/ or /etc/docker/certs.d/HOST/ (tls: certificate required)"},
+		{name: "a certificate the server refuses", refuse: true, files: []file{{"client.cert", string(goodCert)}, {"client.key", string(goodKey)}},
+			want: "TLS with the registry HOST failed: it does not accept the client certificate DIR/client.cert: it wants one signed by a CA it trusts, and valid now (tls: bad certificate)"},
 		{name: "a .cert without its .key", files: []file{{"client.cert", string(goodCert)}},
 			want: "the client certificate DIR/client.cert has no key beside it (DIR/client.key)"},
 		{name: "a .key without its .cert", files: []file{{"client.cert", string(goodCert)}, {"client.key", string(goodKey)}, {"old.key", string(strayKey)}},
@@ -119,6 +123,9 @@ func TestRegistryClientCert(t *testing.T) {
 			pool := x509.NewCertPool()
 			pool.AddCert(ca.cert)
 			srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+			if tc.refuse {
+				srv.TLS.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error { return errors.New("refused") }
+			}
 			if tc.tls12 {
 				srv.TLS.MaxVersion = tls.VersionTLS12
 			}
@@ -178,9 +185,11 @@ func TestRegistryCertsDirHost(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(above, "certs.d"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for dir, name := range map[string]string{above: "stray.crt", filepath.Join(above, "certs.d"): "stray.cert"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("not a certificate"), 0o600); err != nil {
-			t.Fatal(err)
+	for _, dir := range []string{above, filepath.Join(above, "certs.d")} {
+		for _, name := range []string{"stray.crt", "stray.cert"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte("not a certificate"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, ref := range []string{"registry://../app:1", "registry://./app:1"} {
