@@ -629,7 +629,7 @@ func (s *stallReader) Close() error {
 
 // registryError says what went wrong in a user's words: the host it could
 // not find or reach, the login it needs, the tag it lacks, the certificate
-// it does not trust, the rate limit it hit.
+// it does not trust, the client certificate it wants, the rate limit it hit.
 func registryError(ctx context.Context, r name.Reference, loggedIn bool, certs *registryCerts, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // Load says it was interrupted
@@ -758,11 +758,12 @@ func clientCertProblem(err error, host string, certs *registryCerts) string {
 		unknownCA           tls.AlertError = 48
 		certificateRequired tls.AlertError = 116
 	)
-	// A server without the pair it asked for sends "certificate required"
-	// (Go since 1.21, TLS 1.3), "bad certificate" (OpenSSL, older Go) or
-	// "handshake failure" (Go, TLS 1.2); or, with TLS 1.3, closes a
-	// connection the client took for established, and HTTP/2 loses the
-	// alert. So what the server asked for says more than the alert.
+	// A server without the pair it asked for sends "certificate required",
+	// "bad certificate" (Debian's registry 2.8) or "handshake failure", as
+	// its TLS library and version have it; with TLS 1.3 the alert comes
+	// after the client's side of the handshake, and HTTP/2 may report only
+	// that the connection failed. So what the server asked for in the
+	// handshake says more than the alert.
 	why := "(" + alert + ")"
 	if alert == "" {
 		why = "(it asked for one in the handshake, then closed the connection)"
