@@ -48,7 +48,16 @@ type testRegistry struct {
 	done chan struct{}
 }
 
-type registryTLS struct{ cert, key, htpasswd string }
+// registryTLS is a test registry's TLS: its certificate and key; with
+// htpasswd, the logins it wants; with clientCAs, the CA a client
+// certificate must be signed by (mutual TLS), and a pair it signed for the
+// check that the registry is up.
+type registryTLS struct {
+	cert, key, htpasswd string
+	clientCAs           string
+	clientCert          string
+	clientKey           string
+}
 
 func needRegistry(t *testing.T) {
 	t.Helper()
@@ -76,7 +85,13 @@ func startRegistry(t *testing.T, sec *registryTLS) *testRegistry {
 	r := &testRegistry{host: fmt.Sprintf("127.0.0.1:%d", freePort(t)), data: filepath.Join(dir, "data"), done: make(chan struct{})}
 	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", r.data, r.host)
 	if sec != nil {
-		conf += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\nauth:\n  htpasswd:\n    realm: layerscope-test\n    path: %s\n", sec.cert, sec.key, sec.htpasswd)
+		conf += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", sec.cert, sec.key)
+		if sec.clientCAs != "" {
+			conf += fmt.Sprintf("    clientcas:\n      - %s\n", sec.clientCAs)
+		}
+		if sec.htpasswd != "" {
+			conf += fmt.Sprintf("auth:\n  htpasswd:\n    realm: layerscope-test\n    path: %s\n", sec.htpasswd)
+		}
 	}
 	cf := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
@@ -98,7 +113,15 @@ func startRegistry(t *testing.T, sec *registryTLS) *testRegistry {
 	if sec != nil {
 		scheme = "https"
 	}
-	cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	probe := &tls.Config{InsecureSkipVerify: true}
+	if sec != nil && sec.clientCert != "" {
+		pair, err := tls.LoadX509KeyPair(sec.clientCert, sec.clientKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe.Certificates = []tls.Certificate{pair}
+	}
+	cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: probe}}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := cl.Get(scheme + "://" + r.host + "/v2/")
@@ -594,6 +617,103 @@ func TestRegistryTLSAndLogin(t *testing.T) {
 			code, _, stderr := layerscope(t, nil, "--ci", ref)
 			if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
 				t.Errorf("exit %d, %q; want exit 2 and one line with %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+// openssl runs openssl in dir.
+func openssl(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("openssl", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// signedPair makes NAME.key and NAME.crt in dir, signed by CA.crt and
+// CA.key there, with the extensions of ext (one per line).
+func signedPair(t *testing.T, dir, name, ca, subject, ext string) {
+	t.Helper()
+	openssl(t, dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name+".key", "-out", name+".csr", "-subj", subject)
+	if err := os.WriteFile(filepath.Join(dir, name+".ext"), []byte(ext+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openssl(t, dir, "x509", "-req", "-in", name+".csr", "-CA", ca+".crt", "-CAkey", ca+".key", "-CAcreateserial", "-out", name+".crt", "-days", "2", "-extfile", name+".ext")
+}
+
+// TestRegistryClientCert reads from a registry that wants a client
+// certificate (mutual TLS: distribution's http.tls.clientcas, a CA made
+// with openssl here). The pair is found as Docker and podman find it, in
+// certs.d/HOST:PORT/client.cert and client.key (here the one of HOME,
+// ~/.config/containers/certs.d); without it, or with half of it, the one
+// line says what is missing and where it goes.
+func TestRegistryClientCert(t *testing.T) {
+	needRegistry(t)
+	needTool(t, "openssl")
+	t.Setenv("CI", "")
+	dir := t.TempDir()
+	for _, ca := range []string{"ca", "clientca", "otherca"} {
+		openssl(t, dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca+".key", "-out", ca+".crt", "-days", "2", "-subj", "/CN=layerscope test "+ca)
+	}
+	signedPair(t, dir, "server", "ca", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1")
+	signedPair(t, dir, "client", "clientca", "/CN=layerscope test client", "extendedKeyUsage=clientAuth")
+	signedPair(t, dir, "other", "otherca", "/CN=layerscope test client", "extendedKeyUsage=clientAuth")
+	path := func(name string) string { return filepath.Join(dir, name) }
+	reg := startRegistry(t, &registryTLS{cert: path("server.crt"), key: path("server.key"), clientCAs: path("clientca.crt"), clientCert: path("client.crt"), clientKey: path("client.key")})
+
+	// certsDir makes a certs.d/HOST:PORT of these files (name: the test
+	// file it copies) under a home of its own.
+	certsDir := func(name string, files map[string]string) (home, certs string) {
+		home = filepath.Join(dir, "home-"+name)
+		certs = filepath.Join(home, ".config", "containers", "certs.d", reg.host)
+		if err := os.MkdirAll(certs, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for to, from := range files {
+			data, err := os.ReadFile(path(from))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(certs, to), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return home, certs
+	}
+	_, push := certsDir("push", map[string]string{"ca.crt": "ca.crt", "client.cert": "client.crt", "client.key": "client.key"})
+	src := "layerscope-test/waste:buildkit"
+	want := figures(jsonReport(t, src))
+	sh(t, "skopeo", "copy", "-q", "--dest-cert-dir", push, "docker-archive:"+saved(t, src), "docker://"+reg.host+"/mtls/waste:1")
+	ref := "registry://" + reg.host + "/mtls/waste:1"
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string // "" when the image is read; else the line up to the TLS alert (which the server's Go version picks); CERTS is the certs.d directory
+	}{
+		{"client.cert and client.key", map[string]string{"ca.crt": "ca.crt", "client.cert": "client.crt", "client.key": "client.key"}, ""},
+		{"no client certificate", map[string]string{"ca.crt": "ca.crt"},
+			"layerscope: TLS with the registry " + reg.host + " failed: it requires a client certificate (mutual TLS), and none is set up for it: put its pair as client.cert and client.key in ~/.config/containers/certs.d/" + reg.host + "/ or /etc/docker/certs.d/" + reg.host + "/ ("},
+		{"a .cert without its .key", map[string]string{"ca.crt": "ca.crt", "client.cert": "client.crt"},
+			"layerscope: the client certificate CERTS/client.cert has no key beside it (CERTS/client.key): put its key there, or name a CA certificate *.crt\n"},
+		{"a certificate of another CA", map[string]string{"ca.crt": "ca.crt", "client.cert": "other.crt", "client.key": "other.key"},
+			"layerscope: TLS with the registry " + reg.host + " failed: it requires a client certificate (mutual TLS) signed by a CA it names, and CERTS/client.cert is not: put its pair as client.cert and client.key in ~/.config/containers/certs.d/" + reg.host + "/ or /etc/docker/certs.d/" + reg.host + "/ ("},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			home, certs := certsDir(fmt.Sprint(i), tc.files)
+			t.Setenv("HOME", home)
+			t.Setenv("DOCKER_CONFIG", t.TempDir()) // no login
+			if tc.want == "" {
+				rep := jsonReport(t, ref)
+				checkBlobFigures(t, rep)
+				sameFigures(t, "the mutual TLS registry", figures(rep), want)
+				return
+			}
+			code, _, stderr := layerscope(t, nil, "--ci", ref)
+			if want := strings.ReplaceAll(tc.want, "CERTS", certs); code != 2 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, %q; want exit 2 and one line that begins %q", code, stderr, want)
 			}
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -72,9 +73,13 @@ func openRegistry(ctx context.Context, ref string, opt Options, prog *Progress, 
 	if ac, err := auth.Authorization(); err == nil && *ac != (authn.AuthConfig{}) {
 		loggedIn = true
 	}
-	c, err := newRegistryClient(ctx, r, auth, opt)
+	certs, err := registryTLS(host)
 	if err != nil {
-		return nil, nil, nil, registryError(ctx, r, loggedIn, err)
+		return nil, nil, nil, err
+	}
+	c, err := newRegistryClient(ctx, r, auth, certs, opt)
+	if err != nil {
+		return nil, nil, nil, registryError(ctx, r, loggedIn, certs, err)
 	}
 	c.loggedIn = loggedIn
 	fail := func(err error) (*remoteStore, *registryClient, name.Reference, error) {
@@ -84,7 +89,7 @@ func openRegistry(ctx context.Context, ref string, opt Options, prog *Progress, 
 	prog.setPhase("reading the manifest of " + ref)
 	data, mt, err := c.manifest(ctx, r.Identifier())
 	if err != nil {
-		return fail(registryError(ctx, r, loggedIn, err))
+		return fail(registryError(ctx, r, loggedIn, certs, err))
 	}
 	if d, ok := r.(name.Digest); ok && digestOf(data) != d.DigestStr() {
 		return fail(fmt.Errorf("the registry %s: digest mismatch: the manifest it sent for %s is %s", host, d.DigestStr(), digestOf(data)))
@@ -172,35 +177,32 @@ func plainHTTPAllowed(hostport string, insecure []string) bool {
 type registryClient struct {
 	ref      name.Reference
 	loggedIn bool // credentials were found for the registry
+	certs    *registryCerts
 	repo     name.Repository
 	http     *http.Client
 	base     *http.Transport
 	stall    time.Duration
 }
 
-func newRegistryClient(ctx context.Context, r name.Reference, auth authn.Authenticator, opt Options) (*registryClient, error) {
+func newRegistryClient(ctx context.Context, r name.Reference, auth authn.Authenticator, certs *registryCerts, opt Options) (*registryClient, error) {
 	host := r.Context().RegistryStr()
-	tlsConf, err := registryTLS(host)
-	if err != nil {
-		return nil, err
-	}
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: registryDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConf,
+		TLSClientConfig:       certs.config,
 		TLSHandshakeTimeout:   registryDialTimeout,
 		ResponseHeaderTimeout: registryHeaderWait,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   registryFetchers() + 2,
 		IdleConnTimeout:       90 * time.Second,
 	}
-	var rt http.RoundTripper = &plainHTTPGuard{inner: &retryTransport{inner: base}, host: host, allowed: plainHTTPAllowed(host, opt.InsecureRegistries)}
+	var rt http.RoundTripper = &plainHTTPGuard{inner: &retryTransport{inner: certs.note(base)}, host: host, allowed: plainHTTPAllowed(host, opt.InsecureRegistries)}
 	t, err := transport.NewWithContext(ctx, r.Context().Registry, auth, rt, []string{r.Scope(transport.PullScope)})
 	if err != nil {
 		base.CloseIdleConnections()
 		return nil, err
 	}
-	return &registryClient{ref: r, repo: r.Context(), http: &http.Client{Transport: t}, base: base, stall: registryStallTimeout}, nil
+	return &registryClient{ref: r, certs: certs, repo: r.Context(), http: &http.Client{Transport: t}, base: base, stall: registryStallTimeout}, nil
 }
 
 func (c *registryClient) close() { c.base.CloseIdleConnections() }
@@ -210,7 +212,7 @@ var _ fetcher = (*registryClient)(nil)
 func (c *registryClient) where() string { return "the registry " + c.repo.RegistryStr() }
 
 func (c *registryClient) explain(ctx context.Context, err error) error {
-	return registryError(ctx, c.ref, c.loggedIn, err)
+	return registryError(ctx, c.ref, c.loggedIn, c.certs, err)
 }
 
 // plainHTTPGuard refuses plain HTTP to a registry that is not allowed it:
@@ -342,36 +344,164 @@ func (b *firstByteRetry) Read(p []byte) (int, error) {
 
 func (b *firstByteRetry) Close() error { return b.body.Close() }
 
-// registryTLS trusts the system's certificates and, as Docker and podman
-// do, the CA certificates (*.crt) in certs.d/HOST[:PORT]: /etc/docker,
-// /etc/containers and ~/.config/containers.
-func registryTLS(host string) (*tls.Config, error) {
+// registryCerts is the TLS set-up for one registry host, read from its
+// certs.d directories.
+type registryCerts struct {
+	config  *tls.Config
+	clients []string          // the client certificates (*.cert), in order
+	pairs   []tls.Certificate // and their pairs
+	// asked is what the last handshake that asked for a client
+	// certificate got: 0 none asked; askedNone none of clients (none
+	// signed by a CA the server names); i+1 clients[i].
+	asked atomic.Int32
+	// answered is set by the first reply over TLS: the registry let this
+	// client in, and a later failure is not a client certificate's.
+	answered atomic.Bool
+}
+
+// note wraps inner to note a reply over TLS.
+func (rc *registryCerts) note(inner http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := inner.RoundTrip(req)
+		if err == nil && resp.TLS != nil {
+			rc.answered.Store(true)
+		}
+		return resp, err
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+const askedNone = -1
+
+// clientCertificate answers a server's request for a client certificate
+// with the first pair that one of the CAs it names signed, as Go's own
+// choice does, and notes which one went.
+func (rc *registryCerts) clientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	for i := range rc.pairs {
+		if cri.SupportsCertificate(&rc.pairs[i]) == nil {
+			rc.asked.Store(int32(i + 1))
+			return &rc.pairs[i], nil
+		}
+	}
+	rc.asked.Store(askedNone)
+	return &tls.Certificate{}, nil
+}
+
+// certsDirs are the certs.d roots that Docker and podman read, the user's
+// first as containers/image has it.
+func certsDirs() []string {
 	var dirs []string
-	for _, d := range []string{"/etc/docker/certs.d", "/etc/containers/certs.d"} {
-		dirs = append(dirs, filepath.Join(d, host))
-	}
 	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, ".config", "containers", "certs.d", host))
+		dirs = append(dirs, filepath.Join(home, ".config", "containers", "certs.d"))
 	}
-	var pool *x509.CertPool
-	for _, dir := range dirs {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.crt"))
-		for _, f := range files {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("reading the CA certificate %s: %w", f, err)
-			}
-			if pool == nil {
-				if pool, _ = x509.SystemCertPool(); pool == nil {
-					pool = x509.NewCertPool()
+	return append(dirs, "/etc/containers/certs.d", "/etc/docker/certs.d")
+}
+
+// maxCertFile bounds a certificate or key file of certs.d.
+const maxCertFile = 1 << 20
+
+// registryTLS reads the TLS set-up for host as Docker and podman do, from
+// certs.d/HOST[:PORT] in each of certsDirs: the system's CAs and every
+// *.crt there are trusted; each *.cert is a client certificate (mutual TLS)
+// whose key is the *.key of the same name beside it, and one without the
+// other is an error. The server's request picks the pair that is sent (the
+// first that its CAs signed). Nothing but that directory is read.
+func registryTLS(host string) (*registryCerts, error) {
+	rc := &registryCerts{config: &tls.Config{MinVersion: tls.VersionTLS12}}
+	rc.config.GetClientCertificate = rc.clientCertificate
+	if host == "" || host == "." || host == ".." || strings.ContainsAny(host, `/\`) {
+		return rc, nil // not a directory name: certs.d is not read for it
+	}
+	for _, root := range certsDirs() {
+		dir := filepath.Join(root, host)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue // none for this host (or not ours to read), as Docker and podman take it
+		}
+		has := func(name string) bool {
+			return slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() == name })
+		}
+		for _, e := range entries {
+			f := filepath.Join(dir, e.Name())
+			switch base, ext := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())), filepath.Ext(e.Name()); ext {
+			case ".crt":
+				pem, err := readCertFile(f)
+				if err != nil {
+					return nil, fmt.Errorf("reading the CA certificate %s: %w", f, err)
 				}
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("the CA certificate %s holds no PEM certificate", f)
+				if rc.config.RootCAs == nil {
+					if rc.config.RootCAs, _ = x509.SystemCertPool(); rc.config.RootCAs == nil {
+						rc.config.RootCAs = x509.NewCertPool()
+					}
+				}
+				if !rc.config.RootCAs.AppendCertsFromPEM(pem) {
+					return nil, fmt.Errorf("the CA certificate %s holds no PEM certificate", f)
+				}
+			case ".cert":
+				key := filepath.Join(dir, base+".key")
+				if !has(base + ".key") {
+					return nil, fmt.Errorf("the client certificate %s has no key beside it (%s): put its key there, or name a CA certificate *.crt", f, key)
+				}
+				pair, err := readClientPair(f, key)
+				if err != nil {
+					return nil, err
+				}
+				rc.pairs = append(rc.pairs, pair)
+				rc.clients = append(rc.clients, f)
+			case ".key":
+				if !has(base + ".cert") {
+					return nil, fmt.Errorf("the client key %s has no certificate beside it (%s): a client pair is NAME.cert and NAME.key", f, filepath.Join(dir, base+".cert"))
+				}
 			}
 		}
 	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+	return rc, nil
+}
+
+// readClientPair reads a client certificate and its key. No error says
+// anything of the key's content.
+func readClientPair(certFile, keyFile string) (tls.Certificate, error) {
+	cert, err := readCertFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("reading the client certificate %s: %w", certFile, err)
+	}
+	key, err := readCertFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("reading the client key %s: %w", keyFile, err)
+	}
+	pair, err := tls.X509KeyPair(cert, key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("the client certificate %s and its key %s: %s", certFile, keyFile, firstLine(err.Error()))
+	}
+	return pair, nil
+}
+
+// readCertFile reads a regular file (a FIFO would wait for a writer)
+// through maxCertFile.
+func readCertFile(name string) ([]byte, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCertFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxCertFile {
+		return nil, fmt.Errorf("larger than %d bytes", maxCertFile)
+	}
+	return data, nil
 }
 
 // get asks the registry for one object of the repository.
@@ -499,12 +629,15 @@ func (s *stallReader) Close() error {
 
 // registryError says what went wrong in a user's words: the host it could
 // not find or reach, the login it needs, the tag it lacks, the certificate
-// it does not trust, the rate limit it hit.
-func registryError(ctx context.Context, r name.Reference, loggedIn bool, err error) error {
+// it does not trust, the client certificate it wants, the rate limit it hit.
+func registryError(ctx context.Context, r name.Reference, loggedIn bool, certs *registryCerts, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // Load says it was interrupted
 	}
 	host := r.Context().RegistryStr()
+	if msg := clientCertProblem(err, host, certs); msg != "" {
+		return fmt.Errorf("TLS with the registry %s failed: %s", host, msg)
+	}
 	if msg := tlsProblem(err); msg != "" { // before a plain-HTTP fallback's error
 		return fmt.Errorf("TLS with the registry %s failed: %s", host, msg)
 	}
@@ -597,6 +730,57 @@ func tlsProblem(err error) string {
 		return "it does not speak TLS on that port (a plain HTTP registry? use --insecure-registry)"
 	case errors.As(err, &ve):
 		return "its certificate could not be verified: " + firstLine(ve.Err.Error())
+	}
+	return ""
+}
+
+// clientCertProblem names a client certificate (mutual TLS) the registry
+// wanted and did not get, or refused: from what it asked for in the
+// handshake and the TLS alert it sent. "" when err is no such failure.
+func clientCertProblem(err error, host string, certs *registryCerts) string {
+	if certs == nil || certs.answered.Load() {
+		return ""
+	}
+	alert := ""
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
+		alert = op.Err.Error()
+	}
+	is := func(codes ...tls.AlertError) bool {
+		return slices.ContainsFunc(codes, func(c tls.AlertError) bool { return alert == c.Error() })
+	}
+	const (
+		handshakeFailure    tls.AlertError = 40
+		badCertificate      tls.AlertError = 42
+		unsupportedCert     tls.AlertError = 43
+		certificateRevoked  tls.AlertError = 44
+		certificateExpired  tls.AlertError = 45
+		certificateUnknown  tls.AlertError = 46
+		unknownCA           tls.AlertError = 48
+		certificateRequired tls.AlertError = 116
+	)
+	// A server without the pair it asked for sends "certificate required",
+	// "bad certificate" (Debian's registry 2.8) or "handshake failure", as
+	// its TLS library and version have it; with TLS 1.3 the alert comes
+	// after the client's side of the handshake, and HTTP/2 may report only
+	// that the connection failed. So what the server asked for in the
+	// handshake says more than the alert.
+	why := "(" + alert + ")"
+	if alert == "" {
+		why = "(it asked for one in the handshake, then closed the connection)"
+	}
+	where := fmt.Sprintf("put its pair as client.cert and client.key in ~/.config/containers/certs.d/%s/ or /etc/docker/certs.d/%s/", host, host)
+	switch asked := certs.asked.Load(); {
+	case asked == askedNone && len(certs.clients) == 0:
+		return fmt.Sprintf("it requires a client certificate (mutual TLS), and none is set up for it: %s %s", where, why)
+	case asked == askedNone:
+		return fmt.Sprintf("it requires a client certificate (mutual TLS) signed by a CA it names, and %s is not: %s %s", strings.Join(certs.clients, ", "), where, why)
+	case asked > 0 && (alert == "" || is(certificateRequired, handshakeFailure, badCertificate, unsupportedCert, certificateRevoked, certificateExpired, certificateUnknown, unknownCA)):
+		if alert == "" {
+			why = "(it closed the connection after the handshake)"
+		}
+		return fmt.Sprintf("it does not accept the client certificate %s: it wants one signed by a CA it trusts, and valid now %s", certs.clients[min(int(asked), len(certs.clients))-1], why)
+	case asked == 0 && len(certs.clients) == 0 && is(certificateRequired, badCertificate, certificateUnknown):
+		return fmt.Sprintf("it requires a client certificate (mutual TLS), and none is set up for it: %s %s", where, why)
 	}
 	return ""
 }
