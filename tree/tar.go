@@ -25,6 +25,7 @@ type tarReader struct {
 	remain int64 // bytes of the current entry's body not yet read
 	pad    int64 // the zero padding after that body
 	err    error // once set, every Next returns it
+	srcErr error // the source's error, once its bytes before it are viewed
 }
 
 // A Viewer hands out the bytes of a stream in place, without a copy: View
@@ -132,10 +133,19 @@ func (tr *tarReader) Read(b []byte) (int, error) {
 }
 
 // view views the source, holding it to the Viewer contract: a view of
-// nothing without an error would loop forever, so it is one.
+// nothing without an error would loop forever, so it is one. Bytes that
+// come with an error (the last ones, with io.EOF) are returned alone, and
+// the error at the next call, so no caller mistakes a whole block or body
+// for a cut one.
 func (tr *tarReader) view(max int) ([]byte, error) {
+	if err := tr.srcErr; err != nil {
+		return nil, err
+	}
 	b, err := tr.src.View(max)
-	if len(b) == 0 && err == nil {
+	switch {
+	case len(b) > 0 && err != nil:
+		tr.srcErr, err = err, nil
+	case len(b) == 0 && err == nil:
 		err = io.ErrNoProgress
 	}
 	return b, err

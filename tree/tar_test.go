@@ -18,12 +18,17 @@ import (
 // comparison: Parse refuses it whatever else follows. With oneByte,
 // tarReader reads through a one-byte reader, so short reads are covered.
 func agree(data []byte, oneByte bool) error {
-	want := tar.NewReader(bytes.NewReader(data))
 	var r io.Reader = bytes.NewReader(data)
 	if oneByte {
 		r = iotest.OneByteReader(r)
 	}
-	got := newTarReader(r)
+	return agreeWith(data, newTarReader(r).src)
+}
+
+// agreeWith is agree with tarReader viewing src.
+func agreeWith(data []byte, src Viewer) error {
+	want := tar.NewReader(bytes.NewReader(data))
+	got := &tarReader{src: src}
 	for i := 0; ; i++ {
 		wh, werr := want.Next()
 		gh, gerr := got.Next()
@@ -318,6 +323,42 @@ func TestContentHashIsParseHash(t *testing.T) {
 			}
 			if got, want := cs.Entries[0].Hash, ContentHash(body); got != want {
 				t.Fatalf("size %d: Parse keeps %#x, ContentHash says %#x", size, got, want)
+			}
+		}
+	}
+}
+
+// eofViewer hands out its bytes in pieces of at most n, the last one with
+// io.EOF, as the Viewer contract allows.
+type eofViewer struct {
+	b []byte
+	n int
+}
+
+func (v *eofViewer) View(max int) ([]byte, error) {
+	if len(v.b) == 0 {
+		return nil, io.EOF
+	}
+	k := min(max, v.n, len(v.b))
+	out := v.b[:k]
+	v.b = v.b[k:]
+	if len(v.b) == 0 {
+		return out, io.EOF
+	}
+	return out, nil
+}
+
+// A body or block whose last bytes come with the source's end is whole:
+// the archive reads as archive/tar reads the same bytes, whatever the
+// pieces the source hands out.
+func TestTarViewerEndsWithItsLastBytes(t *testing.T) {
+	for name, data := range tarSeeds(t) {
+		for _, n := range []int{1, 5, 512, 1 << 20} {
+			for _, cut := range []int{len(data), 512 + 5, 1024, 1536} {
+				cut = min(cut, len(data))
+				if err := agreeWith(data[:cut], &eofViewer{b: data[:cut], n: n}); err != nil {
+					t.Errorf("%s cut at %d, pieces of %d: %v", name, cut, n, err)
+				}
 			}
 		}
 	}
