@@ -565,27 +565,23 @@ func (rec *paxRecords) merge(hdr *tarHeader) error {
 	if rec.linkpath != "" {
 		hdr.Linkname = rec.linkpath
 	}
-	var err error
-	if rec.size != "" {
-		hdr.Size, err = strconv.ParseInt(rec.size, 10, 64)
-	}
-	for _, id := range []struct {
-		v   string
-		dst *int
-	}{{rec.uid, &hdr.Uid}, {rec.gid, &hdr.Gid}} {
-		if id.v != "" && err == nil {
-			var n int64
-			n, err = strconv.ParseInt(id.v, 10, 64)
-			*id.dst = int(n)
+	bad := false
+	num := func(v string, keep int64) int64 { // a decimal record, or keep
+		if v == "" {
+			return keep
 		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		bad = bad || err != nil
+		return n
 	}
-	if err != nil {
-		return tar.ErrHeader
-	}
+	hdr.Size = num(rec.size, hdr.Size)
+	hdr.Uid = int(num(rec.uid, int64(hdr.Uid)))
+	hdr.Gid = int(num(rec.gid, int64(hdr.Gid)))
 	for _, t := range []string{rec.atime, rec.mtime, rec.ctime} {
-		if t != "" && !validPAXTime(t) {
-			return tar.ErrHeader
-		}
+		bad = bad || t != "" && !validPAXTime(t)
+	}
+	if bad {
+		return tar.ErrHeader
 	}
 	return nil
 }
