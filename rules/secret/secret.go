@@ -121,7 +121,7 @@ func secretMount(name, v string) bool {
 	named := false
 	for kv := range strings.SplitSeq(v, ",") {
 		k, _, ok := strings.Cut(kv, "=")
-		if !ok || !secretMountKeys[strings.ToLower(k)] {
+		if !ok || !secretMountKeys[k] {
 			return false
 		}
 		named = named || k == "id" || k == "src" || k == "source" || k == "env"
